@@ -1,0 +1,184 @@
+//! The command line: clap arguments → validated options → run → text on stdout/stderr and an exit code
+//! (0 ok, 1 a check found a mismatch, 2 error). The only module that prints.
+use crate::derive::derive;
+use crate::error::Error;
+use crate::render::report::{View, report};
+use crate::render::text::Style;
+use crate::session::{Options, Session};
+use crate::stepper::Limits;
+use crate::verify::verify;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Derive the gradients of a recurrent network step by step, the way a teacher writes them on a board,
+/// and check every step with numbers.
+#[derive(Parser, Debug)]
+#[command(name = "bptt", version, arg_required_else_help = true, after_help = "Start with:  bptt derive")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the derivation of ∂L/∂W⁽ʳ⁾ (the blog's equations 4–12), each step named and checked numerically
+    #[command(after_help = "Examples:\n  bptt derive                          the blog's default: T=3, tanh\n  bptt derive --steps 5 --activation sigmoid\n  bptt derive --params fixture.json    your own numbers (sizes come from the file)\n  bptt derive --trace                  every single rule application\n  bptt derive --format json            one JSON object, for scripts")]
+    Derive(DeriveArgs),
+    /// List the loaded rules with their math comments
+    #[command(after_help = "Examples:\n  bptt rules\n  bptt rules --rules my-rules/        a modified copy of the rules/ folder")]
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Activation {
+    Tanh,
+    Sigmoid,
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// Read rule, model and plan files from DIR instead of the built-in set (same file names as rules/)
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DeriveArgs {
+    /// The parameter to differentiate against
+    #[arg(long, default_value = "W_r", value_parser = ["W_r"])]
+    pub wrt: String,
+    /// Number of time steps T
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub steps: Option<u64>,
+    /// Hidden size n (default 3)
+    #[arg(long, value_name = "n", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub hidden: Option<u64>,
+    /// Input size d (default 2)
+    #[arg(long, value_name = "d", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub input: Option<u64>,
+    /// Output size m (default 2)
+    #[arg(long, value_name = "m", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub output: Option<u64>,
+    /// Activation σ of the hidden state
+    #[arg(long, value_enum, default_value_t = Activation::Tanh)]
+    pub activation: Activation,
+    /// Seed of the random parameters (ChaCha8; the same numbers on every machine)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Take the parameters from a JSON file: {"W_r": [[…]], "W_x": [[…]], "W_y": [[…]], "s0": […], "x": [[…]] (one row per step), "target": […]}
+    #[arg(long, value_name = "FILE.json")]
+    pub params: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Line width for expressions
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=100_000))]
+    pub width: u64,
+    /// Plain ASCII instead of Unicode (W_r[i,p], s^(k-1)[p], dL/dh^(k)[i])
+    #[arg(long)]
+    pub ascii: bool,
+    /// Show every single rule application with its value
+    #[arg(long)]
+    pub trace: bool,
+    /// Print engine statistics (steps, largest e-graph, time) to stderr
+    #[arg(long)]
+    pub stats: bool,
+    /// Stop with an error after this many rule applications in one beat
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_steps: u64,
+    /// Stop with an error when an expression grows past this many nodes
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_nodes: u64,
+    /// Read rule, model and plan files from DIR instead of the built-in set (same file names as rules/)
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+/// Exit codes.
+pub const OK: u8 = 0;
+pub const MISMATCH: u8 = 1;
+pub const ERROR: u8 = 2;
+
+fn read_params(p: &Option<PathBuf>) -> Result<Option<(String, String)>, Error> {
+    let Some(p) = p else { return Ok(None) };
+    let bytes = std::fs::read(p).map_err(|e| Error::Io { path: p.display().to_string(), reason: e.to_string() })?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::Io { path: p.display().to_string(), reason: "not UTF-8 text".into() })?;
+    Ok(Some((p.display().to_string(), text)))
+}
+
+fn run_derive(a: &DeriveArgs, out: &mut dyn Write) -> Result<u8, Error> {
+    let started = std::time::Instant::now();
+    let options = Options {
+        steps: a.steps.map(|v| v as usize),
+        hidden: a.hidden.map(|v| v as usize),
+        input: a.input.map(|v| v as usize),
+        output: a.output.map(|v| v as usize),
+        activation: match a.activation {
+            Activation::Tanh => "tanh".into(),
+            Activation::Sigmoid => "sigmoid".into(),
+        },
+        wrt: a.wrt.clone(),
+        seed: a.seed,
+        params: read_params(&a.params)?,
+        rules_dir: a.rules.clone(),
+    };
+    let session = Session::load(options)?;
+    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize };
+    let d = derive(&session.plan, &session.rules, limits)?;
+    let derived = started.elapsed();
+    let n = verify(&session, &d, a.trace)?;
+    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace };
+    let text = match a.format {
+        Format::Text => report(&session, &d, &n, &view),
+        Format::Json => format!("{:#}\n", crate::render::json::report(&session, &d, &n)),
+    };
+    let _ = out.write_all(text.as_bytes());
+    if a.stats {
+        eprintln!(
+            "stats: {} rule applications, largest e-graph {} nodes, derive {:.1} ms, total {:.1} ms",
+            d.stats.steps,
+            d.stats.largest_egraph,
+            derived.as_secs_f64() * 1e3,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    Ok(if n.ok() { OK } else { MISMATCH })
+}
+
+fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
+    let session = Session::load(Options { rules_dir: a.rules.clone(), ..Options::default() })?;
+    let mut text = String::new();
+    let mut file = "";
+    for r in &session.rules.rules {
+        if r.file != file {
+            file = &r.file;
+            text.push_str(&format!("\n{file}\n"));
+        }
+        text.push_str(&format!("  {:<18} {}\n  {:<18}   {}\n", r.name, r.comment, "", r.text.split_once(':').map(|x| x.1.trim()).unwrap_or("")));
+    }
+    let _ = out.write_all(text.trim_start().as_bytes());
+    Ok(OK)
+}
+
+/// Run a parsed command line, writing the result to `out` and errors to stderr; returns the exit code.
+pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
+    let r = match &cli.command {
+        Command::Derive(a) => run_derive(a, out),
+        Command::Rules(a) => run_rules(a, out),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = e.to_string();
+            if msg.starts_with("error") { eprintln!("{msg}") } else { eprintln!("error: {msg}") }
+            ERROR
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Runs a plan: each beat applies its rules with the stepper (to the whole expression, or to the focused part),
+//! side equations are derived the same way. Produces the steps only; it never prints and never computes numbers.
+use crate::error::{Error, Result};
+use crate::lang::{Expr, copy_into, symbols};
+use crate::plan::{Item, Plan, RuleUse, WhereSpec};
+use crate::rules::RuleSet;
+use crate::stepper::{Limits, Stats, Step, run};
+use egg::{Id, Language, Pattern, RecExpr, Searcher, Symbol};
+
+/// One micro step, with the whole expression after it.
+#[derive(Debug, Clone)]
+pub struct TraceStep {
+    pub rule: String,
+    pub count: usize,
+    pub whole: RecExpr<Expr>,
+    /// The focused part after the step, when the beat works on a part.
+    pub part: Option<RecExpr<Expr>>,
+}
+
+/// A side equation `lhs = rhs` shown under a beat.
+#[derive(Debug, Clone)]
+pub struct Where {
+    pub lhs: RecExpr<Expr>,
+    pub rhs: RecExpr<Expr>,
+    pub rules: Vec<(String, usize)>,
+    pub k_range: Option<(Symbol, i64, i64)>,
+}
+
+/// One beat of the derivation, as shown to a student.
+#[derive(Debug, Clone)]
+pub struct Beat {
+    pub eq: Option<u32>,
+    pub title: String,
+    /// Rules that fired, in order of first use, with the number of steps each fired in.
+    pub rules: Vec<(String, usize)>,
+    /// The focused part as it was when the focus began (shown as its left-hand side).
+    pub part_lhs: Option<RecExpr<Expr>>,
+    /// The focused part after the beat.
+    pub part: Option<RecExpr<Expr>>,
+    /// The whole expression after the beat.
+    pub whole: RecExpr<Expr>,
+    pub wheres: Vec<Where>,
+    pub trace: Vec<TraceStep>,
+}
+
+/// A whole derivation.
+#[derive(Debug, Clone)]
+pub struct Derivation {
+    pub goal: RecExpr<Expr>,
+    pub beats: Vec<Beat>,
+    pub stats: Stats,
+}
+
+/// The part of the expression a beat works on, the rest of it (with a hole), and the part as it was first.
+struct Focus {
+    ctx: RecExpr<Expr>,
+    part: RecExpr<Expr>,
+    origin: RecExpr<Expr>,
+}
+
+const HOLE: &str = "__part__";
+
+fn summarize(steps: &[Step]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = vec![];
+    for s in steps {
+        match out.iter_mut().find(|(n, _)| *n == s.rule) {
+            Some(e) => e.1 += 1,
+            None => out.push((s.rule.clone(), 1)),
+        }
+    }
+    out
+}
+
+/// Replace the node `at` of `e` (and every node shared with it) by `with`.
+fn replace(e: &RecExpr<Expr>, at: Id, with: &RecExpr<Expr>) -> RecExpr<Expr> {
+    fn go(e: &RecExpr<Expr>, id: Id, at: Id, with: &RecExpr<Expr>, out: &mut RecExpr<Expr>) -> Id {
+        if id == at {
+            return copy_into(with, with.root(), out);
+        }
+        let n = e[id].clone().map_children(|c| go(e, c, at, with, out));
+        out.add(n)
+    }
+    let mut out = RecExpr::default();
+    go(e, e.root(), at, with, &mut out);
+    out
+}
+
+fn hole() -> RecExpr<Expr> {
+    let mut h = RecExpr::default();
+    h.add(Expr::Symbol(HOLE.into()));
+    h
+}
+
+fn plug(ctx: &RecExpr<Expr>, part: &RecExpr<Expr>) -> RecExpr<Expr> {
+    match ctx.as_ref().iter().position(|n| matches!(n, Expr::Symbol(s) if s.as_str() == HOLE)) {
+        Some(i) => replace(ctx, Id::from(i), part),
+        None => ctx.clone(),
+    }
+}
+
+/// The first sub-expression (pre-order) that `pat` matches.
+fn find_part(e: &RecExpr<Expr>, pat: &Pattern<Expr>) -> Option<Id> {
+    let mut eg = crate::lang::EG::default();
+    let ids: Vec<Id> = e.as_ref().iter().map(|n| n.clone()).fold(vec![], |mut ids, n| {
+        let id = eg.add(n.map_children(|c| ids[usize::from(c)]));
+        ids.push(id);
+        ids
+    });
+    eg.rebuild();
+    fn pre(e: &RecExpr<Expr>, id: Id, out: &mut Vec<Id>) {
+        out.push(id);
+        for c in e[id].children() {
+            pre(e, *c, out);
+        }
+    }
+    let mut order = vec![];
+    pre(e, e.root(), &mut order);
+    order.into_iter().find(|id| pat.search_eclass(&eg, eg.find(ids[usize::from(*id)])).is_some())
+}
+
+fn derive_where(w: &WhereSpec, rules: &RuleSet, limits: Limits, stats: &mut Stats) -> Result<Where> {
+    let steps = run(&w.lhs, &w.rules, rules, &Default::default(), limits, stats, "a side equation")?;
+    let Some(last) = steps.last() else {
+        return Err(Error::Stuck(format!(
+            "the side equation for `{}` made no progress: none of its rules ({}) applies",
+            crate::render::text::render(&w.lhs, crate::render::text::Style::Ascii, 200),
+            w.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    Ok(Where { lhs: w.lhs.clone(), rhs: last.term.clone(), rules: summarize(&steps), k_range: w.k_range })
+}
+
+/// Run the plan with the rules. Every expression in the result comes from rule applications.
+pub fn derive(plan: &Plan, rules: &RuleSet, limits: Limits) -> Result<Derivation> {
+    let mut stats = Stats::default();
+    let mut whole = plan.goal.clone();
+    let mut focus: Option<Focus> = None;
+    let mut beats = vec![];
+    for item in &plan.items {
+        match item {
+            Item::Focus(pat) => {
+                let Some(at) = find_part(&whole, pat) else {
+                    return Err(Error::Stuck(format!(
+                        "the plan focuses on `{pat}`, but the expression has no such part:\n  {}",
+                        crate::render::text::render(&whole, crate::render::text::Style::Ascii, 100)
+                    )));
+                };
+                let part = crate::lang::sub_expr(&whole, at);
+                focus = Some(Focus { ctx: replace(&whole, at, &hole()), origin: part.clone(), part });
+            }
+            Item::Unfocus => focus = None,
+            Item::Final => {
+                if let Some(bad) = whole.as_ref().iter().find(|n| matches!(n, Expr::D([x, _]) if !matches!(&whole[*x], Expr::Symbol(_)))) {
+                    let _ = bad;
+                    return Err(Error::Stuck(format!(
+                        "the derivation ended with a derivative the rules could not resolve:\n  {}\nhint: a rule the plan needs is missing or was changed",
+                        crate::render::text::render(&whole, crate::render::text::Style::Ascii, 100)
+                    )));
+                }
+            }
+            Item::Beat { eq, title, rules: uses, wheres } => {
+                let beat = run_beat(*eq, title, uses, wheres, &mut whole, &mut focus, rules, limits, &mut stats)?;
+                if let Some(b) = beat {
+                    beats.push(b);
+                }
+            }
+        }
+    }
+    Ok(Derivation { goal: plan.goal.clone(), beats, stats })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_beat(
+    eq: Option<u32>,
+    title: &str,
+    uses: &[RuleUse],
+    wheres: &[WhereSpec],
+    whole: &mut RecExpr<Expr>,
+    focus: &mut Option<Focus>,
+    rules: &RuleSet,
+    limits: Limits,
+    stats: &mut Stats,
+) -> Result<Option<Beat>> {
+    let what = match eq {
+        Some(n) => format!("beat ({n}) {title}"),
+        None => format!("beat “{title}”"),
+    };
+    let (start, reserved) = match focus {
+        Some(f) => (f.part.clone(), symbols(&f.ctx)),
+        None => (whole.clone(), Default::default()),
+    };
+    let steps = run(&start, uses, rules, &reserved, limits, stats, &what)?;
+    if steps.is_empty() && !uses.is_empty() {
+        return Ok(None);
+    }
+    let trace: Vec<TraceStep> = steps
+        .iter()
+        .map(|s| match focus {
+            Some(f) => TraceStep { rule: s.rule.clone(), count: s.count, whole: plug(&f.ctx, &s.term), part: Some(s.term.clone()) },
+            None => TraceStep { rule: s.rule.clone(), count: s.count, whole: s.term.clone(), part: None },
+        })
+        .collect();
+    let part_lhs = focus.as_ref().map(|f| f.origin.clone());
+    if let Some(last) = steps.last() {
+        match focus {
+            Some(f) => {
+                f.part = last.term.clone();
+                *whole = plug(&f.ctx, &f.part);
+            }
+            None => *whole = last.term.clone(),
+        }
+    }
+    let mut ws = vec![];
+    for w in wheres {
+        if w.k_range.is_some_and(|(_, lo, hi)| hi < lo) {
+            continue;
+        }
+        ws.push(derive_where(w, rules, limits, stats)?);
+    }
+    Ok(Some(Beat {
+        eq,
+        title: title.to_string(),
+        rules: summarize(&steps),
+        part: focus.as_ref().map(|f| f.part.clone()),
+        part_lhs,
+        whole: whole.clone(),
+        wheres: ws,
+        trace,
+    }))
+}

@@ -1,0 +1,33 @@
+//! The library's error type: every failure a user can cause, with a message that says what to do.
+use crate::diag::Diags;
+
+/// Everything that can go wrong before a result exists. Exit code 2 at the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Problems in a source text (rule, model, plan or params file, or a formula), each with its position.
+    #[error("{0}")]
+    Source(Diags),
+    /// A file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Io { path: String, reason: String },
+    /// Options that do not fit together or are out of range.
+    #[error("{0}")]
+    Usage(String),
+    /// The rewriting stopped at a limit before the beat was done.
+    #[error("{0}")]
+    Limit(String),
+    /// The rules ran but did not reach the form the plan expects.
+    #[error("{0}")]
+    Stuck(String),
+    /// A number could not be computed (e.g. an index out of range in a hand-written rule).
+    #[error("{0}")]
+    Eval(String),
+}
+
+impl From<crate::diag::Diag> for Error {
+    fn from(d: crate::diag::Diag) -> Self {
+        Error::Source(Diags(vec![d]))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,426 @@
+//! Numbers: evaluates any expression of the language to a tensor over its free indices. Quantities of the model
+//! (h, s, y, L) are computed from their definitions; a derivative (d E X) is computed exactly with dual numbers
+//! seeded at X (one forward pass per seed, cached). Sums are loops; the expression DAG is memoised.
+use crate::error::{Error, Result};
+use crate::lang::{Expr, free_indices, index_children};
+use crate::model::{DeclKind, Model, TimeSlot};
+use crate::params::{Params, Sizes};
+use egg::{Id, RecExpr, Symbol};
+use std::collections::HashMap;
+
+/// A value and its derivative along the current seed.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Dual(pub f64, pub f64);
+
+/// A tensor over named free indices (row-major in the order of `indices`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    pub indices: Vec<Symbol>,
+    pub dims: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+impl Tensor {
+    /// max |a − b| / max(max |b|, 1e-300): the relative change between two values of the same tensor.
+    pub fn rel_diff(&self, other: &Tensor) -> f64 {
+        let scale = other.data.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+        self.abs_diff(other) / scale
+    }
+    pub fn abs_diff(&self, other: &Tensor) -> f64 {
+        if self.data.len() != other.data.len() {
+            return f64::INFINITY;
+        }
+        self.data.iter().zip(&other.data).fold(0.0f64, |m, (a, b)| if (a - b).is_nan() { f64::INFINITY } else { m.max((a - b).abs()) })
+    }
+    /// The first entry that is NaN or infinite, as 0-based indices.
+    pub fn first_non_finite(&self) -> Option<Vec<usize>> {
+        let pos = self.data.iter().position(|v| !v.is_finite())?;
+        let mut idx = vec![0; self.dims.len()];
+        let mut rest = pos;
+        for (k, n) in self.dims.iter().enumerate().rev() {
+            idx[k] = rest % n.max(&1);
+            rest /= n.max(&1);
+        }
+        Some(idx)
+    }
+}
+
+/// A concrete entry of a quantity: name, time step, indices (0-based).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QKey {
+    pub name: Symbol,
+    pub time: Option<i64>,
+    pub idx: Vec<i64>,
+}
+
+/// The activation used by the numbers, by the name of the function node.
+fn act(name: &str, x: f64) -> (f64, f64, f64) {
+    // value, first and second derivative
+    match name {
+        "tanh" => {
+            let t = x.tanh();
+            (t, 1.0 - t * t, -2.0 * t * (1.0 - t * t))
+        }
+        "sigmoid" => {
+            let s = 1.0 / (1.0 + (-x).exp());
+            (s, s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s))
+        }
+        "relu" => (x.max(0.0), if x > 0.0 { 1.0 } else { 0.0 }, 0.0),
+        _ => (x, 1.0, 0.0),
+    }
+}
+
+/// Evaluates expressions for one model, one set of sizes and one set of parameter values.
+pub struct Numeric<'a> {
+    model: &'a Model,
+    sizes: &'a Sizes,
+    params: &'a Params,
+    seeds: Vec<Option<QKey>>,
+    seed_ids: HashMap<QKey, usize>,
+    cache: HashMap<(usize, QKey), Dual>,
+}
+
+type Env = Vec<(Symbol, i64)>;
+
+fn lookup(env: &Env, s: Symbol) -> Option<i64> {
+    env.iter().rev().find(|(k, _)| *k == s).map(|(_, v)| *v)
+}
+
+impl<'a> Numeric<'a> {
+    pub fn new(model: &'a Model, sizes: &'a Sizes, params: &'a Params) -> Self {
+        Numeric { model, sizes, params, seeds: vec![None], seed_ids: HashMap::new(), cache: HashMap::new() }
+    }
+
+    /// The size of each free index of `e`, found from where it is used (an index of W⁽ʳ⁾ ranges over n_h, …).
+    pub fn index_dims(&self, e: &RecExpr<Expr>, free: &[Symbol]) -> Result<Vec<usize>> {
+        let mut found: HashMap<Symbol, usize> = HashMap::new();
+        for n in e.as_ref() {
+            let (ch, first) = match n {
+                Expr::Ix(ch) => (ch, 1),
+                Expr::Tx(ch) => (ch, 2),
+                _ => continue,
+            };
+            let Expr::Symbol(name) = &e[ch[0]] else { continue };
+            let Some(d) = self.model.decls.get(name) else { continue };
+            for (c, dim) in ch[first..].iter().zip(&d.dims) {
+                if let Expr::Symbol(s) = &e[*c] {
+                    found.entry(*s).or_insert(self.sizes.dims.get(dim).copied().unwrap_or(0));
+                }
+            }
+        }
+        free.iter()
+            .map(|s| found.get(s).copied().ok_or_else(|| Error::Eval(format!("cannot tell which size the free index `{s}` ranges over"))))
+            .collect()
+    }
+
+    /// Evaluate `e` to a tensor over its free indices (in order of first appearance).
+    pub fn tensor(&mut self, e: &RecExpr<Expr>) -> Result<Tensor> {
+        let indices = free_indices(e, e.root());
+        let dims = self.index_dims(e, &indices)?;
+        self.tensor_with(e, &indices, &dims, &[])
+    }
+
+    /// Evaluate `e` over the given indices and sizes, with extra fixed bindings (e.g. a time step k).
+    pub fn tensor_with(&mut self, e: &RecExpr<Expr>, indices: &[Symbol], dims: &[usize], fixed: &[(Symbol, i64)]) -> Result<Tensor> {
+        let total: usize = dims.iter().product();
+        let free = free_sets(e);
+        let mut memo = HashMap::new();
+        let mut data = Vec::with_capacity(total);
+        for flat in 0..total {
+            let mut env: Env = fixed.to_vec();
+            let mut rest = flat;
+            let mut vals = vec![0i64; dims.len()];
+            for k in (0..dims.len()).rev() {
+                vals[k] = (rest % dims[k]) as i64;
+                rest /= dims[k];
+            }
+            env.extend(indices.iter().copied().zip(vals));
+            let v = self.eval(e, e.root(), &mut env, 0, &free, &mut memo)?;
+            data.push(v.0);
+        }
+        Ok(Tensor { indices: indices.to_vec(), dims: dims.to_vec(), data })
+    }
+
+    fn seed(&mut self, k: QKey) -> usize {
+        if let Some(s) = self.seed_ids.get(&k) {
+            return *s;
+        }
+        self.seeds.push(Some(k.clone()));
+        self.seed_ids.insert(k, self.seeds.len() - 1);
+        self.seeds.len() - 1
+    }
+
+    fn key(&mut self, e: &RecExpr<Expr>, id: Id, env: &mut Env, free: &Free, memo: &mut Memo) -> Result<QKey> {
+        let (name, time, idx) = match &e[id] {
+            Expr::Symbol(s) => (*s, None, vec![]),
+            Expr::Ix(ch) => (sym(e, ch[0])?, None, ch[1..].to_vec()),
+            Expr::Tx(ch) => (sym(e, ch[0])?, Some(ch[1]), ch[2..].to_vec()),
+            _ => return Err(Error::Eval("a derivative must be taken with respect to a quantity such as W_r[i,p]".into())),
+        };
+        let int = |v: f64, what: &str| -> Result<i64> {
+            if v.fract() == 0.0 && v.is_finite() { Ok(v as i64) } else { Err(Error::Eval(format!("{what} of `{name}` is {v}, not a whole number"))) }
+        };
+        let time = match time {
+            Some(t) => Some(int(self.eval(e, t, env, 0, free, memo)?.0, "the time step")?),
+            None => None,
+        };
+        let mut iv = vec![];
+        for c in idx {
+            iv.push(int(self.eval(e, c, env, 0, free, memo)?.0, "an index")?);
+        }
+        Ok(QKey { name, time, idx: iv })
+    }
+
+    fn eval(&mut self, e: &RecExpr<Expr>, id: Id, env: &mut Env, seed: usize, free: &Free, memo: &mut Memo) -> Result<Dual> {
+        let mk = (id, seed, free[usize::from(id)].iter().map(|s| lookup(env, *s).unwrap_or(i64::MIN)).collect::<Vec<_>>());
+        if let Some(v) = memo.get(&mk) {
+            return Ok(*v);
+        }
+        let v = self.eval_node(e, id, env, seed, free, memo)?;
+        memo.insert(mk, v);
+        Ok(v)
+    }
+
+    fn eval_node(&mut self, e: &RecExpr<Expr>, id: Id, env: &mut Env, seed: usize, free: &Free, memo: &mut Memo) -> Result<Dual> {
+        let mut ev = |this: &mut Self, c: Id, env: &mut Env| this.eval(e, c, env, seed, free, memo);
+        Ok(match &e[id] {
+            Expr::Num(v) => Dual(v.into_inner(), 0.0),
+            Expr::Symbol(s) => match lookup(env, *s) {
+                Some(v) => Dual(v as f64, 0.0),
+                None => self.quantity(&QKey { name: *s, time: None, idx: vec![] }, seed)?,
+            },
+            Expr::Add([a, b]) => {
+                let (x, y) = (ev(self, *a, env)?, ev(self, *b, env)?);
+                Dual(x.0 + y.0, x.1 + y.1)
+            }
+            Expr::Sub([a, b]) => {
+                let (x, y) = (ev(self, *a, env)?, ev(self, *b, env)?);
+                Dual(x.0 - y.0, x.1 - y.1)
+            }
+            Expr::Mul([a, b]) => {
+                let (x, y) = (ev(self, *a, env)?, ev(self, *b, env)?);
+                Dual(x.0 * y.0, x.1 * y.0 + x.0 * y.1)
+            }
+            Expr::Neg(a) => {
+                let x = ev(self, *a, env)?;
+                Dual(-x.0, -x.1)
+            }
+            Expr::Pow([a, b]) => {
+                let (x, y) = (ev(self, *a, env)?, ev(self, *b, env)?);
+                let v = x.0.powf(y.0);
+                let dx = if x.1 == 0.0 { 0.0 } else { y.0 * x.0.powf(y.0 - 1.0) * x.1 };
+                let dy = if y.1 == 0.0 { 0.0 } else { v * x.0.ln() * y.1 };
+                Dual(v, dx + dy)
+            }
+            Expr::Tanh(a) | Expr::Sigmoid(a) | Expr::Relu(a) | Expr::Identity(a) => {
+                let x = ev(self, *a, env)?;
+                let (f, df, _) = act(act_name(&e[id]), x.0);
+                Dual(f, df * x.1)
+            }
+            Expr::DTanh(a) | Expr::DSigmoid(a) | Expr::DRelu(a) | Expr::DIdentity(a) => {
+                let x = ev(self, *a, env)?;
+                let (_, df, ddf) = act(act_name(&e[id]), x.0);
+                Dual(df, ddf * x.1)
+            }
+            Expr::D([x, w]) => {
+                if seed != 0 {
+                    return Err(Error::Eval("a derivative of a derivative cannot be evaluated".into()));
+                }
+                let k = self.key(e, *w, env, free, memo)?;
+                if !self.model.decls.contains_key(&k.name) {
+                    return Err(Error::Eval(format!("cannot differentiate with respect to `{}`: not a name of the model", k.name)));
+                }
+                self.check_range(&k)?;
+                let s = self.seed(k);
+                let v = self.eval(e, *x, env, s, free, memo)?;
+                Dual(v.1, 0.0)
+            }
+            Expr::Sum([k, dim, body]) => {
+                let k = sym(e, *k)?;
+                let dim = sym(e, *dim)?;
+                let n = *self.sizes.dims.get(&dim).ok_or_else(|| Error::Eval(format!("unknown size `{dim}` in a Σ")))?;
+                let mut acc = Dual::default();
+                for v in 0..n as i64 {
+                    env.push((k, v));
+                    let r = ev(self, *body, env);
+                    env.pop();
+                    let r = r?;
+                    acc = Dual(acc.0 + r.0, acc.1 + r.1);
+                }
+                acc
+            }
+            Expr::TSum([k, lo, hi, body]) => {
+                let k = sym(e, *k)?;
+                let (lo, hi) = (ev(self, *lo, env)?.0, ev(self, *hi, env)?.0);
+                let mut acc = Dual::default();
+                let (lo, hi) = (lo.round() as i64, hi.round() as i64);
+                if hi - lo > 1_000_000 {
+                    return Err(Error::Eval(format!("a Σ over time from {lo} to {hi} is too long")));
+                }
+                for v in lo..=hi {
+                    env.push((k, v));
+                    let r = ev(self, *body, env);
+                    env.pop();
+                    let r = r?;
+                    acc = Dual(acc.0 + r.0, acc.1 + r.1);
+                }
+                acc
+            }
+            Expr::Delta([a, b]) => {
+                let (x, y) = (ev(self, *a, env)?, ev(self, *b, env)?);
+                Dual(if x.0 == y.0 { 1.0 } else { 0.0 }, 0.0)
+            }
+            Expr::Ix(_) | Expr::Tx(_) => {
+                let k = self.key(e, id, env, free, memo)?;
+                self.quantity(&k, seed)?
+            }
+        })
+    }
+
+    fn check_range(&self, k: &QKey) -> Result<()> {
+        let d = self.model.decls.get(&k.name).ok_or_else(|| Error::Eval(format!("unknown name `{}`", k.name)))?;
+        if d.timed != k.time.is_some() || d.dims.len() != k.idx.len() {
+            return Err(Error::Eval(format!("`{}` takes {}{} index(es)", k.name, if d.timed { "a time and " } else { "" }, d.dims.len())));
+        }
+        for (i, dim) in k.idx.iter().zip(&d.dims) {
+            let n = self.sizes.dims.get(dim).copied().unwrap_or(0) as i64;
+            if *i < 0 || *i >= n {
+                return Err(Error::Eval(format!("index {} of `{}` is out of range 1..{n}", i + 1, k.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of one entry of a quantity, with its derivative along `seed`.
+    pub fn quantity(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
+        if let Some(v) = self.cache.get(&(seed, k.clone())) {
+            return Ok(*v);
+        }
+        self.check_range(k)?;
+        let is_seed = self.seeds[seed].as_ref() == Some(k);
+        let decl_kind = self.model.decls.get(&k.name).map(|d| d.kind);
+        let v = match decl_kind {
+            Some(DeclKind::Param | DeclKind::Data) => {
+                let arr = self.params.values.get(&k.name).ok_or_else(|| Error::Eval(format!("no value for `{}`", k.name)))?;
+                let mut idx = vec![];
+                if let Some(t) = k.time {
+                    if t < 1 || t as usize > self.sizes.steps {
+                        return Err(Error::Eval(format!("`{}` has no time step {t} (steps are 1..{})", k.name, self.sizes.steps)));
+                    }
+                    idx.push(t as usize - 1);
+                }
+                idx.extend(k.idx.iter().map(|i| *i as usize));
+                let v = arr.get(&idx).ok_or_else(|| Error::Eval(format!("`{}` has no entry {:?}", k.name, idx)))?;
+                Dual(v, if is_seed { 1.0 } else { 0.0 })
+            }
+            _ => {
+                let v = self.defined(k, seed)?;
+                if is_seed { Dual(v.0, 1.0) } else { v }
+            }
+        };
+        self.cache.insert((seed, k.clone()), v);
+        Ok(v)
+    }
+
+    fn defined(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
+        let model = self.model;
+        for d in model.defs.iter().filter(|d| d.name == k.name) {
+            let mut env: Env = vec![];
+            match (&d.time, k.time) {
+                (None, None) => {}
+                (Some(TimeSlot::Fixed(v)), Some(t)) if *v == t as f64 => {}
+                (Some(TimeSlot::Var(s)), Some(t)) => env.push((*s, t)),
+                _ => continue,
+            }
+            if !d.guards.iter().all(|(s, n)| lookup(&env, *s).is_some_and(|v| v as f64 > *n)) {
+                continue;
+            }
+            if k.time.is_some_and(|t| t > self.sizes.steps as i64) {
+                return Err(Error::Eval(format!("`{}` has no time step {} (steps are 0..{})", k.name, k.time.unwrap_or(0), self.sizes.steps)));
+            }
+            env.extend(d.idx.iter().copied().zip(k.idx.iter().copied()));
+            let free = free_sets(&d.rhs);
+            let mut memo = HashMap::new();
+            return self.eval(&d.rhs, d.rhs.root(), &mut env, seed, &free, &mut memo);
+        }
+        Err(Error::Eval(format!("no definition of `{}` applies at time {:?}", k.name, k.time)))
+    }
+}
+
+type Free = Vec<Vec<Symbol>>;
+type Memo = HashMap<(Id, usize, Vec<i64>), Dual>;
+
+fn sym(e: &RecExpr<Expr>, id: Id) -> Result<Symbol> {
+    match &e[id] {
+        Expr::Symbol(s) => Ok(*s),
+        n => Err(Error::Eval(format!("expected a name or an index, found `{n}`"))),
+    }
+}
+
+fn act_name(n: &Expr) -> &'static str {
+    match n {
+        Expr::Tanh(_) | Expr::DTanh(_) => "tanh",
+        Expr::Sigmoid(_) | Expr::DSigmoid(_) => "sigmoid",
+        Expr::Relu(_) | Expr::DRelu(_) => "relu",
+        _ => "identity",
+    }
+}
+
+/// The free symbols of every node (what a memoised value depends on).
+fn free_sets(e: &RecExpr<Expr>) -> Free {
+    let mut out: Free = Vec::with_capacity(e.as_ref().len());
+    for n in e.as_ref() {
+        let mut f: Vec<Symbol> = vec![];
+        let add = |f: &mut Vec<Symbol>, s: &Vec<Symbol>| {
+            for x in s {
+                if !f.contains(x) {
+                    f.push(*x);
+                }
+            }
+        };
+        match n {
+            Expr::Symbol(s) => f.push(*s),
+            Expr::Sum([k, _, body]) => {
+                add(&mut f, &out[usize::from(*body)]);
+                if let Expr::Symbol(k) = &e[*k] {
+                    f.retain(|x| x != k);
+                }
+            }
+            Expr::TSum([k, lo, hi, body]) => {
+                add(&mut f, &out[usize::from(*body)]);
+                if let Expr::Symbol(k) = &e[*k] {
+                    f.retain(|x| x != k);
+                }
+                add(&mut f, &out[usize::from(*lo)]);
+                add(&mut f, &out[usize::from(*hi)]);
+            }
+            _ => {
+                for c in index_children(n) {
+                    add(&mut f, &out[usize::from(*c)]);
+                }
+            }
+        }
+        f.sort();
+        out.push(f);
+    }
+    out
+}
+
+/// Central finite differences of L with respect to every entry of the parameter `wrt`, step `h`.
+pub fn finite_differences(model: &Model, sizes: &Sizes, params: &Params, loss: Symbol, wrt: Symbol, h: f64) -> Result<Vec<f64>> {
+    let arr = params.values.get(&wrt).ok_or_else(|| Error::Eval(format!("no parameter `{wrt}`")))?;
+    let lk = QKey { name: loss, time: None, idx: vec![] };
+    let mut out = vec![];
+    for i in 0..arr.data.len() {
+        let mut vals = [0.0; 2];
+        for (j, sign) in [1.0, -1.0].into_iter().enumerate() {
+            let mut p = params.clone();
+            if let Some(a) = p.values.get_mut(&wrt) {
+                a.data[i] += sign * h;
+            }
+            vals[j] = Numeric::new(model, sizes, &p).quantity(&lk, 0)?.0;
+        }
+        out.push((vals[0] - vals[1]) / (2.0 * h));
+    }
+    Ok(out)
+}

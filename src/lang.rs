@@ -1,0 +1,219 @@
+//! The expression language in index notation, on egg: numbers, indexed and time-indexed symbols, sums over
+//! bound indices, Kronecker δ, activations, the derivative operator, and the e-class analysis that tracks free
+//! indices and constants.
+use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr, Symbol, define_language};
+use ordered_float::NotNan;
+use std::collections::BTreeSet;
+
+/// A number in an expression (never NaN).
+pub type Num = NotNan<f64>;
+
+define_language! {
+    /// One node of an expression. Index and time positions hold ordinary sub-expressions (usually symbols or
+    /// numbers), so `s⁽ᵗ⁻¹⁾[p]` is `(tx s (- t 1) p)`.
+    pub enum Expr {
+        Num(Num),
+        "+" = Add([Id; 2]),
+        "-" = Sub([Id; 2]),
+        "*" = Mul([Id; 2]),
+        "neg" = Neg(Id),
+        "pow" = Pow([Id; 2]),
+        "tanh" = Tanh(Id),
+        "sigmoid" = Sigmoid(Id),
+        "relu" = Relu(Id),
+        "identity" = Identity(Id),
+        "dtanh" = DTanh(Id),
+        "dsigmoid" = DSigmoid(Id),
+        "drelu" = DRelu(Id),
+        "didentity" = DIdentity(Id),
+        // (d e w): the derivative of e with respect to the quantity w
+        "d" = D([Id; 2]),
+        // (sum k dim body): Σ over the bound index k, which ranges over the size named dim
+        "sum" = Sum([Id; 3]),
+        // (tsum k lo hi body): Σ over the bound time step k = lo..hi
+        "tsum" = TSum([Id; 4]),
+        "delta" = Delta([Id; 2]),
+        // (ix W_r i p) = W⁽ʳ⁾[i,p]; (ix y m) = y[m]
+        "ix" = Ix(Box<[Id]>),
+        // (tx s 3 i) = s⁽³⁾[i]: a name, a time, then indices
+        "tx" = Tx(Box<[Id]>),
+        Symbol(Symbol),
+    }
+}
+
+/// An e-graph over [`Expr`] with the [`Meta`] analysis.
+pub type EG = EGraph<Expr, Meta>;
+/// A rewrite rule over [`Expr`].
+pub type Rw = egg::Rewrite<Expr, Meta>;
+
+/// The activations the language knows, with the node names of the function and of its derivative.
+pub const ACTIVATIONS: &[&str] = &["tanh", "sigmoid", "relu", "identity"];
+
+/// E-class analysis: free index symbols, folded constants, and the symbols the fresh-name generator must avoid.
+#[derive(Default, Clone)]
+pub struct Meta {
+    /// Symbols that must never be chosen as a fresh bound index (e.g. every symbol of the whole term when the
+    /// e-graph holds only a part of it).
+    pub reserved: BTreeSet<Symbol>,
+}
+
+/// What the analysis knows about one e-class.
+#[derive(Debug, Clone)]
+pub struct Data {
+    /// Index symbols that may occur free (intersection over the class's members).
+    pub free: BTreeSet<Symbol>,
+    /// The class's value if it is a constant.
+    pub konst: Option<Num>,
+    /// `Some(s)` if the class contains the plain symbol `s`.
+    pub sym: Option<Symbol>,
+}
+
+fn fold_const(eg: &EG, n: &Expr) -> Option<Num> {
+    let c = |i: &Id| eg[*i].data.konst.map(|v| v.into_inner());
+    let v = match n {
+        Expr::Num(v) => return Some(*v),
+        Expr::Add([a, b]) => c(a)? + c(b)?,
+        Expr::Sub([a, b]) => c(a)? - c(b)?,
+        Expr::Mul([a, b]) => c(a)? * c(b)?,
+        Expr::Neg(a) => -c(a)?,
+        _ => return None,
+    };
+    NotNan::new(v).ok().filter(|v| v.is_finite())
+}
+
+/// The children of a node whose free symbols count as free indices of the node (names and sizes do not).
+pub fn index_children(n: &Expr) -> &[Id] {
+    match n {
+        Expr::Ix(ch) | Expr::Tx(ch) => &ch[1..],
+        Expr::Sum(ch) => &ch[2..],
+        _ => n.children(),
+    }
+}
+
+impl Analysis<Expr> for Meta {
+    type Data = Data;
+
+    fn make(eg: &mut EG, n: &Expr, _id: Id) -> Data {
+        let mut free = BTreeSet::new();
+        let mut sym = None;
+        match n {
+            Expr::Symbol(s) => {
+                free.insert(*s);
+                sym = Some(*s);
+            }
+            Expr::Sum([k, _, body]) | Expr::TSum([k, _, _, body]) => {
+                free.extend(eg[*body].data.free.iter().copied());
+                if let Some(k) = eg[*k].data.sym {
+                    free.remove(&k);
+                }
+                if let Expr::TSum([_, lo, hi, _]) = n {
+                    free.extend(eg[*lo].data.free.iter().copied());
+                    free.extend(eg[*hi].data.free.iter().copied());
+                }
+            }
+            _ => {
+                for c in index_children(n) {
+                    free.extend(eg[*c].data.free.iter().copied());
+                }
+            }
+        }
+        Data { free, konst: fold_const(eg, n), sym }
+    }
+
+    fn merge(&mut self, to: &mut Data, from: Data) -> DidMerge {
+        let before = to.free.len();
+        to.free.retain(|s| from.free.contains(s));
+        let mut dm = DidMerge(before != to.free.len(), to.free.len() != from.free.len());
+        // Two different constants can only meet through an unsound rule; the numeric step check reports that
+        // rule by name, so keep the first value here instead of failing.
+        match (to.konst, from.konst) {
+            (None, Some(v)) => {
+                to.konst = Some(v);
+                dm = dm | DidMerge(true, false);
+            }
+            (Some(_), None) => dm = dm | DidMerge(false, true),
+            _ => {}
+        }
+        match (to.sym, from.sym) {
+            (None, Some(s)) => {
+                to.sym = Some(s);
+                dm = dm | DidMerge(true, false);
+            }
+            (Some(_), None) => dm = dm | DidMerge(false, true),
+            _ => {}
+        }
+        dm
+    }
+
+    fn modify(eg: &mut EG, id: Id) {
+        if let Some(v) = eg[id].data.konst {
+            if !eg[id].nodes.iter().any(|n| matches!(n, Expr::Num(_))) {
+                let c = eg.add(Expr::Num(v));
+                eg.union(id, c);
+            }
+        }
+    }
+}
+
+/// A number node.
+pub fn num(v: f64) -> Expr {
+    Expr::Num(NotNan::new(v).unwrap_or_default())
+}
+
+/// Every symbol that occurs anywhere in `e` (names, indices, sizes).
+pub fn symbols(e: &RecExpr<Expr>) -> BTreeSet<Symbol> {
+    e.as_ref()
+        .iter()
+        .filter_map(|n| if let Expr::Symbol(s) = n { Some(*s) } else { None })
+        .collect()
+}
+
+/// The free index symbols of the sub-expression at `root`, in order of first appearance.
+pub fn free_indices(e: &RecExpr<Expr>, root: Id) -> Vec<Symbol> {
+    fn go(e: &RecExpr<Expr>, id: Id, bound: &mut Vec<Symbol>, out: &mut Vec<Symbol>) {
+        match &e[id] {
+            Expr::Symbol(s) => {
+                if !bound.contains(s) && !out.contains(s) {
+                    out.push(*s);
+                }
+            }
+            Expr::Sum([k, _, body]) => with_bound(e, *k, bound, |b| go(e, *body, b, out)),
+            Expr::TSum([k, lo, hi, body]) => {
+                go(e, *lo, bound, out);
+                go(e, *hi, bound, out);
+                with_bound(e, *k, bound, |b| go(e, *body, b, out));
+            }
+            n => {
+                for c in index_children(n) {
+                    go(e, *c, bound, out);
+                }
+            }
+        }
+    }
+    let mut out = vec![];
+    go(e, root, &mut vec![], &mut out);
+    out
+}
+
+fn with_bound(e: &RecExpr<Expr>, k: Id, bound: &mut Vec<Symbol>, f: impl FnOnce(&mut Vec<Symbol>)) {
+    if let Expr::Symbol(s) = &e[k] {
+        bound.push(*s);
+        f(bound);
+        bound.pop();
+    } else {
+        f(bound);
+    }
+}
+
+/// Copy the sub-expression at `root` of `src` into `dst` (keeping sharing), returning its new id.
+pub fn copy_into(src: &RecExpr<Expr>, root: Id, dst: &mut RecExpr<Expr>) -> Id {
+    let n = src[root].clone().map_children(|c| copy_into(src, c, dst));
+    dst.add(n)
+}
+
+/// The sub-expression at `root` as an expression of its own.
+pub fn sub_expr(src: &RecExpr<Expr>, root: Id) -> RecExpr<Expr> {
+    let mut out = RecExpr::default();
+    copy_into(src, root, &mut out);
+    out
+}

@@ -1,0 +1,26 @@
+//! The `bptt` binary: parse the arguments, run, exit with 0 (ok), 1 (a check found a mismatch) or 2 (error).
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match bptt::cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { bptt::cli::ERROR } else { bptt::cli::OK });
+        }
+    };
+    // Deep expressions (large T) recurse deeply: run on a thread with a large stack.
+    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        bptt::cli::run(cli, &mut lock)
+    });
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!("error: internal failure (this is a bug in bptt; please report the command you ran)");
+            ExitCode::from(bptt::cli::ERROR)
+        }
+    }
+}

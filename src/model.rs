@@ -1,0 +1,260 @@
+//! The model as data: a model file declares sizes, parameters, data and defined quantities, and defines each
+//! quantity by an equation (`unfold-h: (tx h ?t ?i) := … if ?t > 0`). Each definition becomes an unfold rule
+//! `(d X ?wrt) => (d RHS ?wrt)` for the rewriter and a formula for the numeric evaluator.
+use crate::diag::Diag;
+use crate::lang::Expr;
+use crate::rules::apply::Cond;
+use crate::rules::parse::{Parsed, Rhs};
+use crate::rules::{Kind, Line, Rule, lines, read_rules};
+use crate::sexp::Src;
+use egg::{ENodeOrVar, Id, Language, PatternAst, RecExpr, Symbol};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What kind of name a declaration introduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclKind {
+    /// A parameter: a gradient can be taken with respect to it; never rewritten.
+    Param,
+    /// Given data (inputs, targets): independent, never differentiated against.
+    Data,
+    /// A quantity defined by an equation of the model (h, s, y, L).
+    Quantity,
+}
+
+/// A declared name: its kind, whether it is indexed by time, the sizes of its indices, and its JSON key.
+#[derive(Debug, Clone)]
+pub struct Decl {
+    pub kind: DeclKind,
+    pub timed: bool,
+    pub dims: Vec<Symbol>,
+    pub json: String,
+}
+
+/// The time slot of a definition's left-hand side.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeSlot {
+    Var(Symbol),
+    Fixed(f64),
+}
+
+/// One definition: `name[time][idx…] = rhs`, with pattern variables written as symbols `?t`, `?i`.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub rule: String,
+    pub comment: String,
+    pub name: Symbol,
+    pub time: Option<TimeSlot>,
+    pub idx: Vec<Symbol>,
+    pub rhs: RecExpr<Expr>,
+    pub lhs_shown: RecExpr<Expr>,
+    /// `?t > N` guards.
+    pub guards: Vec<(Symbol, f64)>,
+}
+
+/// A loaded model.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// Size names and the command-line option that sets each (n_h → hidden).
+    pub dims: Vec<(Symbol, String)>,
+    pub decls: BTreeMap<Symbol, Decl>,
+    /// Declaration order of parameters and data (the order of the JSON `params` object).
+    pub order: Vec<Symbol>,
+    pub defs: Vec<Def>,
+}
+
+const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity"];
+
+fn is_decl(line: &str) -> bool {
+    DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
+}
+
+/// The wrt variable every unfold rule carries.
+pub const WRT: &str = "?wrt";
+
+/// `X := R` becomes `(d X ?wrt) => (d R ?wrt)`.
+pub fn definition_to_unfold(mut p: Parsed) -> Parsed {
+    let wrt: egg::Var = WRT.parse().unwrap_or_else(|_| unreachable!("?wrt is a valid variable"));
+    let wrap = |ast: &PatternAst<Expr>| -> PatternAst<Expr> {
+        let mut v: Vec<ENodeOrVar<Expr>> = ast.as_ref().to_vec();
+        let root = Id::from(v.len() - 1);
+        v.push(ENodeOrVar::Var(wrt));
+        let w = Id::from(v.len() - 1);
+        v.push(ENodeOrVar::ENode(Expr::D([root, w])));
+        PatternAst::from(v)
+    };
+    p.lhs = wrap(&p.lhs);
+    if let Rhs::Pattern(r) = &p.rhs {
+        p.rhs = Rhs::Pattern(wrap(r));
+    }
+    p
+}
+
+/// A pattern as an expression whose variables are symbols named `?x`.
+pub fn pattern_to_expr(p: &PatternAst<Expr>) -> RecExpr<Expr> {
+    RecExpr::from(
+        p.as_ref()
+            .iter()
+            .map(|n| match n {
+                ENodeOrVar::ENode(e) => e.clone(),
+                ENodeOrVar::Var(v) => Expr::Symbol(v.to_string().into()),
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The sub-expression `(d X ?wrt)` → `X`.
+fn under_d(e: &RecExpr<Expr>) -> RecExpr<Expr> {
+    match &e[e.root()] {
+        Expr::D([x, _]) => crate::lang::sub_expr(e, *x),
+        _ => e.clone(),
+    }
+}
+
+fn strip_q(e: &RecExpr<Expr>) -> RecExpr<Expr> {
+    RecExpr::from(
+        e.as_ref()
+            .iter()
+            .map(|n| match n {
+                Expr::Symbol(s) if s.as_str().starts_with('?') => Expr::Symbol(s.as_str()[1..].into()),
+                n => n.clone(),
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+impl Model {
+    /// Read a model file: declarations first, then definitions (each a rule). Returns the model and the unfold
+    /// rules; problems go to `diags`.
+    pub fn read(file: &str, text: &Arc<str>, ctx: &Arc<crate::rules::apply::Ctx>, diags: &mut Vec<Diag>) -> (Model, Vec<Rule>) {
+        let src = Src { file, text };
+        let mut m = Model::default();
+        for (_, l) in lines(text) {
+            let Line::Content(r) = l else { continue };
+            let line = text[r.clone()].trim();
+            if !is_decl(line) {
+                continue;
+            }
+            if let Err(d) = m.read_decl(&src, line, r.clone()) {
+                diags.push(d);
+            }
+        }
+        let rules = read_rules(file, text, ctx, Kind::Definition, &is_decl, diags);
+        for r in &rules {
+            match m.def_of(r) {
+                Ok(d) => m.defs.push(d),
+                Err(msg) => {
+                    let at = crate::rules::line_start_of(text, r.line);
+                    diags.push(src.diag(at..at + r.name.len(), msg));
+                }
+            }
+        }
+        (m, rules)
+    }
+
+    fn read_decl(&mut self, src: &Src, line: &str, r: std::ops::Range<usize>) -> Result<(), Diag> {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        let bad = |msg: String, hint: &str| src.diag(r.clone(), msg).hint(hint.to_string());
+        match w.as_slice() {
+            ["dim", name, option] => {
+                self.dims.push((Symbol::from(*name), option.to_string()));
+                Ok(())
+            }
+            [kw @ ("param" | "data" | "quantity"), name, rest @ ..] => {
+                let kind = match *kw {
+                    "param" => DeclKind::Param,
+                    "data" => DeclKind::Data,
+                    _ => DeclKind::Quantity,
+                };
+                let mut rest = rest.to_vec();
+                let mut json = name.to_string();
+                if let [.., "as", key] = rest.as_slice() {
+                    json = key.to_string();
+                    rest.truncate(rest.len() - 2);
+                }
+                let timed = rest.first() == Some(&"time");
+                if timed {
+                    rest.remove(0);
+                }
+                let mut dims = vec![];
+                for d in rest {
+                    if !self.dims.iter().any(|(n, _)| n.as_str() == d) {
+                        return Err(bad(format!("unknown size `{d}`"), "declare it first with `dim NAME option`, e.g. `dim n_h hidden`"));
+                    }
+                    dims.push(Symbol::from(d));
+                }
+                let sym = Symbol::from(*name);
+                if self.decls.contains_key(&sym) {
+                    return Err(bad(format!("`{name}` is declared twice"), "declare each name once"));
+                }
+                if kind != DeclKind::Quantity {
+                    self.order.push(sym);
+                }
+                self.decls.insert(sym, Decl { kind, timed, dims, json });
+                Ok(())
+            }
+            _ => Err(bad(
+                format!("cannot read the declaration `{line}`"),
+                "declarations are `dim n_h hidden`, `param W_r n_h n_h`, `data x time n_x`, `data ybar n_y as target`, `quantity h time n_h`",
+            )),
+        }
+    }
+
+    fn def_of(&self, r: &Rule) -> Result<Def, String> {
+        let lhs = under_d(&pattern_to_expr(&r.lhs));
+        let rhs = match &r.rhs {
+            Rhs::Pattern(p) => under_d(&pattern_to_expr(p)),
+            Rhs::Applier(..) => return Err("a definition's right-hand side must be an expression".into()),
+        };
+        let var = |id: Id| match &lhs[id] {
+            Expr::Symbol(s) if s.as_str().starts_with('?') => Ok(*s),
+            _ => Err(format!("in `{}`, the indices on the left must be ?variables", r.name)),
+        };
+        let (name, time, idx) = match &lhs[lhs.root()] {
+            Expr::Symbol(s) => (*s, None, vec![]),
+            Expr::Ix(ch) | Expr::Tx(ch) => {
+                let Expr::Symbol(name) = &lhs[ch[0]] else { return Err("the quantity's name must be a symbol".into()) };
+                let timed = matches!(&lhs[lhs.root()], Expr::Tx(_));
+                let time = if timed {
+                    Some(match &lhs[ch[1]] {
+                        Expr::Num(v) => TimeSlot::Fixed(v.into_inner()),
+                        _ => TimeSlot::Var(var(ch[1])?),
+                    })
+                } else {
+                    None
+                };
+                let first = if timed { 2 } else { 1 };
+                let idx = ch[first..].iter().map(|c| var(*c)).collect::<Result<Vec<_>, _>>()?;
+                (*name, time, idx)
+            }
+            _ => return Err(format!("`{}` must define a quantity: (tx NAME ?t ?i), (ix NAME ?i) or NAME", r.name)),
+        };
+        match self.decls.get(&name) {
+            Some(d) if d.kind == DeclKind::Quantity => {
+                if d.timed != time.is_some() || d.dims.len() != idx.len() {
+                    return Err(format!("`{}` does not match the declaration of `{name}`", r.name));
+                }
+            }
+            _ => return Err(format!("`{name}` is not declared as a quantity (add `quantity {name} …`)")),
+        }
+        let mut guards = vec![];
+        for c in &r.conds {
+            match c {
+                Cond::Gt(v, n) => guards.push((Symbol::from(v.to_string()), *n)),
+                _ => return Err(format!("`{}`: a definition may only be guarded by `?t > N`", r.name)),
+            }
+        }
+        let _ = rhs.as_ref().iter().map(|n| n.children().len()).sum::<usize>();
+        Ok(Def { rule: r.name.clone(), comment: r.comment.clone(), name, time, idx, lhs_shown: strip_q(&lhs), rhs, guards })
+    }
+
+    /// The size (option value) of each dimension symbol, given the sizes chosen.
+    pub fn is_independent(&self, s: Symbol) -> bool {
+        self.decls.get(&s).is_some_and(|d| d.kind != DeclKind::Quantity)
+    }
+
+    /// The definition's right-hand side with the variables shown as plain letters, for display.
+    pub fn shown_rhs(d: &Def) -> RecExpr<Expr> {
+        strip_q(&d.rhs)
+    }
+}

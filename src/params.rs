@@ -1,0 +1,201 @@
+//! Numbers for the model: sizes, and parameter/data values from a seeded, platform-stable generator
+//! (ChaCha8) or from a params JSON file, validated against the model's declarations.
+use crate::error::{Error, Result};
+use crate::model::Model;
+use egg::Symbol;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A dense array, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    pub shape: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+impl Array {
+    pub fn get(&self, idx: &[usize]) -> Option<f64> {
+        if idx.len() != self.shape.len() || idx.iter().zip(&self.shape).any(|(i, n)| i >= n) {
+            return None;
+        }
+        let mut off = 0;
+        for (i, n) in idx.iter().zip(&self.shape) {
+            off = off * n + i;
+        }
+        self.data.get(off).copied()
+    }
+
+    /// Nested JSON arrays.
+    pub fn to_json(&self) -> Value {
+        fn go(shape: &[usize], data: &[f64]) -> Value {
+            match shape {
+                [] => data.first().map(|v| Value::from(*v)).unwrap_or(Value::Null),
+                [n, rest @ ..] => {
+                    let stride: usize = rest.iter().product();
+                    Value::Array((0..*n).map(|i| go(rest, &data[i * stride..(i + 1) * stride])).collect())
+                }
+            }
+        }
+        go(&self.shape, &self.data)
+    }
+}
+
+/// The sizes of a problem: steps T and each dimension (n_h, n_x, n_y).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sizes {
+    pub steps: usize,
+    pub dims: BTreeMap<Symbol, usize>,
+}
+
+/// Values of every parameter and data name of the model.
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub values: BTreeMap<Symbol, Array>,
+}
+
+/// The shape of a declared name for given sizes.
+pub fn shape_of(model: &Model, name: Symbol, sizes: &Sizes) -> Vec<usize> {
+    let Some(d) = model.decls.get(&name) else { return vec![] };
+    let mut s = vec![];
+    if d.timed {
+        s.push(sizes.steps);
+    }
+    s.extend(d.dims.iter().map(|n| sizes.dims.get(n).copied().unwrap_or(0)));
+    s
+}
+
+fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    // 53 random bits → [0, 1): the same numbers on every platform and crate version of rand_core.
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Params {
+    /// Seeded random values: weights and inputs uniform in (−1, 1) scaled to keep tanh away from saturation.
+    pub fn random(model: &Model, sizes: &Sizes, seed: u64) -> Params {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut values = BTreeMap::new();
+        for name in &model.order {
+            let shape = shape_of(model, *name, sizes);
+            let n: usize = shape.iter().product();
+            let data = (0..n).map(|_| 0.9 * (2.0 * unit(&mut rng) - 1.0)).map(|v| (v * 1e6).round() / 1e6).collect();
+            values.insert(*name, Array { shape, data });
+        }
+        Params { values }
+    }
+
+    /// The `params` JSON object: one key per parameter/data name (its JSON key), nested arrays.
+    pub fn to_json(&self, model: &Model) -> Value {
+        let mut m = serde_json::Map::new();
+        for name in &model.order {
+            if let (Some(d), Some(a)) = (model.decls.get(name), self.values.get(name)) {
+                m.insert(d.json.clone(), a.to_json());
+            }
+        }
+        Value::Object(m)
+    }
+
+    /// Read a params JSON text. Sizes come from the arrays; every inconsistency is an error naming the key.
+    pub fn from_json(model: &Model, text: &str, file: &str) -> Result<(Params, Sizes)> {
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            Error::Usage(format!("{file}:{}:{}: not valid JSON: {e}\nhint: the file holds one object, e.g. {{\"W_r\": [[0.5, -0.3], [0.2, 0.4]], …}}", e.line(), e.column()))
+        })?;
+        let Value::Object(obj) = v else {
+            return Err(Error::Usage(format!("{file}: the params file must hold one JSON object with keys {}", keys(model))));
+        };
+        let bad = |msg: String| Error::Usage(format!("{file}: {msg}"));
+        for k in obj.keys() {
+            if !model.order.iter().any(|n| model.decls.get(n).is_some_and(|d| &d.json == k)) {
+                return Err(bad(format!("unknown key `{k}`; the keys are {}", keys(model))));
+            }
+        }
+        let mut arrays = BTreeMap::new();
+        for name in &model.order {
+            let Some(d) = model.decls.get(name) else { continue };
+            let val = obj.get(&d.json).ok_or_else(|| bad(format!("missing key `{}`; the keys are {}", d.json, keys(model))))?;
+            let rank = d.dims.len() + usize::from(d.timed);
+            let arr = read_array(val, rank).map_err(|m| bad(format!("`{}`: {m}", d.json)))?;
+            arrays.insert(*name, arr);
+        }
+        // sizes: from the first array that shows each dimension
+        let mut dims: BTreeMap<Symbol, usize> = BTreeMap::new();
+        let mut steps: Option<usize> = None;
+        for name in &model.order {
+            let (Some(d), Some(a)) = (model.decls.get(name), arrays.get(name)) else { continue };
+            let mut shape = a.shape.iter();
+            if d.timed {
+                let t = *shape.next().unwrap_or(&0);
+                match steps {
+                    None => steps = Some(t),
+                    Some(s) if s != t => return Err(bad(format!("`{}` has {t} time steps but another array has {s}", d.json))),
+                    _ => {}
+                }
+            }
+            for (dim, n) in d.dims.iter().zip(shape) {
+                match dims.get(dim) {
+                    None => {
+                        dims.insert(*dim, *n);
+                    }
+                    Some(m) if m != n => {
+                        let opt = model.dims.iter().find(|(s, _)| s == dim).map(|d| d.1.as_str()).unwrap_or("?");
+                        return Err(bad(format!("`{}` says the {opt} size is {n}, but an earlier array says {m}", d.json)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let steps = steps.unwrap_or(0);
+        if steps == 0 {
+            return Err(bad("the input `x` must have at least one time step (one row per step)".into()));
+        }
+        for (n, _) in &model.dims {
+            if dims.get(n).copied().unwrap_or(0) == 0 {
+                return Err(bad(format!("size `{n}` is 0; every size must be at least 1")));
+            }
+        }
+        Ok((Params { values: arrays }, Sizes { steps, dims }))
+    }
+}
+
+fn keys(model: &Model) -> String {
+    model.order.iter().filter_map(|n| model.decls.get(n)).map(|d| d.json.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn read_array(v: &Value, rank: usize) -> std::result::Result<Array, String> {
+    match (rank, v) {
+        (0, Value::Number(n)) => {
+            let x = n.as_f64().filter(|x| x.is_finite()).ok_or("a number is not finite")?;
+            Ok(Array { shape: vec![], data: vec![x] })
+        }
+        (0, other) => Err(format!("expected a number, found {}", kind(other))),
+        (r, Value::Array(items)) => {
+            let mut shape: Option<Vec<usize>> = None;
+            let mut data = vec![];
+            for (i, it) in items.iter().enumerate() {
+                let a = read_array(it, r - 1).map_err(|m| format!("entry {i}: {m}"))?;
+                match &shape {
+                    None => shape = Some(a.shape.clone()),
+                    Some(s) if *s != a.shape => return Err(format!("entry {i} has shape {:?}, but entry 0 has {:?} (rows must have equal length)", a.shape, s)),
+                    _ => {}
+                }
+                data.extend(a.data);
+            }
+            let mut full = vec![items.len()];
+            full.extend(shape.unwrap_or_else(|| vec![0; r - 1]));
+            Ok(Array { shape: full, data })
+        }
+        (r, other) => Err(format!("expected an array of rank {r}, found {}", kind(other))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

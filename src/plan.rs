@@ -1,0 +1,175 @@
+//! The plan of a derivation as data: the goal, then beats (blog equation number, title, rules in priority
+//! order with optional limits), focus/unfocus on a part of the expression, and side equations ("where" lines).
+use crate::diag::Diag;
+use crate::lang::Expr;
+use crate::rules::{Line, RuleSet, lines};
+use crate::sexp::{Src, parse_one, to_expr, to_pattern};
+use egg::{Pattern, RecExpr, Symbol};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// A rule named in a beat, with an optional limit on the number of steps it may fire in.
+#[derive(Debug, Clone)]
+pub struct RuleUse {
+    pub name: String,
+    pub limit: Option<usize>,
+}
+
+/// A side equation derived from `lhs` with `rules`; with `k_range` the time symbol `k` is free and the equation
+/// holds for every k in the range.
+#[derive(Debug, Clone)]
+pub struct WhereSpec {
+    pub lhs: RecExpr<Expr>,
+    pub rules: Vec<RuleUse>,
+    pub k_range: Option<(Symbol, i64, i64)>,
+}
+
+/// One instruction of a plan.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Beat { eq: Option<u32>, title: String, rules: Vec<RuleUse>, wheres: Vec<WhereSpec> },
+    Focus(Pattern<Expr>),
+    Unfocus,
+    Final,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub goal: RecExpr<Expr>,
+    pub items: Vec<Item>,
+}
+
+fn rule_uses(src: &Src, text: &str, at: usize, rules: &RuleSet, diags: &mut Vec<Diag>) -> Vec<RuleUse> {
+    let mut out = vec![];
+    let mut pos = at;
+    for w in text.split(' ') {
+        let span = pos..pos + w.len();
+        pos += w.len() + 1;
+        if w.is_empty() {
+            continue;
+        }
+        let (name, limit) = match w.split_once('*') {
+            Some((n, l)) => match l.parse::<usize>() {
+                Ok(l) if l > 0 => (n, Some(l)),
+                _ => {
+                    diags.push(src.diag(span, format!("`{l}` is not a positive limit")).hint("write rule*N, e.g. unfold-h*1"));
+                    continue;
+                }
+            },
+            None => (w, None),
+        };
+        if rules.get(name).is_none() {
+            let near = rules.rules.iter().map(|r| r.name.as_str()).filter(|n| n.split('-').next() == name.split('-').next()).collect::<Vec<_>>();
+            let hint = if near.is_empty() { "`bptt rules` lists the loaded rules".to_string() } else { format!("rules of that family: {}", near.join(", ")) };
+            diags.push(src.diag(span, format!("unknown rule `{name}`")).hint(hint));
+            continue;
+        }
+        out.push(RuleUse { name: name.to_string(), limit });
+    }
+    out
+}
+
+fn field(text: &str, r: &Range<usize>, n: usize) -> Option<(usize, String)> {
+    let mut start = r.start;
+    for (i, part) in text[r.clone()].split('|').enumerate() {
+        if i == n {
+            let lead = part.len() - part.trim_start().len();
+            return Some((start + lead, part.trim().to_string()));
+        }
+        start += part.len() + 1;
+    }
+    None
+}
+
+impl Plan {
+    /// Read a plan file, checking that every rule it names is loaded.
+    pub fn read(file: &str, text: &Arc<str>, rules: &RuleSet, diags: &mut Vec<Diag>) -> Option<Plan> {
+        let src = Src { file, text };
+        let mut goal = None;
+        let mut items: Vec<Item> = vec![];
+        for (_, l) in lines(text) {
+            let Line::Content(r) = l else { continue };
+            let line = text[r.clone()].trim();
+            let word = line.split_whitespace().next().unwrap_or("");
+            let rest_at = r.start + text[r.clone()].find(word).unwrap_or(0) + word.len();
+            let rest = rest_at..r.end;
+            match word {
+                "goal" => match parse_one(&src, rest).and_then(|sx| to_expr(&src, &sx)) {
+                    Ok(e) => goal = Some(e),
+                    Err(d) => diags.push(d),
+                },
+                "beat" => {
+                    let (Some((eq_at, eq)), Some((_, title))) = (field(text, &rest, 0), field(text, &rest, 1)) else {
+                        diags.push(src.diag(r.clone(), "a beat is `beat EQ | TITLE | RULES`").hint("EQ is a blog equation number or -"));
+                        continue;
+                    };
+                    let eq = if eq == "-" {
+                        None
+                    } else {
+                        match eq.parse::<u32>() {
+                            Ok(n) => Some(n),
+                            Err(_) => {
+                                diags.push(src.diag(eq_at..eq_at + eq.len(), format!("`{eq}` is not an equation number")).hint("write a number, or - for a beat without one"));
+                                continue;
+                            }
+                        }
+                    };
+                    let rules = match field(text, &rest, 2) {
+                        Some((at, rs)) => rule_uses(&src, &rs, at, rules, diags),
+                        None => vec![],
+                    };
+                    items.push(Item::Beat { eq, title, rules, wheres: vec![] });
+                }
+                "where" => {
+                    let (Some((e_at, e)), Some((r_at, rs))) = (field(text, &rest, 0), field(text, &rest, 1)) else {
+                        diags.push(src.diag(r.clone(), "a side equation is `where EXPR | RULES [| k LO HI]`"));
+                        continue;
+                    };
+                    let lhs = match parse_one(&src, e_at..e_at + e.len()).and_then(|sx| to_expr(&src, &sx)) {
+                        Ok(x) => x,
+                        Err(d) => {
+                            diags.push(d);
+                            continue;
+                        }
+                    };
+                    let uses = rule_uses(&src, &rs, r_at, rules, diags);
+                    let k_range = match field(text, &rest, 2) {
+                        None => None,
+                        Some((at, kr)) => {
+                            let w: Vec<&str> = kr.split_whitespace().collect();
+                            match w.as_slice() {
+                                [k, lo, hi] if lo.parse::<i64>().is_ok() && hi.parse::<i64>().is_ok() => {
+                                    Some((Symbol::from(*k), lo.parse().unwrap_or(0), hi.parse().unwrap_or(0)))
+                                }
+                                _ => {
+                                    diags.push(src.diag(at..at + kr.len(), "a time range is `k LO HI`").hint("e.g. `k 1 {T-1}`"));
+                                    None
+                                }
+                            }
+                        }
+                    };
+                    match items.last_mut() {
+                        Some(Item::Beat { wheres, .. }) => wheres.push(WhereSpec { lhs, rules: uses, k_range }),
+                        _ => diags.push(src.diag(r.clone(), "a `where` line must follow a beat")),
+                    }
+                }
+                "focus" => match parse_one(&src, rest).and_then(|sx| to_pattern(&src, &sx)) {
+                    Ok(p) => items.push(Item::Focus(Pattern::new(p))),
+                    Err(d) => diags.push(d),
+                },
+                "unfocus" => items.push(Item::Unfocus),
+                "final" => items.push(Item::Final),
+                _ => diags.push(src.diag(r.start..r.start + word.len(), format!("unknown plan instruction `{word}`"))
+                    .hint("a plan has goal, beat, where, focus, unfocus and final lines")),
+            }
+        }
+        match goal {
+            Some(goal) => Some(Plan { goal, items }),
+            None => {
+                diags.push(src.diag(0..0, "the plan has no `goal` line").hint("e.g. goal (d L (ix W_r i p))"));
+                None
+            }
+        }
+    }
+}

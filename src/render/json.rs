@@ -1,0 +1,58 @@
+//! The `--format json` object: model, params, wrt, loss, steps (eq, title, rules, text, value), gradient and
+//! finite differences.
+use super::text::{Style, render};
+use crate::derive::Derivation;
+use crate::eval::Tensor;
+use crate::params::Array;
+use crate::session::Session;
+use crate::verify::Verified;
+use serde_json::{Value, json};
+
+fn value(t: &Tensor) -> Value {
+    Array { shape: t.dims.clone(), data: t.data.clone() }.to_json()
+}
+
+/// The JSON report.
+pub fn report(s: &Session, d: &Derivation, n: &Verified) -> Value {
+    let txt = |e: &egg::RecExpr<crate::lang::Expr>| render(e, Style::Unicode, usize::MAX / 4);
+    let mut steps = vec![json!({"eq": 4, "title": "the goal", "rules": [], "text": txt(&d.goal), "value": value(&n.goal)})];
+    for (b, v) in d.beats.iter().zip(&n.beats) {
+        let text = match (&b.part_lhs, &b.part) {
+            (Some(l), Some(p)) => format!("{} = {}", txt(l), txt(p)),
+            _ => txt(&b.whole),
+        };
+        let wheres: Vec<Value> = b.wheres.iter().map(|w| json!({"text": format!("{} = {}", txt(&w.lhs), txt(&w.rhs)), "rules": w.rules.iter().map(|r| r.0.clone()).collect::<Vec<_>>()})).collect();
+        steps.push(json!({
+            "eq": b.eq,
+            "title": b.title,
+            "rules": b.rules.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+            "text": text,
+            "whole": txt(&b.whole),
+            "where": wheres,
+            "value": value(v),
+        }));
+    }
+    let fd = Tensor { indices: n.gradient.indices.clone(), dims: n.gradient.dims.clone(), data: n.fd.clone() };
+    json!({
+        "model": {
+            "steps": s.sizes.steps,
+            "hidden": s.size("hidden"),
+            "input": s.size("input"),
+            "output": s.size("output"),
+            "activation": s.options.activation,
+            "loss": "mse",
+        },
+        "seed": if s.options.params.is_some() { Value::Null } else { json!(s.options.seed) },
+        "params": s.params.to_json(&s.model),
+        "wrt": s.options.wrt,
+        "loss": n.loss,
+        "steps": steps,
+        "gradient": value(&n.gradient),
+        "finite_difference": value(&fd),
+        "check": {
+            "worst_step_change": n.worst_step,
+            "finite_difference_max_abs_error": n.fd_error,
+            "ok": n.ok(),
+        },
+    })
+}

@@ -1,0 +1,149 @@
+//! The text report of `bptt derive`: header, the model, every beat (equation number, title, rules, expression,
+//! value and check), side equations, per-time-step terms, and the closing check.
+use super::text::{Style, name, render};
+use super::values::{err, num, tensor};
+use crate::derive::Derivation;
+use crate::model::Model;
+use crate::session::Session;
+use crate::verify::{FD_H, Verified};
+use std::fmt::Write;
+
+/// How to show a report.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub style: Style,
+    pub width: usize,
+    pub trace: bool,
+}
+
+const INDENT: &str = "       ";
+
+fn expr(e: &egg::RecExpr<crate::lang::Expr>, v: &View, indent: usize) -> String {
+    let body = render(e, v.style, v.width.saturating_sub(indent).max(30));
+    body.replace('\n', &format!("\n{}", " ".repeat(indent + 2)))
+}
+
+/// The header line: what is derived, for which model and numbers.
+pub fn header(s: &Session, v: &View) -> String {
+    let wrt = name(&s.options.wrt, v.style);
+    let d = if v.style == Style::Unicode { "∂" } else { "d" };
+    let numbers = match &s.options.params {
+        Some((f, _)) => format!("params {f}"),
+        None => format!("seed {}", s.options.seed),
+    };
+    format!(
+        "{d}L/{d}{wrt} for a many-to-one RNN   T={}  {}  hidden {}  input {}  output {}  {numbers}",
+        s.sizes.steps,
+        s.options.activation,
+        s.size("hidden"),
+        s.size("input"),
+        s.size("output")
+    )
+}
+
+fn model_lines(m: &Model, v: &View, out: &mut String) {
+    let _ = writeln!(out, "model (the blog's eqs 1–3)");
+    for d in &m.defs {
+        let lhs = render(&d.lhs_shown, v.style, 1000);
+        let rhs = render(&Model::shown_rhs(d), v.style, 1000);
+        let guard = if d.guards.is_empty() { String::new() } else { "   for t ≥ 1".replace('≥', if v.style == Style::Unicode { "≥" } else { ">=" }) };
+        let _ = writeln!(out, "{INDENT}{lhs} = {rhs}{guard}");
+    }
+}
+
+/// The whole report.
+pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
+    let mut out = String::new();
+    let ok = if v.style == Style::Unicode { "✓" } else { "ok" };
+    let bad = if v.style == Style::Unicode { "✗" } else { "FAILED" };
+    let _ = writeln!(out, "{}\n", header(s, v));
+    model_lines(&s.model, v, &mut out);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "(4)  the goal: how L changes with one entry of {}", name(&s.options.wrt, v.style));
+    let _ = writeln!(out, "{INDENT}{}", expr(&d.goal, v, INDENT.len()));
+    let _ = writeln!(out, "{INDENT}value {}", tensor(&n.goal));
+    for (bi, b) in d.beats.iter().enumerate() {
+        let tag = match b.eq {
+            Some(e) => format!("({e})"),
+            None => "  ·".into(),
+        };
+        let _ = writeln!(out, "\n{tag:<5}{}", b.title);
+        let rules: Vec<String> = b.rules.iter().map(|(r, c)| if *c > 1 { format!("{r} ×{c}").replace('×', if v.style == Style::Unicode { "×" } else { "x" }) } else { r.clone() }).collect();
+        let _ = writeln!(out, "{INDENT}rules: {}", rules.join(", "));
+        if v.trace {
+            for (si, st) in b.trace.iter().enumerate() {
+                let shown = st.part.as_ref().unwrap_or(&st.whole);
+                let times = if st.count > 1 { format!(" (×{})", st.count) } else { String::new() };
+                let _ = writeln!(out, "{INDENT}  {}{times}: {}", st.rule, expr(shown, v, INDENT.len() + 4));
+                if let Some(val) = n.trace.get(bi).and_then(|t| t.get(si)) {
+                    let _ = writeln!(out, "{INDENT}      value {}", tensor(val));
+                }
+            }
+        }
+        match (&b.part_lhs, &b.part) {
+            (Some(lhs), Some(part)) => {
+                let l = render(lhs, v.style, 1000);
+                let _ = writeln!(out, "{INDENT}{l} = {}", expr(part, v, INDENT.len() + l.chars().count() + 1));
+            }
+            _ => {
+                let _ = writeln!(out, "{INDENT}= {}", expr(&b.whole, v, INDENT.len() + 2));
+            }
+        }
+        let check = if n.broken.as_ref().is_some_and(|x| x.beat == bi) { bad } else { ok };
+        let rel = n.beats.get(bi).zip(if bi == 0 { Some(&n.goal) } else { n.beats.get(bi - 1) }).map(|(a, b)| a.rel_diff(b)).unwrap_or(0.0);
+        let _ = writeln!(out, "{INDENT}value {}   {check} (change {})", tensor(&n.beats[bi]), err(rel));
+        for (wi, w) in b.wheres.iter().enumerate() {
+            let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);
+            let mark = if werr > crate::verify::STEP_TOL { bad } else { ok };
+            let range = match w.k_range {
+                Some((k, lo, hi)) => format!("   for {k} = {}", if lo == hi { lo.to_string() } else { format!("{hi}, …, {lo}") }),
+                None => String::new(),
+            };
+            let l = render(&w.lhs, v.style, 1000);
+            let rs: Vec<&str> = w.rules.iter().map(|r| r.0.as_str()).collect();
+            let _ = writeln!(out, "{INDENT}  where {l} = {}{range}   {mark} ({})", expr(&w.rhs, v, INDENT.len() + 9 + l.chars().count()), rs.join(", "));
+        }
+        if bi + 1 == d.beats.len() && !n.per_time.is_empty() {
+            let _ = writeln!(out, "{INDENT}per time step");
+            for (k, t) in &n.per_time {
+                let _ = writeln!(out, "{INDENT}  k={k:<3} {}", tensor(t));
+            }
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "loss   L = {}", num(n.loss));
+    match &n.broken {
+        None => {
+            let _ = writeln!(out, "check  {ok} every step equal to the one before (worst relative change {})", err(n.worst_step));
+        }
+        Some(b) => {
+            let beat = &d.beats[b.beat];
+            let at = beat.eq.map(|e| format!("({e})")).unwrap_or_else(|| format!("“{}”", beat.title));
+            let rule = match &b.rule {
+                Some(r) => {
+                    let place = s.rules.get(r).map(|x| format!(" ({}:{})", x.file, x.line)).unwrap_or_default();
+                    format!("; the value changed at rule `{r}`{place}")
+                }
+                None => String::new(),
+            };
+            let _ = writeln!(out, "check  {bad} step {at} changed the value by {} (relative){rule}", err(b.rel_change));
+        }
+    }
+    if let Some((bi, wi, e)) = n.bad_where {
+        let _ = writeln!(out, "       {bad} a side equation of step {} is off by {} (relative)", d.beats[bi].eq.map(|x| x.to_string()).unwrap_or("·".into()), err(e));
+        let _ = wi;
+    }
+    if let Some((bi, at)) = &n.non_finite {
+        let idx: Vec<String> = at.iter().map(|i| (i + 1).to_string()).collect();
+        let _ = writeln!(out, "       {bad} step {} has a non-finite value (NaN or ∞) at [{}]", d.beats[*bi].eq.map(|x| x.to_string()).unwrap_or("·".into()), idx.join(","));
+    }
+    let fd_mark = if n.fd_ok { ok } else { bad };
+    let _ = writeln!(
+        out,
+        "       {fd_mark} finite differences {} (max abs error {}, central, h = {})",
+        if n.fd_ok { "agree" } else { "disagree" },
+        err(n.fd_error),
+        err(FD_H)
+    );
+    out
+}

@@ -1,0 +1,210 @@
+//! Text rendering of expressions in the blog's notation (Unicode, or an ASCII spelling), one function per node
+//! kind, line breaking by `pretty`: W⁽ʳ⁾[i,p], s⁽ᵗ⁻¹⁾[p], tanh′(h⁽³⁾[a]), Σ_b, δ(a,i), ∂L/∂h⁽ᵏ⁾[i].
+use crate::lang::Expr;
+use egg::{Id, RecExpr};
+use pretty::RcDoc;
+
+type Doc = RcDoc<'static, ()>;
+
+/// Unicode (the default) or plain ASCII.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Unicode,
+    Ascii,
+}
+
+/// The superscript form of a character, where Unicode has one.
+pub fn sup_char(c: char) -> char {
+    match c {
+        '0' => '⁰', '1' => '¹', '2' => '²', '3' => '³', '4' => '⁴', '5' => '⁵', '6' => '⁶', '7' => '⁷', '8' => '⁸',
+        '9' => '⁹', '+' => '⁺', '-' => '⁻', 'a' => 'ᵃ', 'b' => 'ᵇ', 'c' => 'ᶜ', 'd' => 'ᵈ', 'e' => 'ᵉ', 'f' => 'ᶠ',
+        'g' => 'ᵍ', 'h' => 'ʰ', 'i' => 'ⁱ', 'j' => 'ʲ', 'k' => 'ᵏ', 'l' => 'ˡ', 'm' => 'ᵐ', 'n' => 'ⁿ', 'o' => 'ᵒ',
+        'p' => 'ᵖ', 'r' => 'ʳ', 's' => 'ˢ', 't' => 'ᵗ', 'u' => 'ᵘ', 'v' => 'ᵛ', 'w' => 'ʷ', 'x' => 'ˣ', 'y' => 'ʸ',
+        'z' => 'ᶻ', 'T' => 'ᵀ', '(' => '⁽', ')' => '⁾',
+        c => c,
+    }
+}
+
+fn sup(s: &str) -> Option<String> {
+    let out: String = s.chars().map(sup_char).collect();
+    (out.chars().zip(s.chars()).all(|(a, b)| a != b || !b.is_alphanumeric())).then_some(out)
+}
+
+/// How a name is shown: W_r → W⁽ʳ⁾, ybar → ȳ (Unicode); unchanged in ASCII.
+pub fn name(n: &str, style: Style) -> String {
+    if style == Style::Ascii {
+        return n.to_string();
+    }
+    if n == "ybar" {
+        return "ȳ".into();
+    }
+    if let Some((base, tag)) = n.split_once('_') {
+        if let Some(s) = sup(tag) {
+            return format!("{base}⁽{s}⁾");
+        }
+    }
+    n.to_string()
+}
+
+/// Render `e` at the given width.
+pub fn render(e: &RecExpr<Expr>, style: Style, width: usize) -> String {
+    let p = Printer { e, style };
+    let mut out = String::new();
+    let doc = p.doc(e.root(), 0);
+    let _ = doc.render_fmt(width.max(20), &mut out);
+    out
+}
+
+struct Printer<'a> {
+    e: &'a RecExpr<Expr>,
+    style: Style,
+}
+
+fn text(s: impl Into<String>) -> Doc {
+    RcDoc::text(s.into())
+}
+
+impl Printer<'_> {
+    fn u(&self) -> bool {
+        self.style == Style::Unicode
+    }
+
+    fn paren(&self, d: Doc, need: bool) -> Doc {
+        if need { text("(").append(d.nest(1)).append(text(")")) } else { d }
+    }
+
+    /// Does the printed form of `id` end with a binder whose body would swallow what follows?
+    fn open_right(&self, id: Id) -> bool {
+        match &self.e[id] {
+            Expr::Sum(_) | Expr::TSum(_) => true,
+            Expr::D([x, _]) => !self.is_leaf(*x),
+            Expr::Mul([_, b]) => self.open_right(*b),
+            Expr::Neg(a) => self.open_right(*a),
+            _ => false,
+        }
+    }
+
+    fn is_leaf(&self, id: Id) -> bool {
+        matches!(&self.e[id], Expr::Symbol(_) | Expr::Ix(_) | Expr::Tx(_))
+    }
+
+    /// A time expression as a superscript: 3 → ⁽³⁾, (- k 1) → ⁽ᵏ⁻¹⁾; ASCII ^(k-1).
+    fn time(&self, id: Id) -> String {
+        let flat = self.flat(id);
+        match (self.style, sup(&flat)) {
+            (Style::Unicode, Some(s)) => format!("⁽{s}⁾"),
+            _ => format!("^({flat})"),
+        }
+    }
+
+    /// A compact one-line form for indices and times.
+    fn flat(&self, id: Id) -> String {
+        match &self.e[id] {
+            Expr::Num(v) => fmt_num(v.into_inner()),
+            Expr::Symbol(s) => s.to_string(),
+            Expr::Add([a, b]) => format!("{}+{}", self.flat(*a), self.flat(*b)),
+            Expr::Sub([a, b]) => format!("{}-{}", self.flat(*a), self.flat(*b)),
+            _ => {
+                let mut s = String::new();
+                let _ = self.doc(id, 2).render_fmt(10_000, &mut s);
+                s
+            }
+        }
+    }
+
+    fn quantity(&self, id: Id) -> Option<String> {
+        let (ch, timed) = match &self.e[id] {
+            Expr::Symbol(s) => return Some(name(s.as_str(), self.style)),
+            Expr::Ix(ch) => (ch, false),
+            Expr::Tx(ch) => (ch, true),
+            _ => return None,
+        };
+        let nm = match &self.e[ch[0]] {
+            Expr::Symbol(s) => name(s.as_str(), self.style),
+            _ => self.flat(ch[0]),
+        };
+        let (time, rest) = if timed { (self.time(ch[1]), &ch[2..]) } else { (String::new(), &ch[1..]) };
+        let idx: Vec<String> = rest.iter().map(|c| self.flat(*c)).collect();
+        let idx = if idx.is_empty() { String::new() } else { format!("[{}]", idx.join(",")) };
+        Some(format!("{nm}{time}{idx}"))
+    }
+
+    fn func(&self, f: &str, a: Id) -> Doc {
+        text(format!("{f}(")).append(self.doc(a, 0).nest(f.chars().count() as isize + 1)).append(text(")"))
+    }
+
+    fn doc(&self, id: Id, prec: u8) -> Doc {
+        let u = self.u();
+        match &self.e[id] {
+            Expr::Num(v) => {
+                let v = v.into_inner();
+                let s = if u && v == 0.5 { "½".to_string() } else { fmt_num(v) };
+                self.paren(text(s), v < 0.0 && prec > 0)
+            }
+            Expr::Symbol(_) | Expr::Ix(_) | Expr::Tx(_) => text(self.quantity(id).unwrap_or_default()),
+            Expr::Add([a, b]) | Expr::Sub([a, b]) => {
+                let op = match (&self.e[id], u) {
+                    (Expr::Add(_), _) => "+ ",
+                    (_, true) => "− ",
+                    _ => "- ",
+                };
+                let right_prec = if matches!(&self.e[id], Expr::Sub(_)) { 1 } else { 0 };
+                let d = self.doc(*a, 0).append(RcDoc::line()).append(text(op)).append(self.doc(*b, right_prec));
+                self.paren(d.group(), prec > 0)
+            }
+            Expr::Mul([a, b]) => {
+                let left_needs = self.open_right(*a) || matches!(&self.e[*a], Expr::Add(_) | Expr::Sub(_));
+                let l = self.paren(self.doc(*a, 1), left_needs);
+                let sep = if matches!(&self.e[*b], Expr::Num(_)) { if u { " · " } else { " * " } } else if u { " " } else { " * " };
+                let d = l.append(text(sep)).append(self.doc(*b, 1));
+                self.paren(d, prec > 1)
+            }
+            Expr::Neg(a) => {
+                let inner = self.doc(*a, 2);
+                self.paren(text(if u { "−" } else { "-" }).append(inner), prec > 1)
+            }
+            Expr::Pow([a, b]) => {
+                let base = self.doc(*a, 2);
+                let base = self.paren(base, !self.is_leaf(*a) && !matches!(&self.e[*a], Expr::Num(_)));
+                match (&self.e[*b], u) {
+                    (Expr::Num(v), true) if sup(&fmt_num(v.into_inner())).is_some() => base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default())),
+                    _ => base.append(text("^")).append(self.doc(*b, 2)),
+                }
+            }
+            Expr::Tanh(a) => self.func("tanh", *a),
+            Expr::Sigmoid(a) => self.func(if u { "σ" } else { "sigmoid" }, *a),
+            Expr::Relu(a) => self.func("relu", *a),
+            Expr::Identity(a) => self.func("id", *a),
+            Expr::DTanh(a) => self.func(if u { "tanh′" } else { "tanh'" }, *a),
+            Expr::DSigmoid(a) => self.func(if u { "σ′" } else { "sigmoid'" }, *a),
+            Expr::DRelu(a) => self.func(if u { "relu′" } else { "relu'" }, *a),
+            Expr::DIdentity(a) => self.func(if u { "id′" } else { "id'" }, *a),
+            Expr::D([x, w]) => {
+                let (p, wq) = (if u { "∂" } else { "d" }, self.quantity(*w).unwrap_or_else(|| self.flat(*w)));
+                match self.quantity(*x) {
+                    Some(xq) => text(format!("{p}{xq}/{p}{wq}")),
+                    None => {
+                        let body = self.paren(self.doc(*x, 0), true);
+                        self.paren(text(format!("{p}/{p}{wq} ")).append(body), prec > 1)
+                    }
+                }
+            }
+            Expr::Sum([k, _, body]) => {
+                let head = format!("{}_{} ", if u { "Σ" } else { "sum" }, self.flat(*k));
+                let b = self.doc(*body, 1);
+                self.paren(text(head).append(b), prec > 1)
+            }
+            Expr::TSum([k, lo, hi, body]) => {
+                let head = format!("{}_{{{}={}}}^{{{}}} ", if u { "Σ" } else { "sum" }, self.flat(*k), self.flat(*lo), self.flat(*hi));
+                let b = self.doc(*body, 1);
+                self.paren(text(head).append(b), prec > 1)
+            }
+            Expr::Delta([a, b]) => text(format!("{}({},{})", if u { "δ" } else { "delta" }, self.flat(*a), self.flat(*b))),
+        }
+    }
+}
+
+/// A number in the shortest form that reads back exactly.
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}

@@ -1,0 +1,401 @@
+//! The Rust side of rules: rule conditions (`if notfree ?k ?e`, …) and the few named appliers that a pattern
+//! cannot express (`@d-leaf`, `@delta-contract`, `@time-sum`), plus fresh bound indices for pattern rules.
+use crate::lang::{EG, Expr, copy_into, num};
+use egg::{Applier, Condition, Id, Language, Pattern, PatternAst, RecExpr, Subst, Symbol, Var};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// What appliers and conditions need to know about the model.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    /// Names that do not depend on anything (parameters and data): ∂ of them w.r.t. anything else is 0.
+    pub independent: BTreeSet<Symbol>,
+    /// The last time step T.
+    pub steps: usize,
+}
+
+/// A rule condition, written after `if` in a rule file.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    /// `notfree ?k ?e`: the index ?k does not occur free in ?e.
+    NotFree(Var, Var),
+    /// `const ?c`: ?c is a number.
+    Const(Var),
+    /// `?t > N`: ?t is a number greater than N.
+    Gt(Var, f64),
+    /// `before-end ?t`: ?t is a time step before T (a symbolic step counts as one).
+    BeforeEnd(Var),
+    /// `has-delta ?y`: ?y is a product with a Kronecker δ among its factors.
+    HasDelta(Var),
+    /// `adjacent ?a ?b`: ?b = ?a + 1.
+    Adjacent(Var, Var),
+}
+
+/// The names and shapes of the conditions, for parsing and for `bptt rules`.
+pub const CONDITIONS: &[(&str, usize, &str)] = &[
+    ("notfree", 2, "notfree ?k ?e: the index ?k does not occur free in ?e"),
+    ("const", 1, "const ?c: ?c is a number"),
+    ("before-end", 1, "before-end ?t: ?t is a time step before T (a symbolic k counts as one)"),
+    ("has-delta", 1, "has-delta ?y: ?y is a product with a Kronecker δ among its factors"),
+    ("adjacent", 2, "adjacent ?a ?b: the time step ?b is ?a + 1"),
+];
+
+impl Cond {
+    pub fn vars(&self) -> Vec<Var> {
+        match self {
+            Cond::NotFree(a, b) | Cond::Adjacent(a, b) => vec![*a, *b],
+            Cond::Const(a) | Cond::Gt(a, _) | Cond::BeforeEnd(a) | Cond::HasDelta(a) => vec![*a],
+        }
+    }
+}
+
+/// All conditions of one rule, checked together.
+pub struct Conds {
+    pub conds: Vec<Cond>,
+    pub ctx: Arc<Ctx>,
+}
+
+fn konst(eg: &EG, id: Id) -> Option<f64> {
+    eg[id].data.konst.map(|v| v.into_inner())
+}
+
+impl Condition<Expr, crate::lang::Meta> for Conds {
+    fn check(&self, eg: &mut EG, _eclass: Id, s: &Subst) -> bool {
+        self.conds.iter().all(|c| match c {
+            Cond::NotFree(k, e) => match eg[s[*k]].data.sym {
+                Some(k) => !eg[s[*e]].data.free.contains(&k),
+                None => false,
+            },
+            Cond::Const(a) => konst(eg, s[*a]).is_some(),
+            Cond::Gt(a, v) => konst(eg, s[*a]).is_some_and(|x| x > *v),
+            Cond::BeforeEnd(a) => match konst(eg, s[*a]) {
+                Some(t) => t < self.ctx.steps as f64,
+                None => eg[s[*a]].data.sym.is_some(),
+            },
+            Cond::HasDelta(a) => has_delta(eg, s[*a], 16),
+            Cond::Adjacent(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if y == x + 1.0),
+        })
+    }
+    fn vars(&self) -> Vec<Var> {
+        self.conds.iter().flat_map(Cond::vars).collect()
+    }
+}
+
+fn has_delta(eg: &EG, id: Id, depth: usize) -> bool {
+    depth > 0
+        && eg[id].nodes.iter().any(|n| match n {
+            Expr::Delta(_) => true,
+            Expr::Mul([a, b]) => has_delta(eg, *a, depth - 1) || has_delta(eg, *b, depth - 1),
+            _ => false,
+        })
+}
+
+const POOL: &[&str] = &["a", "b", "c", "e", "f", "g", "j", "l", "u", "v", "w", "z"];
+
+/// A bound-index name that occurs nowhere in the e-graph and is not reserved: `preferred` if possible, else the
+/// first free letter of a fixed pool (a, b, c, e, …), then a1, b1, …. Deterministic.
+pub fn fresh_symbol(eg: &EG, preferred: &str) -> Symbol {
+    let mut used: BTreeSet<Symbol> = eg.analysis.reserved.clone();
+    for class in eg.classes() {
+        for n in &class.nodes {
+            if let Expr::Symbol(s) = n {
+                used.insert(*s);
+            }
+        }
+    }
+    let ok = |s: &str| !used.contains(&Symbol::from(s));
+    if !preferred.is_empty() && ok(preferred) {
+        return preferred.into();
+    }
+    for round in 0.. {
+        for p in POOL {
+            let name = if round == 0 { p.to_string() } else { format!("{p}{round}") };
+            if ok(&name) {
+                return name.into();
+            }
+        }
+    }
+    unreachable!("the name pool is unbounded")
+}
+
+fn union_term(eg: &mut EG, eclass: Id, term: &RecExpr<Expr>) -> Vec<Id> {
+    let id = eg.add_expr(term);
+    if eg.union(eclass, id) { vec![eclass] } else { vec![] }
+}
+
+/// A pattern right-hand side whose extra variables are new bound indices (e.g. the `?k` of a new Σ).
+pub struct Fresh {
+    pub pat: Pattern<Expr>,
+    pub fresh: Vec<(Var, String)>,
+}
+
+impl Applier<Expr, crate::lang::Meta> for Fresh {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, ast: Option<&PatternAst<Expr>>, rule: Symbol) -> Vec<Id> {
+        let mut s = subst.clone();
+        for (v, pref) in &self.fresh {
+            let sym = fresh_symbol(eg, pref);
+            let id = eg.add(Expr::Symbol(sym));
+            s.insert(*v, id);
+        }
+        self.pat.apply_one(eg, eclass, &s, ast, rule)
+    }
+    fn vars(&self) -> Vec<Var> {
+        self.pat.vars().into_iter().filter(|v| !self.fresh.iter().any(|(f, _)| f == v)).collect()
+    }
+}
+
+/// A leaf quantity: name, time (if time-indexed) and index classes.
+struct Leaf {
+    name: Symbol,
+    time: Option<Id>,
+    idx: Vec<Id>,
+}
+
+fn leaf_of(eg: &EG, id: Id) -> Option<Leaf> {
+    eg[id].nodes.iter().find_map(|n| match n {
+        Expr::Ix(ch) => Some(Leaf { name: eg[ch[0]].data.sym?, time: None, idx: ch[1..].to_vec() }),
+        Expr::Tx(ch) => Some(Leaf { name: eg[ch[0]].data.sym?, time: Some(ch[1]), idx: ch[2..].to_vec() }),
+        Expr::Symbol(s) => Some(Leaf { name: *s, time: None, idx: vec![] }),
+        _ => None,
+    })
+}
+
+fn same_time(eg: &EG, a: Option<Id>, b: Option<Id>) -> Option<bool> {
+    match (a, b) {
+        (None, None) => Some(true),
+        (Some(a), Some(b)) if eg.find(a) == eg.find(b) => Some(true),
+        (Some(a), Some(b)) => match (konst(eg, a), konst(eg, b)) {
+            (Some(x), Some(y)) => Some(x == y),
+            _ => None,
+        },
+        _ => Some(false),
+    }
+}
+
+/// `@d-leaf ?e ?w`: ∂X[k,l]/∂X[a,b] = δ(k,a) δ(l,b) for the same quantity at the same time; ∂ of a parameter
+/// or a data value with respect to anything else is 0. Defined quantities (h, s, y, L) are left alone: they must
+/// be unfolded first.
+pub struct DLeaf {
+    pub e: Var,
+    pub w: Var,
+    pub ctx: Arc<Ctx>,
+}
+
+impl Applier<Expr, crate::lang::Meta> for DLeaf {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let (Some(x), Some(y)) = (leaf_of(eg, subst[self.e]), leaf_of(eg, subst[self.w])) else { return vec![] };
+        if eg[subst[self.e]].data.konst.is_some() {
+            return vec![];
+        }
+        let mut t = RecExpr::default();
+        let same = x.name == y.name && x.idx.len() == y.idx.len();
+        match (same, same_time(eg, x.time, y.time)) {
+            (true, Some(true)) => {
+                let mut acc: Option<Id> = None;
+                for (a, b) in x.idx.iter().zip(&y.idx) {
+                    let (Some(sa), Some(sb)) = (eg[*a].data.sym, eg[*b].data.sym) else { return vec![] };
+                    let a = t.add(Expr::Symbol(sa));
+                    let b = t.add(Expr::Symbol(sb));
+                    let dl = t.add(Expr::Delta([a, b]));
+                    acc = Some(match acc {
+                        None => dl,
+                        Some(p) => t.add(Expr::Mul([p, dl])),
+                    });
+                }
+                if acc.is_none() {
+                    t.add(num(1.0));
+                }
+            }
+            (_, Some(_)) if self.ctx.independent.contains(&x.name) => {
+                t.add(num(0.0));
+            }
+            _ => return vec![],
+        }
+        union_term(eg, eclass, &t)
+    }
+    fn vars(&self) -> Vec<Var> {
+        vec![self.e, self.w]
+    }
+}
+
+/// Some term of an e-class, preferring the class's first node (the form the step started from); cycle-safe.
+pub fn representative(eg: &EG, id: Id) -> Option<RecExpr<Expr>> {
+    fn go(eg: &EG, id: Id, out: &mut RecExpr<Expr>, memo: &mut HashMap<Id, Id>, stack: &mut Vec<Id>) -> Option<Id> {
+        let id = eg.find(id);
+        if let Some(r) = memo.get(&id) {
+            return Some(*r);
+        }
+        if stack.contains(&id) {
+            return None;
+        }
+        stack.push(id);
+        let mut res = None;
+        'nodes: for n in &eg[id].nodes {
+            let mut kids = vec![];
+            for c in n.children() {
+                match go(eg, *c, out, memo, stack) {
+                    Some(k) => kids.push(k),
+                    None => continue 'nodes,
+                }
+            }
+            let mut it = kids.into_iter();
+            res = Some(out.add(n.clone().map_children(|_| it.next().unwrap_or(Id::from(0usize)))));
+            break;
+        }
+        stack.pop();
+        if let Some(r) = res {
+            memo.insert(id, r);
+        }
+        res
+    }
+    let mut out = RecExpr::default();
+    go(eg, id, &mut out, &mut HashMap::new(), &mut vec![])?;
+    Some(out)
+}
+
+fn flatten_mul(e: &RecExpr<Expr>, id: Id, out: &mut Vec<Id>) {
+    match &e[id] {
+        Expr::Mul([a, b]) => {
+            flatten_mul(e, *a, out);
+            flatten_mul(e, *b, out);
+        }
+        _ => out.push(id),
+    }
+}
+
+fn mentions(e: &RecExpr<Expr>, id: Id, k: Symbol) -> bool {
+    match &e[id] {
+        Expr::Symbol(s) => *s == k,
+        n => n.children().iter().any(|c| mentions(e, *c, k)),
+    }
+}
+
+/// Copy `root` of `src` into `dst`, replacing the free symbol `k` by `j`; `None` if a binder named `j` would
+/// capture it.
+fn rename(src: &RecExpr<Expr>, root: Id, k: Symbol, j: Symbol, dst: &mut RecExpr<Expr>) -> Option<Id> {
+    let n = &src[root];
+    match n {
+        Expr::Symbol(s) if *s == k => return Some(dst.add(Expr::Symbol(j))),
+        Expr::Sum([b, _, body]) | Expr::TSum([b, _, _, body]) => {
+            if let Expr::Symbol(bs) = &src[*b] {
+                if *bs == k {
+                    return Some(copy_into(src, root, dst)); // k is shadowed below here
+                }
+                if *bs == j && mentions(src, *body, k) {
+                    return None;
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut kids = vec![];
+    for c in n.children() {
+        kids.push(rename(src, *c, k, j, dst)?);
+    }
+    let mut it = kids.into_iter();
+    Some(dst.add(n.clone().map_children(|_| it.next().unwrap_or(Id::from(0usize)))))
+}
+
+/// `@delta-contract ?k ?body` on `(sum ?k ?n ?body)`: Σ_k δ(k,j) f(k) = f(j) — when a factor of the body's
+/// product is δ(k,j) or δ(j,k), drop it and rename k to j in the other factors.
+pub struct Contract {
+    pub k: Var,
+    pub body: Var,
+}
+
+impl Applier<Expr, crate::lang::Meta> for Contract {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let Some(k) = eg[subst[self.k]].data.sym else { return vec![] };
+        if !has_delta(eg, subst[self.body], 64) {
+            return vec![];
+        }
+        let Some(rep) = representative(eg, subst[self.body]) else { return vec![] };
+        let mut factors = vec![];
+        flatten_mul(&rep, rep.root(), &mut factors);
+        let hit = factors.iter().enumerate().find_map(|(pos, f)| match &rep[*f] {
+            Expr::Delta([a, b]) => match (&rep[*a], &rep[*b]) {
+                (Expr::Symbol(a), Expr::Symbol(b)) if *a == k && *b != k => Some((pos, *b)),
+                (Expr::Symbol(a), Expr::Symbol(b)) if *b == k && *a != k => Some((pos, *a)),
+                _ => None,
+            },
+            _ => None,
+        });
+        let Some((pos, j)) = hit else { return vec![] };
+        let mut t = RecExpr::default();
+        let mut acc: Option<Id> = None;
+        for (i, f) in factors.iter().enumerate() {
+            if i == pos {
+                continue;
+            }
+            let Some(c) = rename(&rep, *f, k, j, &mut t) else { return vec![] };
+            acc = Some(match acc {
+                None => c,
+                Some(p) => t.add(Expr::Mul([p, c])),
+            });
+        }
+        if acc.is_none() {
+            t.add(num(1.0));
+        }
+        union_term(eg, eclass, &t)
+    }
+    fn vars(&self) -> Vec<Var> {
+        vec![self.k, self.body]
+    }
+}
+
+/// `@time-sum ?t`: a term at the concrete time step ?t becomes Σ_{k=t}^{t} of the same term with every time
+/// written relative to k (3 → k, 2 → k−1), so that neighbouring steps can merge into one Σ over time.
+pub struct TimeSum {
+    pub t: Var,
+}
+
+fn abstract_time(src: &RecExpr<Expr>, id: Id, t: f64, k: Symbol, dst: &mut RecExpr<Expr>) -> Id {
+    if let Expr::Tx(ch) = &src[id] {
+        let mut kids = vec![copy_into(src, ch[0], dst)];
+        let time = match &src[ch[1]] {
+            Expr::Num(v) => {
+                let off = v.into_inner() - t;
+                let kk = dst.add(Expr::Symbol(k));
+                if off == 0.0 {
+                    kk
+                } else {
+                    let o = dst.add(num(off.abs()));
+                    dst.add(if off < 0.0 { Expr::Sub([kk, o]) } else { Expr::Add([kk, o]) })
+                }
+            }
+            _ => copy_into(src, ch[1], dst),
+        };
+        kids.push(time);
+        for c in &ch[2..] {
+            kids.push(copy_into(src, *c, dst));
+        }
+        return dst.add(Expr::Tx(kids.into_boxed_slice()));
+    }
+    let n = src[id].clone().map_children(|c| abstract_time(src, c, t, k, dst));
+    dst.add(n)
+}
+
+impl Applier<Expr, crate::lang::Meta> for TimeSum {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let Some(t) = konst(eg, subst[self.t]) else { return vec![] };
+        let Some(rep) = representative(eg, eclass) else { return vec![] };
+        let k = fresh_symbol(eg, "k");
+        let mut out = RecExpr::default();
+        let kk = out.add(Expr::Symbol(k));
+        let lo = out.add(num(t));
+        let hi = out.add(num(t));
+        let body = abstract_time(&rep, rep.root(), t, k, &mut out);
+        out.add(Expr::TSum([kk, lo, hi, body]));
+        union_term(eg, eclass, &out)
+    }
+    fn vars(&self) -> Vec<Var> {
+        vec![self.t]
+    }
+}
+
+/// The named appliers a rule file may call with `=> @name ?v …`: name, number of variables, what it does.
+pub const APPLIERS: &[(&str, usize, &str)] = &[
+    ("d-leaf", 2, "@d-leaf ?e ?w: ∂X[k,l]/∂X[a,b] = δ(k,a) δ(l,b); ∂(parameter or data)/∂(anything else) = 0"),
+    ("delta-contract", 2, "@delta-contract ?k ?body on (sum ?k ?n ?body): Σ_k δ(k,j) f(k) = f(j)"),
+    ("time-sum", 1, "@time-sum ?t: a term at step ?t = Σ_{k=t}^{t} of it with times written relative to k"),
+];

@@ -1,0 +1,246 @@
+//! Rules as data: the ordered list of rule, model and plan files (embedded in the binary, or read from
+//! `--rules DIR`), their loading with every error reported at once, and the loaded rule set.
+pub mod apply;
+pub mod parse;
+
+use crate::diag::{Diag, Diags};
+use crate::error::{Error, Result};
+use crate::lang::{Expr, Rw};
+use crate::sexp::Src;
+use apply::{Cond, Ctx};
+use egg::PatternAst;
+use parse::{Rhs, build_rewrite, parse_rule};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every file the tool reads, in load order: (path relative to the rules folder, embedded text).
+pub const MANIFEST: &[(&str, &str)] = &[
+    ("calculus.rules", include_str!("../../rules/calculus.rules")),
+    ("algebra.rules", include_str!("../../rules/algebra.rules")),
+    ("index.rules", include_str!("../../rules/index.rules")),
+    ("time.rules", include_str!("../../rules/time.rules")),
+    ("models/rnn.model", include_str!("../../rules/models/rnn.model")),
+    ("models/rnn-backprop.rules", include_str!("../../rules/models/rnn-backprop.rules")),
+    ("plans/W_r.plan", include_str!("../../rules/plans/W_r.plan")),
+];
+
+/// The source files after template expansion: `{act}`, `{T}`, `{T-1}` and `{Tsup}` are replaced.
+#[derive(Clone)]
+pub struct Sources {
+    pub files: Vec<(String, Arc<str>)>,
+}
+
+/// Values for the placeholders in rule, model and plan files.
+pub struct Template {
+    pub act: String,
+    pub steps: usize,
+}
+
+fn superscript(s: &str) -> String {
+    s.chars().map(crate::render::text::sup_char).collect()
+}
+
+impl Template {
+    pub fn expand(&self, text: &str) -> String {
+        text.replace("{act}", &self.act)
+            .replace("{T-1}", &self.steps.saturating_sub(1).to_string())
+            .replace("{Tsup}", &superscript(&self.steps.to_string()))
+            .replace("{T}", &self.steps.to_string())
+    }
+}
+
+impl Sources {
+    /// The embedded files, or the same file names read from `dir`.
+    pub fn load(dir: Option<&Path>, t: &Template) -> Result<Sources> {
+        let mut files = vec![];
+        for (name, text) in MANIFEST {
+            let raw = match dir {
+                None => text.to_string(),
+                Some(d) => {
+                    let p = d.join(name);
+                    let bytes = std::fs::read(&p).map_err(|e| Error::Io {
+                        path: p.display().to_string(),
+                        reason: format!("{e} (a rules folder must hold every file of the built-in set: {})", MANIFEST.iter().map(|m| m.0).collect::<Vec<_>>().join(", ")),
+                    })?;
+                    String::from_utf8(bytes).map_err(|_| Error::Io { path: p.display().to_string(), reason: "the file is not UTF-8 text".into() })?
+                }
+            };
+            let shown = match dir {
+                None => format!("rules/{name}"),
+                Some(d) => d.join(name).display().to_string(),
+            };
+            files.push((shown, Arc::from(t.expand(&raw))));
+        }
+        Ok(Sources { files })
+    }
+
+    pub fn get(&self, suffix: &str) -> Option<(&str, &Arc<str>)> {
+        self.files.iter().find(|(n, _)| n.ends_with(suffix)).map(|(n, t)| (n.as_str(), t))
+    }
+}
+
+/// One line of a source file.
+pub enum Line {
+    Blank,
+    Comment(String),
+    Content(Range<usize>),
+}
+
+/// The lines of a file with their byte ranges (trailing comments after content are cut off).
+pub fn lines(text: &str) -> Vec<(Range<usize>, Line)> {
+    let mut out = vec![];
+    let mut start = 0;
+    for l in text.split_inclusive('\n') {
+        let end = start + l.trim_end_matches(['\n', '\r']).len();
+        let s = &text[start..end];
+        let t = s.trim();
+        let kind = if t.is_empty() {
+            Line::Blank
+        } else if let Some(c) = t.strip_prefix('#') {
+            Line::Comment(c.trim().to_string())
+        } else {
+            let content_end = s.find(" #").map(|i| start + i).unwrap_or(end);
+            Line::Content(start..content_end)
+        };
+        out.push((start..end, kind));
+        start += l.len();
+    }
+    out
+}
+
+/// Whether a rule came from a rule file or from a model definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Rule,
+    Definition,
+}
+
+/// A loaded rule: its name, its math comment, where it was written, and the rewrite egg runs.
+pub struct Rule {
+    pub name: String,
+    pub comment: String,
+    pub file: String,
+    pub line: usize,
+    pub text: String,
+    pub lhs: PatternAst<Expr>,
+    pub rhs: Rhs,
+    pub conds: Vec<Cond>,
+    pub kind: Kind,
+    pub rewrite: Rw,
+}
+
+/// All loaded rules, by name.
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    index: HashMap<String, usize>,
+}
+
+impl RuleSet {
+    pub fn get(&self, name: &str) -> Option<&Rule> {
+        self.index.get(name).map(|i| &self.rules[*i])
+    }
+
+    /// Build the set from rules already read, reporting duplicate names.
+    pub fn new(rules: Vec<Rule>, diags: &mut Vec<Diag>, sources: &Sources) -> RuleSet {
+        let mut index = HashMap::new();
+        let mut kept = vec![];
+        for r in rules {
+            if let Some(&first) = index.get(&r.name) {
+                let f: &Rule = &kept[first];
+                if let Some((_, text)) = sources.files.iter().find(|(n, _)| *n == r.file) {
+                    let start = line_start_of(text, r.line);
+                    diags.push(
+                        Diag::new(&r.file, text, start..start + r.name.len(), format!("duplicate rule name `{}`", r.name))
+                            .hint(format!("it is first defined at {}:{}; rule names must be unique", f.file, f.line)),
+                    );
+                }
+                continue;
+            }
+            index.insert(r.name.clone(), kept.len());
+            kept.push(r);
+        }
+        RuleSet { rules: kept, index }
+    }
+}
+
+/// Byte offset of the first non-blank character of a 1-based line.
+pub fn line_start_of(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>()
+        + text.split_inclusive('\n').nth(line.saturating_sub(1)).map(|l| l.len() - l.trim_start().len()).unwrap_or(0)
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_no(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// Read the rules of one `.rules` file (or the definitions of a model file, with `:=`), collecting every error.
+/// `skip` says which content lines belong to another reader (model declarations).
+pub fn read_rules(
+    file: &str,
+    text: &Arc<str>,
+    ctx: &Arc<Ctx>,
+    kind: Kind,
+    skip: &dyn Fn(&str) -> bool,
+    diags: &mut Vec<Diag>,
+) -> Vec<Rule> {
+    let src = Src { file, text };
+    let mut out = vec![];
+    let ls = lines(text);
+    match ls.iter().find(|(_, l)| !matches!(l, Line::Blank)) {
+        Some((_, Line::Comment(_))) | None => {}
+        Some((r, _)) => diags.push(
+            src.diag(r.start..r.start, "the file does not start with a header comment")
+                .hint("begin with `# …` lines saying what the file covers and what it relies on"),
+        ),
+    }
+    let mut last_comment: Option<String> = None;
+    let arrow = if kind == Kind::Definition { ":=" } else { "=>" };
+    for (range, l) in &ls {
+        match l {
+            Line::Blank => last_comment = None,
+            Line::Comment(c) => last_comment = Some(c.clone()),
+            Line::Content(r) => {
+                let content = &text[r.clone()];
+                if skip(content.trim()) {
+                    last_comment = None;
+                    continue;
+                }
+                match parse_rule(&src, r.clone(), arrow) {
+                    Err(d) => diags.push(d),
+                    Ok(p) => {
+                        let Some(comment) = last_comment.take() else {
+                            diags.push(src.diag(p.name_span.clone(), format!("rule `{}` has no comment above it", p.name))
+                                .hint("put a one-line math comment right above every rule, e.g. `# ∂(a+b)/∂w = ∂a/∂w + ∂b/∂w`"));
+                            continue;
+                        };
+                        let p = if kind == Kind::Definition { crate::model::definition_to_unfold(p) } else { p };
+                        match build_rewrite(&p, ctx) {
+                            Ok(rewrite) => out.push(Rule {
+                                name: p.name.clone(),
+                                comment,
+                                file: file.to_string(),
+                                line: line_no(text, range.start),
+                                text: content.trim().to_string(),
+                                lhs: p.lhs,
+                                rhs: p.rhs,
+                                conds: p.conds,
+                                kind,
+                                rewrite,
+                            }),
+                            Err(e) => diags.push(src.diag(p.name_span, format!("rule `{}` cannot be built: {e}", p.name))),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Fail with every collected diagnostic, if there are any.
+pub fn finish(diags: Vec<Diag>) -> Result<()> {
+    if diags.is_empty() { Ok(()) } else { Err(Error::Source(Diags(diags))) }
+}

@@ -1,0 +1,158 @@
+//! Loading everything a command needs: the rule, model and plan files (embedded or `--rules DIR`) with every
+//! error collected, the sizes, and the parameter values (seeded or from a params file).
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::params::{Params, Sizes};
+use crate::plan::Plan;
+use crate::rules::apply::Ctx;
+use crate::rules::{Kind, RuleSet, Sources, Template, finish, read_rules};
+use egg::Symbol;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the user chose (the command-line flags, validated by the CLI layer).
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub steps: Option<usize>,
+    pub hidden: Option<usize>,
+    pub input: Option<usize>,
+    pub output: Option<usize>,
+    pub activation: String,
+    pub wrt: String,
+    pub seed: u64,
+    /// A params file: its name and text.
+    pub params: Option<(String, String)>,
+    pub rules_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { steps: None, hidden: None, input: None, output: None, activation: "tanh".into(), wrt: "W_r".into(), seed: 1, params: None, rules_dir: None }
+    }
+}
+
+/// Default sizes: T = 3, hidden 3, input 2, output 2.
+pub const DEFAULT_STEPS: usize = 3;
+
+/// Everything loaded for one run.
+pub struct Session {
+    pub sources: Sources,
+    pub model: Model,
+    pub rules: RuleSet,
+    pub plan: Plan,
+    pub sizes: Sizes,
+    pub params: Params,
+    pub options: Options,
+}
+
+/// The gradients a plan exists for.
+pub const TARGETS: &[&str] = &["W_r"];
+
+fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>) -> Result<(Model, RuleSet)> {
+    let mut diags = vec![];
+    let mut all = vec![];
+    let mut model = None;
+    for (name, text) in &sources.files {
+        if name.ends_with(".rules") {
+            all.extend(read_rules(name, text, ctx, Kind::Rule, &|_| false, &mut diags));
+        } else if name.ends_with(".model") {
+            let (m, rules) = Model::read(name, text, ctx, &mut diags);
+            all.extend(rules);
+            model = Some(m);
+        }
+    }
+    let rules = RuleSet::new(all, &mut diags, sources);
+    finish(diags)?;
+    Ok((model.unwrap_or_default(), rules))
+}
+
+impl Session {
+    /// Load the files, then the sizes and the numbers.
+    pub fn load(options: Options) -> Result<Session> {
+        if !crate::lang::ACTIVATIONS.contains(&options.activation.as_str()) {
+            return Err(Error::Usage(format!("unknown activation `{}`; choose one of {}", options.activation, crate::lang::ACTIVATIONS.join(", "))));
+        }
+        if !TARGETS.contains(&options.wrt.as_str()) {
+            return Err(Error::Usage(format!("no derivation with respect to `{}` yet; choose one of {}", options.wrt, TARGETS.join(", "))));
+        }
+        // The params file fixes T; the rules need T, so read sizes first with a throw-away model load.
+        let probe = Template { act: options.activation.clone(), steps: options.steps.unwrap_or(DEFAULT_STEPS).max(1) };
+        let probe_sources = Sources::load(options.rules_dir.as_deref(), &probe)?;
+        let ctx = Arc::new(Ctx::default());
+        let (probe_model, _) = read_rule_files(&probe_sources, &ctx)?;
+        let (params, sizes) = match &options.params {
+            Some((file, text)) => {
+                let (p, s) = Params::from_json(&probe_model, text, file)?;
+                check_sizes_agree(&options, &s, &probe_model)?;
+                (Some(p), s)
+            }
+            None => (None, default_sizes(&options, &probe_model)?),
+        };
+        let template = Template { act: options.activation.clone(), steps: sizes.steps };
+        let sources = Sources::load(options.rules_dir.as_deref(), &template)?;
+        let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
+        ctx.independent = probe_model.decls.iter().filter(|(_, d)| d.kind != crate::model::DeclKind::Quantity).map(|(s, _)| *s).collect();
+        let ctx = Arc::new(ctx);
+        let (model, rules) = read_rule_files(&sources, &ctx)?;
+        let mut diags = vec![];
+        let plan_name = format!("plans/{}.plan", options.wrt);
+        let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;
+        let plan = Plan::read(file, text, &rules, &mut diags);
+        finish(diags)?;
+        let plan = plan.ok_or_else(|| Error::Usage("the plan is empty".into()))?;
+        if !model.decls.get(&Symbol::from(options.wrt.as_str())).is_some_and(|d| d.kind == crate::model::DeclKind::Param) {
+            return Err(Error::Usage(format!("`{}` is not a parameter of the model", options.wrt)));
+        }
+        let params = params.unwrap_or_else(|| Params::random(&model, &sizes, options.seed));
+        Ok(Session { sources, model, rules, plan, sizes, params, options })
+    }
+
+    /// The size chosen for the option `hidden`, `input` or `output`.
+    pub fn size(&self, option: &str) -> usize {
+        self.model.dims.iter().find(|(_, o)| o == option).and_then(|(s, _)| self.sizes.dims.get(s).copied()).unwrap_or(0)
+    }
+}
+
+fn option_size(o: &Options, option: &str) -> Option<usize> {
+    match option {
+        "hidden" => o.hidden,
+        "input" => o.input,
+        "output" => o.output,
+        _ => None,
+    }
+}
+
+fn default_sizes(o: &Options, model: &Model) -> Result<Sizes> {
+    let steps = o.steps.unwrap_or(DEFAULT_STEPS);
+    if steps == 0 {
+        return Err(Error::Usage("--steps must be at least 1 (the number of time steps T)".into()));
+    }
+    let mut dims = std::collections::BTreeMap::new();
+    for (s, option) in &model.dims {
+        let n = option_size(o, option).unwrap_or(match option.as_str() {
+            "hidden" => 3,
+            _ => 2,
+        });
+        if n == 0 {
+            return Err(Error::Usage(format!("--{option} must be at least 1")));
+        }
+        dims.insert(*s, n);
+    }
+    Ok(Sizes { steps, dims })
+}
+
+fn check_sizes_agree(o: &Options, s: &Sizes, model: &Model) -> Result<()> {
+    if let Some(t) = o.steps {
+        if t != s.steps {
+            return Err(Error::Usage(format!("--steps {t} disagrees with the params file, whose input x has {} steps; drop --steps or fix the file", s.steps)));
+        }
+    }
+    for (sym, option) in &model.dims {
+        if let (Some(want), Some(have)) = (option_size(o, option), s.dims.get(sym)) {
+            if want != *have {
+                return Err(Error::Usage(format!("--{option} {want} disagrees with the params file, which has {option} size {have}")));
+            }
+        }
+    }
+    Ok(())
+}

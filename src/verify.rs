@@ -1,0 +1,165 @@
+//! The numeric proof of a derivation: every shown step evaluated to the whole gradient tensor and compared with
+//! the step before (relative change ≤ 1e-9), side equations checked, the final gradient compared with central
+//! finite differences. A changed value is traced to the single rule application that changed it.
+use crate::derive::{Derivation, TraceStep};
+use crate::error::{Error, Result};
+use crate::eval::{Numeric, Tensor, finite_differences};
+use crate::lang::{Expr, free_indices};
+use crate::session::Session;
+use egg::{RecExpr, Symbol};
+
+/// Largest relative change allowed between two steps.
+pub const STEP_TOL: f64 = 1e-9;
+/// Finite-difference step and tolerances (as torch.autograd.gradcheck: |g − fd| ≤ atol + rtol |fd|).
+pub const FD_H: f64 = 1e-6;
+pub const FD_ATOL: f64 = 1e-5;
+pub const FD_RTOL: f64 = 1e-3;
+
+/// A step whose value differs from the one before.
+#[derive(Debug, Clone)]
+pub struct Broken {
+    /// Index of the beat in the derivation.
+    pub beat: usize,
+    /// The rule application that changed the value (when it could be found), and where the rule is written.
+    pub rule: Option<String>,
+    pub rel_change: f64,
+}
+
+/// Numbers for a whole derivation.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub goal: Tensor,
+    pub beats: Vec<Tensor>,
+    /// For each beat, the relative error of each side equation (largest over its k range).
+    pub wheres: Vec<Vec<f64>>,
+    /// With --trace: the value after every micro step of every beat.
+    pub trace: Vec<Vec<Tensor>>,
+    pub worst_step: f64,
+    pub broken: Option<Broken>,
+    pub bad_where: Option<(usize, usize, f64)>,
+    pub non_finite: Option<(usize, Vec<usize>)>,
+    pub loss: f64,
+    pub gradient: Tensor,
+    pub fd: Vec<f64>,
+    pub fd_error: f64,
+    pub fd_ok: bool,
+    /// For a final Σ over time: each step's term.
+    pub per_time: Vec<(i64, Tensor)>,
+}
+
+impl Verified {
+    /// Did every check pass?
+    pub fn ok(&self) -> bool {
+        self.broken.is_none() && self.bad_where.is_none() && self.fd_ok && self.non_finite.is_none()
+    }
+}
+
+fn tensor_over(num: &mut Numeric, e: &RecExpr<Expr>, like: &Tensor) -> Result<Tensor> {
+    num.tensor_with(e, &like.indices, &like.dims, &[])
+}
+
+/// Evaluate and check every step of `d`.
+pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
+    let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
+    let goal = num.tensor(&d.goal)?;
+    let mut beats = vec![];
+    let mut trace_vals = vec![];
+    let mut wheres = vec![];
+    let mut worst = 0.0f64;
+    let mut broken = None;
+    let mut bad_where = None;
+    let mut non_finite = None;
+    let mut prev = goal.clone();
+    for (bi, b) in d.beats.iter().enumerate() {
+        let v = tensor_over(&mut num, &b.whole, &goal)?;
+        if non_finite.is_none() {
+            if let Some(at) = v.first_non_finite() {
+                non_finite = Some((bi, at));
+            }
+        }
+        let rel = v.rel_diff(&prev);
+        let mut tv = vec![];
+        if trace || (rel > STEP_TOL && broken.is_none()) {
+            let (vals, culprit) = walk_trace(&mut num, &b.trace, &prev, &goal)?;
+            tv = vals;
+            if rel > STEP_TOL && broken.is_none() {
+                broken = Some(Broken { beat: bi, rule: culprit, rel_change: rel });
+            }
+        }
+        worst = worst.max(if rel.is_finite() { rel } else { f64::INFINITY });
+        trace_vals.push(if trace { tv } else { vec![] });
+        let mut werr = vec![];
+        for (wi, w) in b.wheres.iter().enumerate() {
+            let e = where_error(&mut num, &w.lhs, &w.rhs, w.k_range)?;
+            if e > STEP_TOL && bad_where.is_none() {
+                bad_where = Some((bi, wi, e));
+            }
+            werr.push(e);
+        }
+        wheres.push(werr);
+        prev = v.clone();
+        beats.push(v);
+    }
+    let gradient = beats.last().cloned().unwrap_or_else(|| goal.clone());
+    let loss = num.quantity(&crate::eval::QKey { name: Symbol::from("L"), time: None, idx: vec![] }, 0)?.0;
+    let wrt = Symbol::from(s.options.wrt.as_str());
+    let fd = finite_differences(&s.model, &s.sizes, &s.params, Symbol::from("L"), wrt, FD_H)?;
+    let fd_error = gradient.data.iter().zip(&fd).fold(0.0f64, |m, (g, f)| m.max((g - f).abs()));
+    let fd_ok = gradient.data.len() == fd.len() && gradient.data.iter().zip(&fd).all(|(g, f)| (g - f).abs() <= FD_ATOL + FD_RTOL * f.abs());
+    let per_time = match d.beats.last().map(|b| &b.whole) {
+        Some(e) => per_time(&mut num, e, &goal)?,
+        None => vec![],
+    };
+    Ok(Verified { goal, beats, wheres, trace: trace_vals, worst_step: worst, broken, bad_where, non_finite, loss, gradient, fd, fd_error, fd_ok, per_time })
+}
+
+/// Values after each micro step, and the first rule whose step changed the value.
+fn walk_trace(num: &mut Numeric, steps: &[TraceStep], start: &Tensor, like: &Tensor) -> Result<(Vec<Tensor>, Option<String>)> {
+    let mut prev = start.clone();
+    let mut culprit = None;
+    let mut out = vec![];
+    for st in steps {
+        let v = tensor_over(num, &st.whole, like)?;
+        if culprit.is_none() && v.rel_diff(&prev) > STEP_TOL {
+            culprit = Some(st.rule.clone());
+        }
+        prev = v.clone();
+        out.push(v);
+    }
+    Ok((out, culprit))
+}
+
+fn where_error(num: &mut Numeric, lhs: &RecExpr<Expr>, rhs: &RecExpr<Expr>, k: Option<(Symbol, i64, i64)>) -> Result<f64> {
+    let mut worst = 0.0f64;
+    let ks: Vec<Option<(Symbol, i64)>> = match k {
+        Some((s, lo, hi)) => (lo..=hi).map(|v| Some((s, v))).collect(),
+        None => vec![None],
+    };
+    for kv in ks {
+        let fixed: Vec<(Symbol, i64)> = kv.into_iter().collect();
+        let mut idx = free_indices(lhs, lhs.root());
+        idx.retain(|s| !fixed.iter().any(|(f, _)| f == s));
+        let dims = num.index_dims(lhs, &idx)?;
+        let a = num.tensor_with(lhs, &idx, &dims, &fixed)?;
+        let b = num.tensor_with(rhs, &idx, &dims, &fixed)?;
+        let e = b.rel_diff(&a);
+        worst = worst.max(if e.is_nan() { f64::INFINITY } else { e });
+    }
+    Ok(worst)
+}
+
+fn per_time(num: &mut Numeric, e: &RecExpr<Expr>, like: &Tensor) -> Result<Vec<(i64, Tensor)>> {
+    let Expr::TSum([k, lo, hi, body]) = &e[e.root()] else { return Ok(vec![]) };
+    let (Expr::Symbol(k), Expr::Num(lo), Expr::Num(hi)) = (&e[*k], &e[*lo], &e[*hi]) else { return Ok(vec![]) };
+    let body = crate::lang::sub_expr(e, *body);
+    let mut out = vec![];
+    for v in lo.into_inner() as i64..=hi.into_inner() as i64 {
+        out.push((v, num.tensor_with(&body, &like.indices, &like.dims, &[(*k, v)])?));
+    }
+    Ok(out)
+}
+
+/// The error for a failed check, for callers that want one.
+pub fn as_error(v: &Verified) -> Option<Error> {
+    (!v.ok()).then(|| Error::Eval("the numeric check failed".into()))
+}

@@ -113,9 +113,16 @@ impl<'a> Numeric<'a> {
             .collect()
     }
 
+    /// The free indices of `e` (declared names such as L are quantities, not indices).
+    pub fn free_of(&self, e: &RecExpr<Expr>) -> Vec<Symbol> {
+        let mut f = free_indices(e, e.root());
+        f.retain(|s| !self.model.decls.contains_key(s));
+        f
+    }
+
     /// Evaluate `e` to a tensor over its free indices (in order of first appearance).
     pub fn tensor(&mut self, e: &RecExpr<Expr>) -> Result<Tensor> {
-        let indices = free_indices(e, e.root());
+        let indices = self.free_of(e);
         let dims = self.index_dims(e, &indices)?;
         self.tensor_with(e, &indices, &dims, &[])
     }

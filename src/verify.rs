@@ -4,7 +4,7 @@
 use crate::derive::{Derivation, TraceStep};
 use crate::error::{Error, Result};
 use crate::eval::{Numeric, Tensor, finite_differences};
-use crate::lang::{Expr, free_indices};
+use crate::lang::Expr;
 use crate::session::Session;
 use egg::{RecExpr, Symbol};
 
@@ -137,7 +137,7 @@ fn where_error(num: &mut Numeric, lhs: &RecExpr<Expr>, rhs: &RecExpr<Expr>, k: O
     };
     for kv in ks {
         let fixed: Vec<(Symbol, i64)> = kv.into_iter().collect();
-        let mut idx = free_indices(lhs, lhs.root());
+        let mut idx = num.free_of(lhs);
         idx.retain(|s| !fixed.iter().any(|(f, _)| f == s));
         let dims = num.index_dims(lhs, &idx)?;
         let a = num.tensor_with(lhs, &idx, &dims, &fixed)?;

@@ -15,7 +15,7 @@ fn value(t: &Tensor) -> Value {
 /// The JSON report.
 pub fn report(s: &Session, d: &Derivation, n: &Verified) -> Value {
     let txt = |e: &egg::RecExpr<crate::lang::Expr>| render(e, Style::Unicode, usize::MAX / 4);
-    let mut steps = vec![json!({"eq": 4, "title": "the goal", "rules": [], "text": txt(&d.goal), "value": value(&n.goal)})];
+    let mut steps = vec![];
     for (b, v) in d.beats.iter().zip(&n.beats) {
         let text = match (&b.part_lhs, &b.part) {
             (Some(l), Some(p)) => format!("{} = {}", txt(l), txt(p)),

@@ -59,15 +59,17 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
     let _ = writeln!(out, "{}\n", header(s, v));
     model_lines(&s.model, v, &mut out);
     let _ = writeln!(out);
-    let _ = writeln!(out, "(4)  the goal: how L changes with one entry of {}", name(&s.options.wrt, v.style));
-    let _ = writeln!(out, "{INDENT}{}", expr(&d.goal, v, INDENT.len()));
-    let _ = writeln!(out, "{INDENT}value {}", tensor(&n.goal));
     for (bi, b) in d.beats.iter().enumerate() {
         let tag = match b.eq {
             Some(e) => format!("({e})"),
             None => "  ·".into(),
         };
         let _ = writeln!(out, "\n{tag:<5}{}", b.title);
+        if b.rules.is_empty() {
+            let _ = writeln!(out, "{INDENT}{}", expr(&b.whole, v, INDENT.len()));
+            let _ = writeln!(out, "{INDENT}value {}", tensor(&n.beats[bi]));
+            continue;
+        }
         let rules: Vec<String> = b.rules.iter().map(|(r, c)| if *c > 1 { format!("{r} ×{c}").replace('×', if v.style == Style::Unicode { "×" } else { "x" }) } else { r.clone() }).collect();
         let _ = writeln!(out, "{INDENT}rules: {}", rules.join(", "));
         if v.trace {
@@ -96,7 +98,11 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);
             let mark = if werr > crate::verify::STEP_TOL { bad } else { ok };
             let range = match w.k_range {
-                Some((k, lo, hi)) => format!("   for {k} = {}", if lo == hi { lo.to_string() } else { format!("{hi}, …, {lo}") }),
+                Some((k, lo, hi)) => format!("   for {k} = {}", match hi - lo {
+                    0 => lo.to_string(),
+                    1 => format!("{hi}, {lo}"),
+                    _ => format!("{hi}, …, {lo}"),
+                }),
                 None => String::new(),
             };
             let l = render(&w.lhs, v.style, 1000);

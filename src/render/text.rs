@@ -153,8 +153,7 @@ impl Printer<'_> {
                 self.paren(d.group(), prec > 0)
             }
             Expr::Mul([a, b]) => {
-                let left_needs = self.open_right(*a) || matches!(&self.e[*a], Expr::Add(_) | Expr::Sub(_));
-                let l = self.paren(self.doc(*a, 1), left_needs);
+                let l = self.paren(self.doc(*a, 1), self.open_right(*a));
                 let sep = if matches!(&self.e[*b], Expr::Num(_)) { if u { " · " } else { " * " } } else if u { " " } else { " * " };
                 let d = l.append(text(sep)).append(self.doc(*b, 1));
                 self.paren(d, prec > 1)
@@ -165,7 +164,6 @@ impl Printer<'_> {
             }
             Expr::Pow([a, b]) => {
                 let base = self.doc(*a, 2);
-                let base = self.paren(base, !self.is_leaf(*a) && !matches!(&self.e[*a], Expr::Num(_)));
                 match (&self.e[*b], u) {
                     (Expr::Num(v), true) if sup(&fmt_num(v.into_inner())).is_some() => base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default())),
                     _ => base.append(text("^")).append(self.doc(*b, 2)),

@@ -103,6 +103,11 @@ pub fn fresh_symbol(eg: &EG, preferred: &str) -> Symbol {
             }
         }
     }
+    pick_name(&used, preferred)
+}
+
+/// `preferred` if it is not in `used`, else the first unused name of the pool.
+pub fn pick_name(used: &BTreeSet<Symbol>, preferred: &str) -> Symbol {
     let ok = |s: &str| !used.contains(&Symbol::from(s));
     if !preferred.is_empty() && ok(preferred) {
         return preferred.into();
@@ -379,7 +384,11 @@ impl Applier<Expr, crate::lang::Meta> for TimeSum {
     fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
         let Some(t) = konst(eg, subst[self.t]) else { return vec![] };
         let Some(rep) = representative(eg, eclass) else { return vec![] };
-        let k = fresh_symbol(eg, "k");
+        // The new Σ binds k over the matched term only, so k must just avoid that term's own symbols; using the
+        // same name for every step lets neighbouring steps merge.
+        let mut used = crate::lang::symbols(&rep);
+        used.extend(eg.analysis.reserved.iter().copied());
+        let k = pick_name(&used, "k");
         let mut out = RecExpr::default();
         let kk = out.add(Expr::Symbol(k));
         let lo = out.add(num(t));

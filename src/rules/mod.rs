@@ -45,6 +45,7 @@ fn superscript(s: &str) -> String {
 impl Template {
     pub fn expand(&self, text: &str) -> String {
         text.replace("{act}", &self.act)
+            .replace("{T-1sup}", &superscript(&self.steps.saturating_sub(1).to_string()))
             .replace("{T-1}", &self.steps.saturating_sub(1).to_string())
             .replace("{Tsup}", &superscript(&self.steps.to_string()))
             .replace("{T}", &self.steps.to_string())

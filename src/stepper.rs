@@ -5,8 +5,8 @@ use crate::error::{Error, Result};
 use crate::lang::{EG, Expr, Meta};
 use crate::plan::RuleUse;
 use crate::rules::RuleSet;
-use egg::{CostFunction, Extractor, Id, Language, RecExpr, Symbol};
-use std::collections::{BTreeSet, HashSet};
+use egg::{Id, Language, RecExpr, Symbol};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One rule application.
 #[derive(Debug, Clone)]
@@ -39,17 +39,52 @@ pub struct Stats {
     pub largest_egraph: usize,
 }
 
-struct Ban(HashSet<Expr>);
-
-impl CostFunction<Expr> for Ban {
+/// Extract a term from `root`, preferring in each class a node that is not banned, then the smaller one.
+/// A depth-first walk that skips nodes leading back into a class being extracted (unions such as a + 0 = a
+/// make cycles), so it is linear in the e-graph's size (egg's fixpoint extractor is quadratic on deep terms).
+fn extract(eg: &EG, root: Id, banned: &HashSet<Expr>) -> RecExpr<Expr> {
     type Cost = (u32, usize);
-    fn cost<C: FnMut(Id) -> (u32, usize)>(&mut self, n: &Expr, mut costs: C) -> (u32, usize) {
-        let own = (u32::from(self.0.contains(n)), 1);
-        n.fold(own, |acc, c| {
-            let k = costs(c);
-            (acc.0.saturating_add(k.0), acc.1.saturating_add(k.1))
-        })
+    fn best(eg: &EG, id: Id, banned: &HashSet<Expr>, memo: &mut HashMap<Id, Option<(Cost, usize)>>, active: &mut HashSet<Id>) -> Option<Cost> {
+        let id = eg.find(id);
+        if let Some(m) = memo.get(&id) {
+            return m.map(|x| x.0);
+        }
+        if !active.insert(id) {
+            return None;
+        }
+        let mut choice: Option<(Cost, usize)> = None;
+        'nodes: for (i, n) in eg[id].nodes.iter().enumerate() {
+            let mut cost: Cost = (u32::from(banned.contains(n)), 1);
+            for c in n.children() {
+                match best(eg, *c, banned, memo, active) {
+                    Some(k) => cost = (cost.0.saturating_add(k.0), cost.1.saturating_add(k.1)),
+                    None => continue 'nodes,
+                }
+            }
+            if choice.is_none_or(|(b, _)| cost < b) {
+                choice = Some((cost, i));
+            }
+        }
+        active.remove(&id);
+        memo.insert(id, choice);
+        choice.map(|x| x.0)
     }
+    fn build(eg: &EG, id: Id, memo: &HashMap<Id, Option<(Cost, usize)>>, out: &mut RecExpr<Expr>, done: &mut HashMap<Id, Id>) -> Id {
+        let id = eg.find(id);
+        if let Some(d) = done.get(&id) {
+            return *d;
+        }
+        let i = memo.get(&id).copied().flatten().map(|x| x.1).unwrap_or(0);
+        let n = eg[id].nodes[i].clone().map_children(|c| build(eg, c, memo, out, done));
+        let new = out.add(n);
+        done.insert(id, new);
+        new
+    }
+    let mut memo = HashMap::new();
+    best(eg, root, banned, &mut memo, &mut HashSet::new());
+    let mut out = RecExpr::default();
+    build(eg, root, &memo, &mut out, &mut HashMap::new());
+    out
 }
 
 fn build(term: &RecExpr<Expr>, reserved: &BTreeSet<Symbol>) -> (EG, Id) {
@@ -85,7 +120,7 @@ fn one_step(
         stats.largest_egraph = stats.largest_egraph.max(eg.total_number_of_nodes());
         if !changed.is_empty() {
             let banned: HashSet<Expr> = old.into_iter().map(|n| n.map_children(|c| eg.find(c))).collect();
-            let (_, best) = Extractor::new(&eg, Ban(banned)).find_best(eg.find(root));
+            let best = extract(&eg, root, &banned);
             if best != *term {
                 return Some((i, Step { rule: u.name.clone(), count: changed.len(), term: best }));
             }

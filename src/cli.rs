@@ -47,6 +47,9 @@ pub struct RulesArgs {
     /// Read rule, model and plan files from DIR instead of the built-in set (same file names as rules/)
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// Check every rule at random points: instantiate it, apply it, compare both sides numerically
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Args, Debug)]
@@ -163,8 +166,26 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
         }
         text.push_str(&format!("  {:<18} {}\n  {:<18}   {}\n", r.name, r.comment, "", r.text.split_once(':').map(|x| x.1.trim()).unwrap_or("")));
     }
-    let _ = out.write_all(text.trim_start().as_bytes());
-    Ok(OK)
+    if !a.check {
+        let _ = out.write_all(text.trim_start().as_bytes());
+        return Ok(OK);
+    }
+    let mut text = String::new();
+    let mut bad = 0;
+    for r in &session.rules.rules {
+        let v = crate::soundness::check_rule(&session, r, 1, 200, 3);
+        let line = match &v {
+            crate::soundness::Verdict::Sound(n) => format!("ok        {:<18} {n} random instances agree\n", r.name),
+            crate::soundness::Verdict::Untested => format!("untested  {:<18} no random instance made it fire\n", r.name),
+            crate::soundness::Verdict::Unsound { before, after, lhs, rhs } => {
+                bad += 1;
+                format!("UNSOUND   {:<18} {}:{}\n          {before}  = {lhs}\n          {after}  = {rhs}\n", r.name, r.file, r.line)
+            }
+        };
+        text.push_str(&line);
+    }
+    let _ = out.write_all(text.as_bytes());
+    Ok(if bad > 0 { MISMATCH } else { OK })
 }
 
 /// Run a parsed command line, writing the result to `out` and errors to stderr; returns the exit code.

@@ -78,6 +78,9 @@ pub struct Numeric<'a> {
     seeds: Vec<Option<QKey>>,
     seed_ids: HashMap<QKey, usize>,
     cache: HashMap<(usize, QKey), Dual>,
+    /// The size of an index whose range cannot be told from its use (only for tests of rules at random points,
+    /// where every size is the same).
+    pub default_dim: Option<usize>,
 }
 
 type Env = Vec<(Symbol, i64)>;
@@ -88,7 +91,7 @@ fn lookup(env: &Env, s: Symbol) -> Option<i64> {
 
 impl<'a> Numeric<'a> {
     pub fn new(model: &'a Model, sizes: &'a Sizes, params: &'a Params) -> Self {
-        Numeric { model, sizes, params, seeds: vec![None], seed_ids: HashMap::new(), cache: HashMap::new() }
+        Numeric { model, sizes, params, seeds: vec![None], seed_ids: HashMap::new(), cache: HashMap::new(), default_dim: None }
     }
 
     /// The size of each free index of `e`, found from where it is used (an index of W⁽ʳ⁾ ranges over n_h, …).
@@ -109,7 +112,7 @@ impl<'a> Numeric<'a> {
             }
         }
         free.iter()
-            .map(|s| found.get(s).copied().ok_or_else(|| Error::Eval(format!("cannot tell which size the free index `{s}` ranges over"))))
+            .map(|s| found.get(s).copied().or(self.default_dim).ok_or_else(|| Error::Eval(format!("cannot tell which size the free index `{s}` ranges over"))))
             .collect()
     }
 
@@ -215,7 +218,7 @@ impl<'a> Numeric<'a> {
             Expr::Pow([a, b]) => {
                 let (x, y) = (ev(self, *a, env)?, ev(self, *b, env)?);
                 let v = x.0.powf(y.0);
-                let dx = if x.1 == 0.0 { 0.0 } else { y.0 * x.0.powf(y.0 - 1.0) * x.1 };
+                let dx = y.0 * x.0.powf(y.0 - 1.0) * x.1;
                 let dy = if y.1 == 0.0 { 0.0 } else { v * x.0.ln() * y.1 };
                 Dual(v, dx + dy)
             }

@@ -23,6 +23,7 @@ pub mod plan;
 pub mod render;
 pub mod rules;
 pub mod session;
+pub mod soundness;
 pub mod sexp;
 pub mod stepper;
 pub mod verify;

@@ -84,6 +84,8 @@ pub fn definition_to_unfold(mut p: Parsed) -> Parsed {
         PatternAst::from(v)
     };
     p.lhs = wrap(&p.lhs);
+    // ∂X/∂X = 1 is not ∂(definition of X)/∂X: unfolding is only for derivatives with respect to something else.
+    p.conds.push(Cond::NotSelf(wrt));
     if let Rhs::Pattern(r) = &p.rhs {
         p.rhs = Rhs::Pattern(wrap(r));
     }
@@ -241,6 +243,7 @@ impl Model {
         for c in &r.conds {
             match c {
                 Cond::Gt(v, n) => guards.push((Symbol::from(v.to_string()), *n)),
+                Cond::NotSelf(_) => {}
                 _ => return Err(format!("`{}`: a definition may only be guarded by `?t > N`", r.name)),
             }
         }

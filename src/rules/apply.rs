@@ -29,6 +29,10 @@ pub enum Cond {
     HasDelta(Var),
     /// `adjacent ?a ?b`: ?b = ?a + 1.
     Adjacent(Var, Var),
+    /// `ordered ?a ?b`: ?a ≤ ?b (a Σ over time from ?a to ?b is not empty).
+    Ordered(Var, Var),
+    /// `not-self ?w`: the matched (d X ?w) is not the derivative of a quantity with respect to itself.
+    NotSelf(Var),
 }
 
 /// The names and shapes of the conditions, for parsing and for `bptt rules`.
@@ -38,13 +42,15 @@ pub const CONDITIONS: &[(&str, usize, &str)] = &[
     ("before-end", 1, "before-end ?t: ?t is a time step before T (a symbolic k counts as one)"),
     ("has-delta", 1, "has-delta ?y: ?y is a product with a Kronecker δ among its factors"),
     ("adjacent", 2, "adjacent ?a ?b: the time step ?b is ?a + 1"),
+    ("ordered", 2, "ordered ?a ?b: ?a ≤ ?b, so a Σ over time from ?a to ?b is not empty"),
+    ("not-self", 1, "not-self ?w: the matched (d X ?w) is not a quantity differentiated with respect to itself"),
 ];
 
 impl Cond {
     pub fn vars(&self) -> Vec<Var> {
         match self {
-            Cond::NotFree(a, b) | Cond::Adjacent(a, b) => vec![*a, *b],
-            Cond::Const(a) | Cond::Gt(a, _) | Cond::BeforeEnd(a) | Cond::HasDelta(a) => vec![*a],
+            Cond::NotFree(a, b) | Cond::Adjacent(a, b) | Cond::Ordered(a, b) => vec![*a, *b],
+            Cond::Const(a) | Cond::Gt(a, _) | Cond::BeforeEnd(a) | Cond::HasDelta(a) | Cond::NotSelf(a) => vec![*a],
         }
     }
 }
@@ -60,7 +66,7 @@ fn konst(eg: &EG, id: Id) -> Option<f64> {
 }
 
 impl Condition<Expr, crate::lang::Meta> for Conds {
-    fn check(&self, eg: &mut EG, _eclass: Id, s: &Subst) -> bool {
+    fn check(&self, eg: &mut EG, eclass: Id, s: &Subst) -> bool {
         self.conds.iter().all(|c| match c {
             Cond::NotFree(k, e) => match eg[s[*k]].data.sym {
                 Some(k) => !eg[s[*e]].data.free.contains(&k),
@@ -74,6 +80,18 @@ impl Condition<Expr, crate::lang::Meta> for Conds {
             },
             Cond::HasDelta(a) => has_delta(eg, s[*a], 16),
             Cond::Adjacent(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if y == x + 1.0),
+            Cond::Ordered(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if x <= y),
+            Cond::NotSelf(w) => {
+                let w = eg.find(s[*w]);
+                let x = eg[eclass].nodes.iter().find_map(|n| match n {
+                    Expr::D([x, ww]) if eg.find(*ww) == w => Some(*x),
+                    _ => None,
+                });
+                match (x.and_then(|x| leaf_of(eg, x)), leaf_of(eg, w)) {
+                    (Some(a), Some(b)) => !(a.name == b.name && same_time(eg, a.time, b.time) != Some(false)),
+                    _ => false,
+                }
+            }
         })
     }
     fn vars(&self) -> Vec<Var> {

@@ -132,6 +132,8 @@ fn parse_cond(src: &Src, s: &str, span: Range<usize>) -> Result<Cond, Diag> {
         ["before-end", a] => Cond::BeforeEnd(var(a)?),
         ["has-delta", a] => Cond::HasDelta(var(a)?),
         ["adjacent", a, b] => Cond::Adjacent(var(a)?, var(b)?),
+        ["ordered", a, b] => Cond::Ordered(var(a)?, var(b)?),
+        ["not-self", a] => Cond::NotSelf(var(a)?),
         [a, ">", v] => Cond::Gt(
             var(a)?,
             v.parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| src.diag(span.clone(), format!("`{v}` is not a number")))?,

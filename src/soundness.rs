@@ -1,0 +1,281 @@
+//! Rule soundness at random points: each rule's left-hand side is instantiated with random terms of the right
+//! kind (indices, time steps, quantities, expressions), the rule is applied by the stepper exactly as in a
+//! derivation, and both sides are evaluated with random parameters. A rule whose sides differ is unsound.
+use crate::eval::Numeric;
+use crate::lang::{Expr, num};
+use crate::params::{Params, Sizes};
+use crate::plan::RuleUse;
+use crate::rules::Rule;
+use crate::rules::apply::Cond;
+use crate::session::Session;
+use crate::stepper::{Limits, Stats, run};
+use egg::{ENodeOrVar, Id, RecExpr, Var};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use std::collections::HashMap;
+
+/// What the check found for one rule.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Both sides agreed on this many instances (each at several random parameter sets).
+    Sound(usize),
+    /// An instance where the two sides differ.
+    Unsound { before: String, after: String, lhs: f64, rhs: f64 },
+    /// No random instance made the rule fire.
+    Untested,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Name(bool, usize),
+    Time,
+    Index,
+    Binder,
+    Dim,
+    Wrt,
+    Number,
+    Scalar,
+}
+
+fn roles(rule: &Rule) -> HashMap<Var, Role> {
+    let ast = rule.lhs.as_ref();
+    let mut out: HashMap<Var, Role> = HashMap::new();
+    let set = |c: Id, r: Role, out: &mut HashMap<Var, Role>| {
+        if let ENodeOrVar::Var(v) = &ast[usize::from(c)] {
+            let e = out.entry(*v).or_insert(r);
+            if *e == Role::Scalar || (*e == Role::Index && r == Role::Binder) {
+                *e = r;
+            }
+        }
+    };
+    for n in ast {
+        let ENodeOrVar::ENode(n) = n else { continue };
+        match n {
+            Expr::Tx(ch) => {
+                set(ch[0], Role::Name(true, ch.len() - 2), &mut out);
+                set(ch[1], Role::Time, &mut out);
+                ch[2..].iter().for_each(|c| set(*c, Role::Index, &mut out));
+            }
+            Expr::Ix(ch) => {
+                set(ch[0], Role::Name(false, ch.len() - 1), &mut out);
+                ch[1..].iter().for_each(|c| set(*c, Role::Index, &mut out));
+            }
+            Expr::Sum([k, d, b]) => {
+                set(*k, Role::Binder, &mut out);
+                set(*d, Role::Dim, &mut out);
+                set(*b, Role::Scalar, &mut out);
+            }
+            Expr::TSum([k, lo, hi, b]) => {
+                set(*k, Role::Binder, &mut out);
+                set(*lo, Role::Time, &mut out);
+                set(*hi, Role::Time, &mut out);
+                set(*b, Role::Scalar, &mut out);
+            }
+            Expr::Delta([a, b]) => {
+                set(*a, Role::Index, &mut out);
+                set(*b, Role::Index, &mut out);
+            }
+            Expr::D([e, w]) => {
+                set(*e, Role::Scalar, &mut out);
+                set(*w, Role::Wrt, &mut out);
+            }
+            other => {
+                for c in egg::Language::children(other) {
+                    set(*c, Role::Scalar, &mut out);
+                }
+            }
+        }
+    }
+    for c in &rule.conds {
+        match c {
+            Cond::Const(v) => {
+                out.insert(*v, Role::Number);
+            }
+            Cond::Gt(v, _) | Cond::BeforeEnd(v) => {
+                out.insert(*v, Role::Time);
+            }
+            Cond::Adjacent(a, b) | Cond::Ordered(a, b) => {
+                out.insert(*a, Role::Time);
+                out.insert(*b, Role::Time);
+            }
+            _ => {}
+        }
+    }
+    for v in crate::rules::parse::pattern_vars(&rule.lhs) {
+        out.entry(v).or_insert(Role::Scalar);
+    }
+    out
+}
+
+struct Gen {
+    rng: ChaCha8Rng,
+    steps: usize,
+}
+
+impl Gen {
+    fn below(&mut self, n: usize) -> usize {
+        (self.rng.next_u64() % n.max(1) as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+    fn time(&mut self) -> usize {
+        1 + self.below(self.steps)
+    }
+    fn leaf(&mut self, out: &mut RecExpr<Expr>, idx: &[&str]) -> Id {
+        let i = |g: &mut Gen, out: &mut RecExpr<Expr>| {
+            let s = g.pick(idx);
+            out.add(Expr::Symbol(s.into()))
+        };
+        match self.below(6) {
+            0 => {
+                let n = out.add(Expr::Symbol("W_r".into()));
+                let (a, b) = (i(self, out), i(self, out));
+                out.add(Expr::Ix(vec![n, a, b].into()))
+            }
+            1 | 2 => {
+                let name = self.pick(&["h", "s"]);
+                let n = out.add(Expr::Symbol(name.into()));
+                let t = out.add(num(self.time() as f64));
+                let a = i(self, out);
+                out.add(Expr::Tx(vec![n, t, a].into()))
+            }
+            3 => {
+                let n = out.add(Expr::Symbol("W_x".into()));
+                let (a, b) = (i(self, out), i(self, out));
+                out.add(Expr::Ix(vec![n, a, b].into()))
+            }
+            4 => out.add(Expr::Symbol("L".into())),
+            _ => out.add(num([0.5, 2.0, -1.5, 3.0][self.below(4)])),
+        }
+    }
+    fn scalar(&mut self, out: &mut RecExpr<Expr>, idx: &[&str], depth: usize) -> Id {
+        if depth == 0 {
+            return self.leaf(out, idx);
+        }
+        match self.below(7) {
+            0 => {
+                let (a, b) = (self.scalar(out, idx, depth - 1), self.scalar(out, idx, depth - 1));
+                out.add(Expr::Mul([a, b]))
+            }
+            1 => {
+                let (a, b) = (self.scalar(out, idx, depth - 1), self.scalar(out, idx, depth - 1));
+                out.add(Expr::Add([a, b]))
+            }
+            2 => {
+                let a = self.scalar(out, idx, depth - 1);
+                out.add(Expr::Tanh(a))
+            }
+            3 => {
+                let a = out.add(Expr::Symbol(self.pick(idx).into()));
+                let b = out.add(Expr::Symbol(self.pick(&["i", "j"]).into()));
+                let dl = out.add(Expr::Delta([a, b]));
+                let x = self.scalar(out, idx, depth - 1);
+                out.add(Expr::Mul([dl, x]))
+            }
+            _ => self.leaf(out, idx),
+        }
+    }
+    fn wrt(&mut self, out: &mut RecExpr<Expr>) -> Id {
+        let choice = self.below(3);
+        let (name, timed) = [("W_r", false), ("h", true), ("s", true)][choice];
+        let n = out.add(Expr::Symbol(name.into()));
+        let a = out.add(Expr::Symbol(self.pick(&["i", "j"]).into()));
+        if timed {
+            let t = out.add(num(self.time() as f64));
+            out.add(Expr::Tx(vec![n, t, a].into()))
+        } else {
+            let b = out.add(Expr::Symbol(self.pick(&["i", "j"]).into()));
+            out.add(Expr::Ix(vec![n, a, b].into()))
+        }
+    }
+}
+
+fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<Expr> {
+    let binders: Vec<&str> = ["k", "l"].to_vec();
+    let mut out = RecExpr::default();
+    let mut vars: HashMap<Var, Id> = HashMap::new();
+    let mut map: Vec<Id> = vec![];
+    let mut bi = 0;
+    let mut pool: Vec<&str> = vec!["i", "j"];
+    for n in rule.lhs.as_ref() {
+        let id = match n {
+            ENodeOrVar::Var(v) => match vars.get(v) {
+                Some(id) => *id,
+                None => {
+                    let id = match roles.get(v).copied().unwrap_or(Role::Scalar) {
+                        Role::Binder => {
+                            let b = binders[bi % binders.len()];
+                            bi += 1;
+                            pool.push(b);
+                            out.add(Expr::Symbol(b.into()))
+                        }
+                        Role::Index => {
+                            let s = g.pick(&pool);
+                            out.add(Expr::Symbol(s.into()))
+                        }
+                        Role::Time => out.add(num(g.time() as f64)),
+                        Role::Dim => out.add(Expr::Symbol("n_h".into())),
+                        Role::Number => out.add(num([0.5, 2.0, 3.0, 1.0, 0.0][g.below(5)])),
+                        Role::Name(true, _) => out.add(Expr::Symbol(g.pick(&["h", "s"]).into())),
+                        Role::Name(false, 2) => out.add(Expr::Symbol(g.pick(&["W_r", "W_x", "W_y"]).into())),
+                        Role::Name(false, _) => out.add(Expr::Symbol(g.pick(&["s0", "y", "ybar"]).into())),
+                        Role::Wrt => g.wrt(&mut out),
+                        Role::Scalar => {
+                            let p = pool.clone();
+                            g.scalar(&mut out, &p, 2)
+                        }
+                    };
+                    vars.insert(*v, id);
+                    id
+                }
+            },
+            ENodeOrVar::ENode(e) => out.add(egg::Language::map_children(e.clone(), |c| map[usize::from(c)])),
+        };
+        map.push(id);
+    }
+    // re-root: the last node added for the pattern's root
+    let root = map.last().copied().unwrap_or(Id::from(0usize));
+    crate::lang::sub_expr(&out, root)
+}
+
+/// Check one rule at random points. `tries` instantiations are attempted; each instance that fires is
+/// evaluated with `param_sets` random parameter sets.
+pub fn check_rule(s: &Session, rule: &Rule, seed: u64, tries: usize, param_sets: usize) -> Verdict {
+    let roles = roles(rule);
+    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed), steps: s.sizes.steps };
+    let n = 2usize;
+    let sizes = Sizes { steps: s.sizes.steps, dims: s.sizes.dims.keys().map(|k| (*k, n)).collect() };
+    let param_sets: Vec<Params> = (0..param_sets).map(|p| Params::random(&s.model, &sizes, seed.wrapping_add(p as u64 * 7919))).collect();
+    let mut fired = 0;
+    for _ in 0..tries {
+        let before = instantiate(rule, &roles, &mut g);
+        let uses = [RuleUse { name: rule.name.clone(), limit: Some(1) }];
+        let Ok(steps) = run(&before, &uses, &s.rules, &Default::default(), Limits::default(), &mut Stats::default(), "soundness") else { continue };
+        let Some(after) = steps.first().map(|x| x.term.clone()) else { continue };
+        let mut all_ok = true;
+        for p in &param_sets {
+            let mut num = Numeric::new(&s.model, &sizes, p);
+            num.default_dim = Some(n);
+            let idx = num.free_of(&before);
+            let Ok(dims) = num.index_dims(&before, &idx) else { all_ok = false; break };
+            let (Ok(a), Ok(b)) = (num.tensor_with(&before, &idx, &dims, &[]), num.tensor_with(&after, &idx, &dims, &[])) else {
+                all_ok = false;
+                break;
+            };
+            if a.data.iter().any(|v| !v.is_finite()) {
+                all_ok = false;
+                break;
+            }
+            let scale = a.data.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            if let Some((x, y)) = a.data.iter().zip(&b.data).find(|(x, y)| ((*x - *y).abs() / scale) > 1e-9 || y.is_nan()) {
+                let show = |e: &RecExpr<Expr>| crate::render::text::render(e, crate::render::text::Style::Ascii, 200);
+                return Verdict::Unsound { before: show(&before), after: show(&after), lhs: *x, rhs: *y };
+            }
+        }
+        if all_ok {
+            fired += 1;
+        }
+    }
+    if fired == 0 { Verdict::Untested } else { Verdict::Sound(fired) }
+}

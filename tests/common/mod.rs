@@ -1,0 +1,126 @@
+//! Shared test helpers: running the binary, loading sessions, and an independent numeric BPTT (forward pass and
+//! backward recurrence written directly, sharing no code with the engine) as the oracle.
+#![allow(dead_code)]
+use bptt::derive::{Derivation, derive};
+use bptt::session::{Options, Session};
+use bptt::verify::{Verified, verify};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bptt"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the bptt binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+pub fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+pub fn fixture_options() -> Options {
+    let text = std::fs::read_to_string(data("fixture.json")).expect("fixture exists");
+    Options { params: Some(("fixture.json".into(), text)), ..Options::default() }
+}
+
+pub fn derive_and_verify(o: Options) -> (Session, Derivation, Verified) {
+    let s = Session::load(o).expect("session loads");
+    let d = derive(&s.plan, &s.rules, Default::default()).expect("derivation runs");
+    let v = verify(&s, &d, false).expect("numbers evaluate");
+    (s, d, v)
+}
+
+/// Parameters of the blog's RNN as plain matrices.
+pub struct Net {
+    pub wr: Vec<Vec<f64>>,
+    pub wx: Vec<Vec<f64>>,
+    pub wy: Vec<Vec<f64>>,
+    pub s0: Vec<f64>,
+    pub x: Vec<Vec<f64>>,
+    pub target: Vec<f64>,
+    pub sigmoid: bool,
+}
+
+fn matrix(v: &serde_json::Value) -> Vec<Vec<f64>> {
+    v.as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()).collect()
+}
+
+fn vector(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+impl Net {
+    pub fn from_json(p: &serde_json::Value, sigmoid: bool) -> Net {
+        Net { wr: matrix(&p["W_r"]), wx: matrix(&p["W_x"]), wy: matrix(&p["W_y"]), s0: vector(&p["s0"]), x: matrix(&p["x"]), target: vector(&p["target"]), sigmoid }
+    }
+
+    fn act(&self, h: f64) -> (f64, f64) {
+        if self.sigmoid {
+            let s = 1.0 / (1.0 + (-h).exp());
+            (s, s * (1.0 - s))
+        } else {
+            (h.tanh(), 1.0 - h.tanh() * h.tanh())
+        }
+    }
+
+    /// Loss, δ⁽ᵏ⁾ = ∂L/∂h⁽ᵏ⁾ for k = 1..T, and ∂L/∂W⁽ʳ⁾ (by the backward recurrence).
+    pub fn bptt(&self) -> (f64, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let n = self.s0.len();
+        let t_max = self.x.len();
+        let mut s = vec![self.s0.clone()];
+        let mut h = vec![vec![]];
+        for t in 1..=t_max {
+            let ht: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|p| self.wr[i][p] * s[t - 1][p]).sum::<f64>() + (0..self.x[t - 1].len()).map(|q| self.wx[i][q] * self.x[t - 1][q]).sum::<f64>())
+                .collect();
+            s.push(ht.iter().map(|v| self.act(*v).0).collect());
+            h.push(ht);
+        }
+        let y: Vec<f64> = self.wy.iter().map(|row| row.iter().zip(&s[t_max]).map(|(w, v)| w * v).sum()).collect();
+        let loss = y.iter().zip(&self.target).map(|(a, b)| 0.5 * (a - b) * (a - b)).sum();
+        let e: Vec<f64> = (0..n).map(|a| (0..y.len()).map(|m| (y[m] - self.target[m]) * self.wy[m][a]).sum()).collect();
+        let mut delta = vec![vec![0.0; n]; t_max + 1];
+        delta[t_max] = (0..n).map(|i| self.act(h[t_max][i]).1 * e[i]).collect();
+        for k in (1..t_max).rev() {
+            delta[k] = (0..n).map(|i| self.act(h[k][i]).1 * (0..n).map(|j| self.wr[j][i] * delta[k + 1][j]).sum::<f64>()).collect();
+        }
+        let mut g = vec![vec![0.0; n]; n];
+        for k in 1..=t_max {
+            for i in 0..n {
+                for p in 0..n {
+                    g[i][p] += delta[k][i] * s[k - 1][p];
+                }
+            }
+        }
+        (loss, delta, g)
+    }
+}
+
+/// A copy of the built-in rules/ folder in target/tmp/NAME, with (file, from, to) text replacements applied.
+pub fn copy_rules(name: &str, edits: &[(&str, &str, &str)]) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/tmp").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (file, text) in bptt::rules::MANIFEST {
+        let mut text = text.to_string();
+        for (f, from, to) in edits {
+            if f == file {
+                assert!(text.contains(from), "{file} contains {from}");
+                text = text.replace(from, to);
+            }
+        }
+        let p = dir.join(file);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}

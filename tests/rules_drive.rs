@@ -1,0 +1,50 @@
+//! The derivation really comes from the rule files: a changed rule set changes the derivation, a broken rule is
+//! reported by name with exit code 1, a missing rule stops the derivation with a clear error.
+mod common;
+use common::*;
+
+#[test]
+fn renaming_a_rule_in_the_files_renames_it_in_the_output() {
+    let dir = copy_rules("renamed", &[
+        ("calculus.rules", "d-mul:", "d-product:"),
+        ("plans/W_r.plan", " d-mul ", " d-product "),
+    ]);
+    let o = run(&["derive", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("d-product"), "{out}");
+    assert!(!out.contains("d-mul"), "{out}");
+}
+
+#[test]
+fn a_different_rule_gives_a_different_but_equal_step() {
+    // Write the δ-contracting product the other way round: the shown expression changes, the value does not.
+    let dir = copy_rules("reordered", &[("calculus.rules", "(+ (* (d ?a ?w) ?b) (* ?a (d ?b ?w)))", "(+ (* ?a (d ?b ?w)) (* (d ?a ?w) ?b))")]);
+    let base = stdout(&run(&["derive"]));
+    let o = run(&["derive", "--rules", dir.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(out, base, "the output follows the rules");
+    assert!(out.contains("Σ_b W⁽ʳ⁾[a,b] ∂s⁽²⁾[b]/∂W⁽ʳ⁾[i,p] + δ(a,i) s⁽²⁾[p]"), "{out}");
+}
+
+#[test]
+fn an_unsound_rule_fails_the_step_check_naming_the_step_and_rule() {
+    let dir = copy_rules("unsound", &[("calculus.rules", "(+ (* (d ?a ?w) ?b) (* ?a (d ?b ?w)))", "(+ (* (d ?a ?w) ?b) (* ?b (d ?b ?w)))")]);
+    let o = run(&["derive", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "a mismatch exits 1: {}", stderr(&o));
+    let out = stdout(&o);
+    let line = out.lines().find(|l| l.starts_with("check")).unwrap_or_default();
+    assert!(line.contains("✗ step (7) changed the value") && line.contains("rule `d-mul`") && line.contains("calculus.rules:"), "{line}");
+}
+
+#[test]
+fn a_missing_rule_stops_with_a_clear_error() {
+    let dir = copy_rules("missing", &[("plans/W_r.plan", " d-leaf ", " ")]);
+    let o = run(&["derive", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "an error exits 2");
+    assert!(stdout(&o).is_empty(), "no partial output");
+    let err = stderr(&o);
+    assert!(err.starts_with("error: the derivation ended with a derivative the rules could not resolve"), "{err}");
+    assert!(err.contains("dW_r[a,b]/dW_r[i,p]") || err.contains("dW_"), "{err}");
+}

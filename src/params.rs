@@ -126,6 +126,9 @@ impl Params {
             let mut shape = a.shape.iter();
             if d.timed {
                 let t = *shape.next().unwrap_or(&0);
+                if t == 0 {
+                    return Err(bad(format!("`{}` has no time steps; give one row per step (T rows)", d.json)));
+                }
                 match steps {
                     None => steps = Some(t),
                     Some(s) if s != t => return Err(bad(format!("`{}` has {t} time steps but another array has {s}", d.json))),

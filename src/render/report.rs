@@ -58,7 +58,6 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
     let bad = if v.style == Style::Unicode { "✗" } else { "FAILED" };
     let _ = writeln!(out, "{}\n", header(s, v));
     model_lines(&s.model, v, &mut out);
-    let _ = writeln!(out);
     for (bi, b) in d.beats.iter().enumerate() {
         let tag = match b.eq {
             Some(e) => format!("({e})"),
@@ -151,5 +150,5 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
         err(n.fd_error),
         err(FD_H)
     );
-    out
+    if v.style == Style::Ascii { super::text::asciify(&out) } else { out }
 }

@@ -206,3 +206,55 @@ impl Printer<'_> {
 pub fn fmt_num(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
 }
+
+fn unsup(c: char) -> char {
+    const PAIRS: &str = "0⁰1¹2²3³4⁴5⁵6⁶7⁷8⁸9⁹+⁺-⁻aᵃbᵇcᶜdᵈeᵉfᶠgᵍhʰiⁱjʲkᵏlˡmᵐnⁿoᵒpᵖrʳsˢtᵗuᵘvᵛwʷxˣyʸzᶻTᵀ";
+    let v: Vec<char> = PAIRS.chars().collect();
+    v.chunks(2).find(|p| p[1] == c).map(|p| p[0]).unwrap_or(c)
+}
+
+/// An ASCII spelling of prose written with the Unicode notation (titles, labels): W⁽ʳ⁾ → W_r, s⁽³⁾ → s^(3),
+/// ∂ → d, σ′ → sigma', Σ → sum, δ → delta.
+pub fn asciify(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '⁽' => {
+                let mut inner = String::new();
+                for d in chars.by_ref() {
+                    if d == '⁾' {
+                        break;
+                    }
+                    inner.push(unsup(d));
+                }
+                if out.ends_with('W') && inner.chars().all(|x| x.is_ascii_alphabetic()) {
+                    out.push('_');
+                    out.push_str(&inner);
+                } else {
+                    out.push_str(&format!("^({inner})"));
+                }
+            }
+            '∂' => out.push('d'),
+            'σ' => out.push_str("sigma"),
+            '′' => out.push('\''),
+            'Σ' => out.push_str("sum"),
+            'δ' => out.push_str("delta"),
+            '–' | '−' => out.push('-'),
+            '·' => out.push('*'),
+            '×' => out.push('x'),
+            '≥' => out.push_str(">="),
+            '≤' => out.push_str("<="),
+            '✓' => out.push_str("ok"),
+            '✗' => out.push_str("FAILED"),
+            '“' | '”' => out.push('"'),
+            '½' => out.push_str("1/2"),
+            'ȳ' => out.push_str("ybar"),
+            '…' => out.push_str("..."),
+            '‖' => out.push('|'),
+            c if c.is_ascii() => out.push(c),
+            c => out.push(unsup(c)),
+        }
+    }
+    out
+}

@@ -1,0 +1,48 @@
+//! Golden outputs: the default `bptt derive` text (Unicode and ASCII), the fixture's text, and determinism
+//! (the same command twice gives byte-identical output, text and JSON).
+mod common;
+use common::*;
+
+#[test]
+fn default_derivation_text() {
+    let o = run(&["derive"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("derive-default", stdout(&o));
+}
+
+#[test]
+fn fixture_derivation_ascii() {
+    let o = run(&["derive", "--params", data("fixture.json").to_str().unwrap(), "--ascii", "--width", "80"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o).replace(data("fixture.json").to_str().unwrap(), "fixture.json");
+    assert!(out.is_ascii(), "--ascii output is ASCII only");
+    insta::assert_snapshot!("derive-fixture-ascii", out);
+}
+
+#[test]
+fn trace_shows_every_rule_application() {
+    let o = run(&["derive", "--steps", "2", "--trace"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let applied = out.lines().filter(|l| l.starts_with("         ") && l.contains(": ") && !l.contains("value")).count();
+    assert!(applied >= 40, "{applied} single rule applications shown");
+    insta::assert_snapshot!("derive-trace-T2", out);
+}
+
+#[test]
+fn output_is_deterministic() {
+    for args in [vec!["derive", "--steps", "4"], vec!["derive", "--format", "json", "--activation", "sigmoid"], vec!["rules"]] {
+        let a = run(&args);
+        let b = run(&args);
+        assert_eq!(a.status.code(), Some(0));
+        assert_eq!(a.stdout, b.stdout, "{args:?} twice gives the same bytes");
+    }
+}
+
+#[test]
+fn rules_lists_every_rule_with_its_comment() {
+    let out = stdout(&run(&["rules"]));
+    assert!(out.contains("d-mul              ∂(a b)/∂w = ∂a/∂w b + a ∂b/∂w (the product rule)"), "{out}");
+    assert!(out.contains("delta-contract     Σ_k δ(k,j) f(k) = f(j)"), "{out}");
+    assert!(out.contains("rules/models/rnn.model"), "{out}");
+}

@@ -54,8 +54,8 @@ pub struct RulesArgs {
 
 #[derive(Args, Debug)]
 pub struct DeriveArgs {
-    /// The parameter to differentiate against
-    #[arg(long, default_value = "W_r", value_parser = ["W_r"])]
+    /// The parameter to differentiate against (all: every one, then a summary table)
+    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "all"])]
     pub wrt: String,
     /// Number of time steps T
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -116,9 +116,8 @@ fn read_params(p: &Option<PathBuf>) -> Result<Option<(String, String)>, Error> {
     Ok(Some((p.display().to_string(), text)))
 }
 
-fn run_derive(a: &DeriveArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let started = std::time::Instant::now();
-    let options = Options {
+fn options(a: &DeriveArgs, wrt: &str) -> Result<Options, Error> {
+    Ok(Options {
         steps: a.steps.map(|v| v as usize),
         hidden: a.hidden.map(|v| v as usize),
         input: a.input.map(|v| v as usize),
@@ -127,32 +126,76 @@ fn run_derive(a: &DeriveArgs, out: &mut dyn Write) -> Result<u8, Error> {
             Activation::Tanh => "tanh".into(),
             Activation::Sigmoid => "sigmoid".into(),
         },
-        wrt: a.wrt.clone(),
+        wrt: wrt.to_string(),
         seed: a.seed,
         params: read_params(&a.params)?,
         rules_dir: a.rules.clone(),
-    };
-    let session = Session::load(options)?;
+    })
+}
+
+/// One derivation with its numbers.
+struct Done {
+    session: Session,
+    derivation: crate::derive::Derivation,
+    numbers: crate::verify::Verified,
+}
+
+fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
+    let started = std::time::Instant::now();
+    let session = Session::load(options(a, wrt)?)?;
     let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize };
-    let d = derive(&session.plan, &session.rules, limits)?;
+    let derivation = derive(&session.plan, &session.rules, limits)?;
     let derived = started.elapsed();
-    let n = verify(&session, &d, a.trace)?;
-    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace };
-    let text = match a.format {
-        Format::Text => report(&session, &d, &n, &view),
-        Format::Json => format!("{:#}\n", crate::render::json::report(&session, &d, &n)),
-    };
-    let _ = out.write_all(text.as_bytes());
+    let numbers = verify(&session, &derivation, a.trace)?;
     if a.stats {
         eprintln!(
-            "stats: {} rule applications, largest e-graph {} nodes, derive {:.1} ms, total {:.1} ms",
-            d.stats.steps,
-            d.stats.largest_egraph,
+            "stats {wrt}: {} rule applications, largest e-graph {} nodes, derive {:.1} ms, total {:.1} ms",
+            derivation.stats.steps,
+            derivation.stats.largest_egraph,
             derived.as_secs_f64() * 1e3,
             started.elapsed().as_secs_f64() * 1e3
         );
     }
-    Ok(if n.ok() { OK } else { MISMATCH })
+    Ok(Done { session, derivation, numbers })
+}
+
+fn run_derive(a: &DeriveArgs, out: &mut dyn Write) -> Result<u8, Error> {
+    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace };
+    let targets: Vec<&str> = if a.wrt == "all" { crate::session::targets() } else { vec![a.wrt.as_str()] };
+    let mut done = vec![];
+    for t in &targets {
+        done.push(derive_one(a, t)?);
+    }
+    let text = match a.format {
+        Format::Text => {
+            let mut parts: Vec<String> = done.iter().map(|d| report(&d.session, &d.derivation, &d.numbers, &view)).collect();
+            if done.len() > 1 {
+                parts.push(summary(&done, &view));
+            }
+            parts.join(&format!("\n{}\n\n", "─".repeat(60)))
+        }
+        Format::Json => {
+            let objs: Vec<serde_json::Value> = done.iter().map(|d| crate::render::json::report(&d.session, &d.derivation, &d.numbers)).collect();
+            let v = if objs.len() == 1 { objs.into_iter().next().unwrap_or_default() } else { serde_json::Value::Array(objs) };
+            format!("{v:#}\n")
+        }
+    };
+    let text = if view.style == Style::Ascii { crate::render::text::asciify(&text) } else { text };
+    let _ = out.write_all(text.as_bytes());
+    Ok(if done.iter().all(|d| d.numbers.ok()) { OK } else { MISMATCH })
+}
+
+/// The table of final forms printed by `--wrt all`.
+fn summary(done: &[Done], view: &View) -> String {
+    let mut s = String::from("summary: the final form of every gradient\n\n");
+    for d in done {
+        let goal = crate::render::text::render(&d.derivation.goal, view.style, 1000);
+        let last = d.derivation.beats.last().map(|b| &b.whole).unwrap_or(&d.derivation.goal);
+        let body = crate::render::text::render(last, view.style, 1000);
+        let mark = if d.numbers.ok() { "✓" } else { "✗" };
+        s.push_str(&format!("  {goal} = {body}\n      {mark} steps (worst change {}), finite differences (max abs error {})\n", crate::render::values::err(d.numbers.worst_step), crate::render::values::err(d.numbers.fd_error)));
+    }
+    s
 }
 
 fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {

@@ -41,6 +41,8 @@ pub struct Beat {
     pub whole: RecExpr<Expr>,
     pub wheres: Vec<Where>,
     pub trace: Vec<TraceStep>,
+    /// A side derivation: `part_lhs = part` is shown and checked; the main expression is unchanged.
+    pub aside: bool,
 }
 
 /// A whole derivation.
@@ -158,7 +160,27 @@ pub fn derive(plan: &Plan, rules: &RuleSet, limits: Limits) -> Result<Derivation
                     )));
                 }
             }
-            Item::Beat { eq, title, rules: uses, wheres } => {
+            Item::Beat { eq, title, rules: uses, wheres, aside: Some(start) } => {
+                let what = format!("aside ({}) {title}", eq.unwrap_or(0));
+                let steps = run(start, uses, rules, &Default::default(), limits, &mut stats, &what)?;
+                let Some(last) = steps.last() else { continue };
+                let mut ws = vec![];
+                for w in wheres {
+                    ws.push(derive_where(w, rules, limits, &mut stats)?);
+                }
+                beats.push(Beat {
+                    eq: *eq,
+                    title: title.clone(),
+                    rules: summarize(&steps),
+                    part_lhs: Some(start.clone()),
+                    part: Some(last.term.clone()),
+                    whole: whole.clone(),
+                    wheres: ws,
+                    trace: steps.iter().map(|s| TraceStep { rule: s.rule.clone(), count: s.count, whole: whole.clone(), part: Some(s.term.clone()) }).collect(),
+                    aside: true,
+                });
+            }
+            Item::Beat { eq, title, rules: uses, wheres, aside: None } => {
                 let beat = run_beat(*eq, title, uses, wheres, &mut whole, &mut focus, rules, limits, &mut stats)?;
                 if let Some(b) = beat {
                     beats.push(b);
@@ -226,5 +248,6 @@ fn run_beat(
         whole: whole.clone(),
         wheres: ws,
         trace,
+        aside: false,
     }))
 }

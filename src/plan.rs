@@ -27,7 +27,9 @@ pub struct WhereSpec {
 /// One instruction of a plan.
 #[derive(Debug, Clone)]
 pub enum Item {
-    Beat { eq: Option<u32>, title: String, rules: Vec<RuleUse>, wheres: Vec<WhereSpec> },
+    /// A beat; with `aside` it derives that expression on the side (shown as `aside = …`, checked), leaving the
+    /// main expression as it is.
+    Beat { eq: Option<u32>, title: String, rules: Vec<RuleUse>, wheres: Vec<WhereSpec>, aside: Option<RecExpr<Expr>> },
     Focus(Pattern<Expr>),
     Unfocus,
     Final,
@@ -119,7 +121,25 @@ impl Plan {
                         Some((at, rs)) => rule_uses(&src, &rs, at, rules, diags),
                         None => vec![],
                     };
-                    items.push(Item::Beat { eq, title, rules, wheres: vec![] });
+                    items.push(Item::Beat { eq, title, rules, wheres: vec![], aside: None });
+                }
+                "aside" => {
+                    let fields: Vec<Option<(usize, String)>> = (0..4).map(|i| field(text, &rest, i)).collect();
+                    let [Some((eq_at, eq)), Some((_, title)), Some((e_at, e)), Some((r_at, rs))] = [fields[0].clone(), fields[1].clone(), fields[2].clone(), fields[3].clone()] else {
+                        diags.push(src.diag(r.clone(), "an aside is `aside EQ | TITLE | EXPR | RULES`"));
+                        continue;
+                    };
+                    let Ok(eq) = eq.parse::<u32>() else {
+                        diags.push(src.diag(eq_at..eq_at + eq.len(), format!("`{eq}` is not an equation number")));
+                        continue;
+                    };
+                    match parse_one(&src, e_at..e_at + e.len()).and_then(|sx| to_expr(&src, &sx)) {
+                        Ok(x) => {
+                            let rules = rule_uses(&src, &rs, r_at, rules, diags);
+                            items.push(Item::Beat { eq: Some(eq), title, rules, wheres: vec![], aside: Some(x) });
+                        }
+                        Err(d) => diags.push(d),
+                    }
                 }
                 "where" => {
                     let (Some((e_at, e)), Some((r_at, rs))) = (field(text, &rest, 0), field(text, &rest, 1)) else {
@@ -161,7 +181,7 @@ impl Plan {
                 "unfocus" => items.push(Item::Unfocus),
                 "final" => items.push(Item::Final),
                 _ => diags.push(src.diag(r.start..r.start + word.len(), format!("unknown plan instruction `{word}`"))
-                    .hint("a plan has goal, beat, where, focus, unfocus and final lines")),
+                    .hint("a plan has goal, beat, aside, where, focus, unfocus and final lines")),
             }
         }
         match goal {

@@ -45,8 +45,10 @@ pub struct Session {
     pub options: Options,
 }
 
-/// The gradients a plan exists for.
-pub const TARGETS: &[&str] = &["W_r"];
+/// The gradients a plan exists for (`rules/plans/NAME.plan`).
+pub fn targets() -> Vec<&'static str> {
+    crate::rules::MANIFEST.iter().filter_map(|(n, _)| n.strip_prefix("plans/").and_then(|n| n.strip_suffix(".plan"))).collect()
+}
 
 fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>) -> Result<(Model, RuleSet)> {
     let mut diags = vec![];
@@ -72,8 +74,8 @@ impl Session {
         if !crate::lang::ACTIVATIONS.contains(&options.activation.as_str()) {
             return Err(Error::Usage(format!("unknown activation `{}`; choose one of {}", options.activation, crate::lang::ACTIVATIONS.join(", "))));
         }
-        if !TARGETS.contains(&options.wrt.as_str()) {
-            return Err(Error::Usage(format!("no derivation with respect to `{}` yet; choose one of {}", options.wrt, TARGETS.join(", "))));
+        if !targets().contains(&options.wrt.as_str()) {
+            return Err(Error::Usage(format!("no derivation with respect to `{}` yet; choose one of {}", options.wrt, targets().join(", "))));
         }
         // The params file fixes T; the rules need T, so read sizes first with a throw-away model load.
         let probe = Template { act: options.activation.clone(), steps: options.steps.unwrap_or(DEFAULT_STEPS).max(1) };

@@ -32,6 +32,8 @@ pub struct Verified {
     pub beats: Vec<Tensor>,
     /// For each beat, the relative error of each side equation (largest over its k range).
     pub wheres: Vec<Vec<f64>>,
+    /// For each beat that is worked out on the side, the relative difference of its two sides.
+    pub aside_errors: Vec<Option<f64>>,
     /// With --trace: the value after every micro step of every beat.
     pub trace: Vec<Vec<Tensor>>,
     pub worst_step: f64,
@@ -65,6 +67,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
     let mut beats = vec![];
     let mut trace_vals = vec![];
     let mut wheres = vec![];
+    let mut aside_errors = vec![];
     let mut worst = 0.0f64;
     let mut broken = None;
     let mut bad_where = None;
@@ -89,6 +92,17 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
         worst = worst.max(if rel.is_finite() { rel } else { f64::INFINITY });
         trace_vals.push(if trace { tv } else { vec![] });
         let mut werr = vec![];
+        let mut aside_err = None;
+        if b.aside {
+            if let (Some(l), Some(r)) = (&b.part_lhs, &b.part) {
+                let e = where_error(&mut num, l, r, None)?;
+                if e > STEP_TOL && bad_where.is_none() {
+                    bad_where = Some((bi, usize::MAX, e));
+                }
+                aside_err = Some(e);
+            }
+        }
+        aside_errors.push(aside_err);
         for (wi, w) in b.wheres.iter().enumerate() {
             let e = where_error(&mut num, &w.lhs, &w.rhs, w.k_range)?;
             if e > STEP_TOL && bad_where.is_none() {
@@ -110,7 +124,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
         Some(e) => per_time(&mut num, e, &goal)?,
         None => vec![],
     };
-    Ok(Verified { goal, beats, wheres, trace: trace_vals, worst_step: worst, broken, bad_where, non_finite, loss, gradient, fd, fd_error, fd_ok, per_time })
+    Ok(Verified { goal, beats, wheres, aside_errors, trace: trace_vals, worst_step: worst, broken, bad_where, non_finite, loss, gradient, fd, fd_error, fd_ok, per_time })
 }
 
 /// Values after each micro step, and the first rule whose step changed the value.

@@ -90,6 +90,12 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
                 let _ = writeln!(out, "{INDENT}= {}", expr(&b.whole, v, INDENT.len() + 2));
             }
         }
+        if b.aside {
+            let e = n.aside_errors.get(bi).copied().flatten().unwrap_or(0.0);
+            let mark = if e > crate::verify::STEP_TOL { bad } else { ok };
+            let _ = writeln!(out, "{INDENT}(worked out on the side; both sides evaluated equal {mark} (difference {}); the gradient is unchanged)", err(e));
+            continue;
+        }
         let check = if n.broken.as_ref().is_some_and(|x| x.beat == bi) { bad } else { ok };
         let rel = n.beats.get(bi).zip(if bi == 0 { Some(&n.goal) } else { n.beats.get(bi - 1) }).map(|(a, b)| a.rel_diff(b)).unwrap_or(0.0);
         let _ = writeln!(out, "{INDENT}value {}   {check} (change {})", tensor(&n.beats[bi]), err(rel));

@@ -96,3 +96,24 @@ fn the_independent_bptt_oracle_agrees_with_the_fixture() {
     close(delta[2][1], DELTA[1][1], "oracle δ⁽²⁾[2]");
     close(g[1][1], PER_K[3][3], "oracle ∂L/∂W⁽ʳ⁾[2,2]");
 }
+
+#[test]
+fn the_w_x_column_of_the_fixture() {
+    // rows: W⁽ˣ⁾11, W⁽ˣ⁾21; columns k = 1, 2, 3, sum
+    const WX: [[f64; 4]; 2] = [
+        [-2.071294275354e-04, 9.654383719086e-03, -1.690730359671e-02, -7.460049305163e-03],
+        [1.620512199933e-02, -2.319727604529e-02, 1.752237811893e-02, 1.053022407297e-02],
+    ];
+    let (_, d, v) = derive_and_verify(bptt::session::Options { wrt: "W_x".into(), ..fixture_options() });
+    assert!(v.ok());
+    let eqs: Vec<Option<u32>> = d.beats.iter().map(|b| b.eq).collect();
+    assert_eq!(eqs, (13..=23).map(Some).collect::<Vec<_>>(), "every blog equation 13–23 is a beat");
+    for (col, (_, t)) in v.per_time.iter().enumerate() {
+        for row in 0..2 {
+            close(t.data[row], WX[row][col], &format!("W_x k={} row {row}", col + 1));
+        }
+    }
+    for row in 0..2 {
+        close(v.gradient.data[row], WX[row][3], "W_x sum");
+    }
+}

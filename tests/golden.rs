@@ -11,6 +11,26 @@ fn default_derivation_text() {
 }
 
 #[test]
+fn w_x_derivation_text() {
+    let o = run(&["derive", "--wrt", "W_x"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("derive-W_x", stdout(&o));
+}
+
+#[test]
+fn all_gradients_with_summary() {
+    let o = run(&["derive", "--wrt", "all", "--steps", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("summary: the final form of every gradient"));
+    insta::assert_snapshot!("derive-all-T2", out);
+    let j = run(&["derive", "--wrt", "all", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&j)).unwrap();
+    let wrts: Vec<&str> = v.as_array().unwrap().iter().map(|o| o["wrt"].as_str().unwrap()).collect();
+    assert_eq!(wrts, ["W_r", "W_x", "W_y", "s0"]);
+}
+
+#[test]
 fn fixture_derivation_ascii() {
     let o = run(&["derive", "--params", data("fixture.json").to_str().unwrap(), "--ascii", "--width", "80"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

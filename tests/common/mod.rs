@@ -74,6 +74,23 @@ impl Net {
 
     /// Loss, δ⁽ᵏ⁾ = ∂L/∂h⁽ᵏ⁾ for k = 1..T, and ∂L/∂W⁽ʳ⁾ (by the backward recurrence).
     pub fn bptt(&self) -> (f64, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let g = self.grads();
+        (g.loss, g.delta, g.wr)
+    }
+
+    /// Every gradient, row-major, by parameter name.
+    pub fn grad_of(&self, wrt: &str) -> Vec<f64> {
+        let g = self.grads();
+        match wrt {
+            "W_r" => g.wr.concat(),
+            "W_x" => g.wx.concat(),
+            "W_y" => g.wy.concat(),
+            "s0" => g.s0,
+            _ => panic!("no oracle for {wrt}"),
+        }
+    }
+
+    pub fn grads(&self) -> Grads {
         let n = self.s0.len();
         let t_max = self.x.len();
         let mut s = vec![self.s0.clone()];
@@ -93,16 +110,33 @@ impl Net {
         for k in (1..t_max).rev() {
             delta[k] = (0..n).map(|i| self.act(h[k][i]).1 * (0..n).map(|j| self.wr[j][i] * delta[k + 1][j]).sum::<f64>()).collect();
         }
-        let mut g = vec![vec![0.0; n]; n];
+        let d = self.x[0].len();
+        let mut wr = vec![vec![0.0; n]; n];
+        let mut wx = vec![vec![0.0; d]; n];
         for k in 1..=t_max {
             for i in 0..n {
                 for p in 0..n {
-                    g[i][p] += delta[k][i] * s[k - 1][p];
+                    wr[i][p] += delta[k][i] * s[k - 1][p];
+                }
+                for q in 0..d {
+                    wx[i][q] += delta[k][i] * self.x[k - 1][q];
                 }
             }
         }
-        (loss, delta, g)
+        let wy = (0..y.len()).map(|o| (0..n).map(|j| (y[o] - self.target[o]) * s[t_max][j]).collect()).collect();
+        let s0 = (0..n).map(|j| (0..n).map(|a| delta[1][a] * self.wr[a][j]).sum()).collect();
+        Grads { loss, delta, wr, wx, wy, s0 }
     }
+}
+
+/// The oracle's results.
+pub struct Grads {
+    pub loss: f64,
+    pub delta: Vec<Vec<f64>>,
+    pub wr: Vec<Vec<f64>>,
+    pub wx: Vec<Vec<f64>>,
+    pub wy: Vec<Vec<f64>>,
+    pub s0: Vec<f64>,
 }
 
 /// A copy of the built-in rules/ folder in target/tmp/NAME, with (file, from, to) text replacements applied.

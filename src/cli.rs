@@ -40,6 +40,8 @@ pub enum Format {
 pub enum Activation {
     Tanh,
     Sigmoid,
+    Relu,
+    Identity,
 }
 
 #[derive(Args, Debug)]
@@ -125,6 +127,8 @@ fn options(a: &DeriveArgs, wrt: &str) -> Result<Options, Error> {
         activation: match a.activation {
             Activation::Tanh => "tanh".into(),
             Activation::Sigmoid => "sigmoid".into(),
+            Activation::Relu => "relu".into(),
+            Activation::Identity => "identity".into(),
         },
         wrt: wrt.to_string(),
         seed: a.seed,
@@ -138,6 +142,13 @@ struct Done {
     session: Session,
     derivation: crate::derive::Derivation,
     numbers: crate::verify::Verified,
+    closed: Option<(egg::RecExpr<crate::lang::Expr>, Vec<crate::closed::AtT>)>,
+}
+
+impl Done {
+    fn ok(&self) -> bool {
+        self.numbers.ok() && self.closed.as_ref().is_none_or(|(_, c)| crate::render::report::closed_ok(c))
+    }
 }
 
 fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
@@ -147,6 +158,10 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let derivation = derive(&session.plan, &session.rules, limits)?;
     let derived = started.elapsed();
     let numbers = verify(&session, &derivation, a.trace)?;
+    let closed = match &session.plan.closed {
+        Some(c) => Some((c.clone(), crate::closed::check(&session.options, c, limits)?)),
+        None => None,
+    };
     if a.stats {
         eprintln!(
             "stats {wrt}: {} rule applications, largest e-graph {} nodes, derive {:.1} ms, total {:.1} ms",
@@ -156,7 +171,7 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
             started.elapsed().as_secs_f64() * 1e3
         );
     }
-    Ok(Done { session, derivation, numbers })
+    Ok(Done { session, derivation, numbers, closed })
 }
 
 fn run_derive(a: &DeriveArgs, out: &mut dyn Write) -> Result<u8, Error> {
@@ -168,21 +183,21 @@ fn run_derive(a: &DeriveArgs, out: &mut dyn Write) -> Result<u8, Error> {
     }
     let text = match a.format {
         Format::Text => {
-            let mut parts: Vec<String> = done.iter().map(|d| report(&d.session, &d.derivation, &d.numbers, &view)).collect();
+            let mut parts: Vec<String> = done.iter().map(|d| report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), &view)).collect();
             if done.len() > 1 {
                 parts.push(summary(&done, &view));
             }
             parts.join(&format!("\n{}\n\n", "─".repeat(60)))
         }
         Format::Json => {
-            let objs: Vec<serde_json::Value> = done.iter().map(|d| crate::render::json::report(&d.session, &d.derivation, &d.numbers)).collect();
+            let objs: Vec<serde_json::Value> = done.iter().map(|d| crate::render::json::report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref())).collect();
             let v = if objs.len() == 1 { objs.into_iter().next().unwrap_or_default() } else { serde_json::Value::Array(objs) };
             format!("{v:#}\n")
         }
     };
     let text = if view.style == Style::Ascii { crate::render::text::asciify(&text) } else { text };
     let _ = out.write_all(text.as_bytes());
-    Ok(if done.iter().all(|d| d.numbers.ok()) { OK } else { MISMATCH })
+    Ok(if done.iter().all(Done::ok) { OK } else { MISMATCH })
 }
 
 /// The table of final forms printed by `--wrt all`.
@@ -192,7 +207,7 @@ fn summary(done: &[Done], view: &View) -> String {
         let goal = crate::render::text::render(&d.derivation.goal, view.style, 1000);
         let last = d.derivation.beats.last().map(|b| &b.whole).unwrap_or(&d.derivation.goal);
         let body = crate::render::text::render(last, view.style, 1000);
-        let mark = if d.numbers.ok() { "✓" } else { "✗" };
+        let mark = if d.ok() { "✓" } else { "✗" };
         s.push_str(&format!("  {goal} = {body}\n      {mark} steps (worst change {}), finite differences (max abs error {})\n", crate::render::values::err(d.numbers.worst_step), crate::render::values::err(d.numbers.fd_error)));
     }
     s

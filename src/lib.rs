@@ -12,6 +12,7 @@
 //!            "sum_{k=1}^{3} dL/dh^(k)[i] * s^(k-1)[p]");
 //! ```
 pub mod cli;
+pub mod closed;
 pub mod derive;
 pub mod diag;
 pub mod error;

@@ -40,6 +40,8 @@ pub enum Item {
 pub struct Plan {
     pub goal: RecExpr<Expr>,
     pub items: Vec<Item>,
+    /// The final result stated for any number of steps, with the symbol `T` for the last step.
+    pub closed: Option<RecExpr<Expr>>,
 }
 
 fn rule_uses(src: &Src, text: &str, at: usize, rules: &RuleSet, diags: &mut Vec<Diag>) -> Vec<RuleUse> {
@@ -89,6 +91,7 @@ impl Plan {
     pub fn read(file: &str, text: &Arc<str>, rules: &RuleSet, diags: &mut Vec<Diag>) -> Option<Plan> {
         let src = Src { file, text };
         let mut goal = None;
+        let mut closed = None;
         let mut items: Vec<Item> = vec![];
         for (_, l) in lines(text) {
             let Line::Content(r) = l else { continue };
@@ -180,12 +183,16 @@ impl Plan {
                 },
                 "unfocus" => items.push(Item::Unfocus),
                 "final" => items.push(Item::Final),
+                "closed" => match parse_one(&src, rest).and_then(|sx| to_expr(&src, &sx)) {
+                    Ok(e) => closed = Some(e),
+                    Err(d) => diags.push(d),
+                },
                 _ => diags.push(src.diag(r.start..r.start + word.len(), format!("unknown plan instruction `{word}`"))
-                    .hint("a plan has goal, beat, aside, where, focus, unfocus and final lines")),
+                    .hint("a plan has goal, beat, aside, where, focus, unfocus, final and closed lines")),
             }
         }
         match goal {
-            Some(goal) => Some(Plan { goal, items }),
+            Some(goal) => Some(Plan { goal, items, closed }),
             None => {
                 diags.push(src.diag(0..0, "the plan has no `goal` line").hint("e.g. goal (d L (ix W_r i p))"));
                 None

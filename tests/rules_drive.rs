@@ -48,3 +48,28 @@ fn a_missing_rule_stops_with_a_clear_error() {
     assert!(err.starts_with("error: the derivation ended with a derivative the rules could not resolve"), "{err}");
     assert!(err.contains("dW_r[a,b]/dW_r[i,p]") || err.contains("dW_"), "{err}");
 }
+
+#[test]
+fn a_wrong_closed_form_is_refuted_for_every_t() {
+    let dir = copy_rules("wrong-closed", &[("plans/W_r.plan", "closed (tsum k 1 T (* (d L (tx h k i)) (tx s (- k 1) p)))", "closed (tsum k 1 T (* (d L (tx h k i)) (tx s k p)))")]);
+    let o = run(&["derive", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("✗ this form does not match the derivation for T = 1, 2, 3, 4, 5, 6, 7, 8"), "{out}");
+}
+
+#[test]
+fn the_closed_form_holds_for_t_1_to_8_for_both_weights_and_activations() {
+    for act in ["tanh", "sigmoid", "relu", "identity"] {
+        for wrt in ["W_r", "W_x"] {
+            let o = bptt::session::Options { wrt: wrt.into(), activation: act.into(), ..Default::default() };
+            let s = bptt::session::Session::load(o.clone()).unwrap();
+            let checks = bptt::closed::check(&o, s.plan.closed.as_ref().unwrap(), Default::default()).unwrap();
+            assert_eq!(checks.len(), 8);
+            for c in checks {
+                assert!(c.same_form, "{wrt} {act}: the derivation at T={} ends in the closed form", c.steps);
+                assert!(c.rel_error <= 1e-9, "{wrt} {act}: T={} value differs by {}", c.steps, c.rel_error);
+            }
+        }
+    }
+}

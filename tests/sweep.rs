@@ -45,6 +45,21 @@ fn every_size_and_activation_checks_out() {
 }
 
 #[test]
+fn relu_and_identity_check_out() {
+    for act in ["relu", "identity"] {
+        for steps in 1..=5 {
+            for n in 1..=2 {
+                for d in 1..=2 {
+                    for wrt in ["W_r", "W_x", "W_y", "s0"] {
+                        check(steps, n, d, 1, act, wrt);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn a_long_unrolling_checks_out() {
     for wrt in ["W_r", "W_x", "W_y", "s0"] {
         check(20, 2, 1, 1, "tanh", wrt);

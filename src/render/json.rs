@@ -13,7 +13,7 @@ fn value(t: &Tensor) -> Value {
 }
 
 /// The JSON report.
-pub fn report(s: &Session, d: &Derivation, n: &Verified) -> Value {
+pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::RecExpr<crate::lang::Expr>, Vec<crate::closed::AtT>)>) -> Value {
     let txt = |e: &egg::RecExpr<crate::lang::Expr>| render(e, Style::Unicode, usize::MAX / 4);
     let mut steps = vec![];
     for (b, v) in d.beats.iter().zip(&n.beats) {
@@ -32,6 +32,12 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified) -> Value {
             "value": value(v),
         }));
     }
+    let closed = closed.map(|(e, c)| {
+        json!({
+            "text": txt(e),
+            "checked": c.iter().map(|a| json!({"steps": a.steps, "same_form": a.same_form, "relative_error": a.rel_error})).collect::<Vec<_>>(),
+        })
+    });
     let fd = Tensor { indices: n.gradient.indices.clone(), dims: n.gradient.dims.clone(), data: n.fd.clone() };
     json!({
         "model": {
@@ -49,6 +55,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified) -> Value {
         "steps": steps,
         "gradient": value(&n.gradient),
         "finite_difference": value(&fd),
+        "closed_form": closed,
         "check": {
             "worst_step_change": n.worst_step,
             "finite_difference_max_abs_error": n.fd_error,

@@ -2,6 +2,7 @@
 //! value and check), side equations, per-time-step terms, and the closing check.
 use super::text::{Style, name, render};
 use super::values::{err, num, tensor};
+use crate::closed::AtT;
 use crate::derive::Derivation;
 use crate::model::Model;
 use crate::session::Session;
@@ -51,8 +52,32 @@ fn model_lines(m: &Model, v: &View, out: &mut String) {
     }
 }
 
+/// Did the closed form hold for every T checked?
+pub fn closed_ok(c: &[AtT]) -> bool {
+    c.iter().all(|a| a.same_form && a.rel_error <= crate::verify::STEP_TOL)
+}
+
+type Closed = (egg::RecExpr<crate::lang::Expr>, Vec<AtT>);
+
+fn closed_lines(d: &Derivation, c: &Closed, v: &View, out: &mut String) {
+    let (expr, checks) = c;
+    let tag = d.beats.last().and_then(|b| b.eq).map(|e| format!("({e})")).unwrap_or_else(|| "  ·".into());
+    let _ = writeln!(out, "\n{tag:<5}for any number of steps T");
+    let goal = render(&d.goal, v.style, 1000);
+    let _ = writeln!(out, "{INDENT}{goal} = {}", render(expr, v.style, 1000));
+    let first = checks.first().map(|a| a.steps).unwrap_or(0);
+    let last = checks.last().map(|a| a.steps).unwrap_or(0);
+    let worst = checks.iter().fold(0.0f64, |m, a| m.max(a.rel_error));
+    if closed_ok(checks) {
+        let _ = writeln!(out, "{INDENT}✓ the rules derive exactly this form for T = {first}, …, {last}, and its value equals the gradient (worst relative difference {})", err(worst));
+    } else {
+        let bad: Vec<String> = checks.iter().filter(|a| !a.same_form || a.rel_error > crate::verify::STEP_TOL).map(|a| a.steps.to_string()).collect();
+        let _ = writeln!(out, "{INDENT}✗ this form does not match the derivation for T = {}", bad.join(", "));
+    }
+}
+
 /// The whole report.
-pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
+pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>, v: &View) -> String {
     let mut out = String::new();
     let ok = if v.style == Style::Unicode { "✓" } else { "ok" };
     let bad = if v.style == Style::Unicode { "✗" } else { "FAILED" };
@@ -120,6 +145,9 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, v: &View) -> String {
                 let _ = writeln!(out, "{INDENT}  k={k:<3} {}", tensor(t));
             }
         }
+    }
+    if let Some(c) = closed {
+        closed_lines(d, c, v, &mut out);
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "loss   L = {}", num(n.loss));

@@ -91,7 +91,7 @@ fn the_json_output_carries_the_fixture_numbers() {
 #[test]
 fn the_independent_bptt_oracle_agrees_with_the_fixture() {
     let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data("fixture.json")).unwrap()).unwrap();
-    let (loss, delta, g) = Net::from_json(&p, false).bptt();
+    let (loss, delta, g) = Net::from_json(&p, "tanh").bptt();
     close(loss, L, "oracle L");
     close(delta[2][1], DELTA[1][1], "oracle δ⁽²⁾[2]");
     close(g[1][1], PER_K[3][3], "oracle ∂L/∂W⁽ʳ⁾[2,2]");

@@ -14,7 +14,7 @@ fn check(steps: usize, n: usize, d: usize, m: usize, act: &str, wrt: &str) {
     assert!(v.bad_where.is_none(), "{case}: a side equation is off: {:?}", v.bad_where);
     assert!(v.fd_ok, "{case}: finite differences disagree by {}", v.fd_error);
     assert_eq!(v.beats.len(), der.beats.len());
-    let net = Net::from_json(&s.params.to_json(&s.model), act == "sigmoid");
+    let net = Net::from_json(&s.params.to_json(&s.model), act);
     let (loss, _, _) = net.bptt();
     assert!((loss - v.loss).abs() <= 1e-12 * loss.abs().max(1.0), "{case}: loss {loss} vs {}", v.loss);
     let want = net.grad_of(wrt);

@@ -47,7 +47,7 @@ pub struct Net {
     pub s0: Vec<f64>,
     pub x: Vec<Vec<f64>>,
     pub target: Vec<f64>,
-    pub sigmoid: bool,
+    pub act: String,
 }
 
 fn matrix(v: &serde_json::Value) -> Vec<Vec<f64>> {
@@ -59,16 +59,20 @@ fn vector(v: &serde_json::Value) -> Vec<f64> {
 }
 
 impl Net {
-    pub fn from_json(p: &serde_json::Value, sigmoid: bool) -> Net {
-        Net { wr: matrix(&p["W_r"]), wx: matrix(&p["W_x"]), wy: matrix(&p["W_y"]), s0: vector(&p["s0"]), x: matrix(&p["x"]), target: vector(&p["target"]), sigmoid }
+    pub fn from_json(p: &serde_json::Value, act: &str) -> Net {
+        Net { wr: matrix(&p["W_r"]), wx: matrix(&p["W_x"]), wy: matrix(&p["W_y"]), s0: vector(&p["s0"]), x: matrix(&p["x"]), target: vector(&p["target"]), act: act.to_string() }
     }
 
     fn act(&self, h: f64) -> (f64, f64) {
-        if self.sigmoid {
-            let s = 1.0 / (1.0 + (-h).exp());
-            (s, s * (1.0 - s))
-        } else {
-            (h.tanh(), 1.0 - h.tanh() * h.tanh())
+        match self.act.as_str() {
+            "sigmoid" => {
+                let s = 1.0 / (1.0 + (-h).exp());
+                (s, s * (1.0 - s))
+            }
+            "tanh" => (h.tanh(), 1.0 - h.tanh() * h.tanh()),
+            "relu" => (h.max(0.0), if h > 0.0 { 1.0 } else { 0.0 }),
+            "identity" => (h, 1.0),
+            other => panic!("no oracle for {other}"),
         }
     }
 

@@ -1,6 +1,5 @@
 //! The command line: clap arguments → validated options → run → text on stdout/stderr and an exit code
 //! (0 ok, 1 a check found a mismatch, 2 error). The only module that prints.
-use crate::derive::derive;
 use crate::error::Error;
 use crate::render::report::{View, report};
 use crate::render::text::Style;
@@ -14,20 +13,95 @@ use std::path::PathBuf;
 /// Derive the gradients of a recurrent network step by step, the way a teacher writes them on a board,
 /// and check every step with numbers.
 #[derive(Parser, Debug)]
-#[command(name = "bptt", version, arg_required_else_help = true, after_help = "Start with:  bptt derive")]
+#[command(name = "bptt", version, after_help = "Start with:  bptt derive\nMore:        bptt derive --wrt W_x   bptt derive --help   bptt rules")]
 pub struct Cli {
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// What `bptt` prints with no arguments.
+pub const ORIENTATION: &str = "bptt derives the gradients of a recurrent network step by step, the way the blog does, and checks every step with numbers.\nTry:  bptt derive        (more: bptt --help)\n";
+
+/// Should output to a stream that is (or is not) a terminal be coloured?
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Print the derivation of ∂L/∂W⁽ʳ⁾ (the blog's equations 4–12), each step named and checked numerically
-    #[command(after_help = "Examples:\n  bptt derive                          the blog's default: T=3, tanh\n  bptt derive --steps 5 --activation sigmoid\n  bptt derive --params fixture.json    your own numbers (sizes come from the file)\n  bptt derive --trace                  every single rule application\n  bptt derive --format json            one JSON object, for scripts")]
+    /// Print a derivation step by step, each step named and checked numerically (∂L/∂W⁽ʳ⁾: the blog's eqs 4–12)
+    #[command(after_help = "Examples:\n  bptt derive                          the blog's default: ∂L/∂W⁽ʳ⁾, T=3, tanh\n  bptt derive --wrt W_x                the blog's second half, eqs 13–23\n  bptt derive --wrt all --steps 5      every parameter, then a summary table\n  bptt derive --steps 5 --activation sigmoid\n  bptt derive --params fixture.json    your own numbers (sizes come from the file)\n  bptt derive --trace                  every single rule application\n  bptt derive --format json            one JSON object, for scripts")]
     Derive(DeriveArgs),
-    /// List the loaded rules with their math comments
-    #[command(after_help = "Examples:\n  bptt rules\n  bptt rules --rules my-rules/        a modified copy of the rules/ folder")]
+    /// List the loaded rules with their math comments, or check each one at random points
+    #[command(after_help = "Examples:\n  bptt rules\n  bptt rules --check                   every rule instantiated at random points, both sides compared\n  bptt rules --rules my-rules/        a modified copy of the rules/ folder")]
     Rules(RulesArgs),
+    /// Plot each time step's share of the gradient: vanishing and exploding gradients (SVG or CSV)
+    #[command(after_help = "Examples:\n  bptt plot                            W⁽ʳ⁾, T=100, tanh/sigmoid/identity, W⁽ʳ⁾ as drawn → bptt-W_r.svg\n  bptt plot --scale 0.9 -o small.svg   W⁽ʳ⁾ rescaled to spectral radius 0.9 (vanishing)\n  bptt plot --scale 1.5                spectral radius 1.5 (exploding for identity)\n  bptt plot --format csv               the numbers instead")]
+    Plot(PlotArgs),
+    /// Print a shell completion script (bash, zsh, fish)
+    #[command(after_help = "Examples:\n  bptt completions bash > ~/.local/share/bash-completion/completions/bptt\n  bptt completions zsh > ~/.zfunc/_bptt\n  bptt completions fish > ~/.config/fish/completions/bptt.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff)
+    #[command(after_help = "Example:\n  bptt man > bptt.1 && man ./bptt.1")]
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PlotFormat {
+    Svg,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// The weight whose per-step terms are plotted (eq 12 for W_r, eq 23 for W_x)
+    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x"])]
+    pub wrt: String,
+    /// Number of time steps T
+    #[arg(long, value_name = "T", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub steps: u64,
+    /// Hidden size n
+    #[arg(long, value_name = "n", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub hidden: u64,
+    /// Input size d
+    #[arg(long, value_name = "d", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub input: u64,
+    /// Rescale W⁽ʳ⁾ to this spectral radius (below 1: vanishing; above 1: exploding)
+    #[arg(long, value_name = "ρ")]
+    pub scale: Option<f64>,
+    /// Seed of the random parameters
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// svg (a chart) or csv (k,activation,norm)
+    #[arg(long, value_enum, default_value_t = PlotFormat::Svg)]
+    pub format: PlotFormat,
+    /// Where to write (default: bptt-W_r.svg for svg, standard output for csv; - for standard output)
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -155,7 +229,17 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let started = std::time::Instant::now();
     let session = Session::load(options(a, wrt)?)?;
     let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize };
-    let derivation = derive(&session.plan, &session.rules, limits)?;
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+    let mut shown = false;
+    let derivation = crate::derive::derive_with(&session.plan, &session.rules, limits, &mut |title| {
+        if !shown && started.elapsed().as_secs_f64() > 1.0 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            shown = true;
+        }
+        bar.set_message(format!("deriving ∂L/∂{wrt}: {title}"));
+    })?;
+    bar.finish_and_clear();
     let derived = started.elapsed();
     let numbers = verify(&session, &derivation, a.trace)?;
     let closed = match &session.plan.closed {
@@ -174,8 +258,8 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     Ok(Done { session, derivation, numbers, closed })
 }
 
-fn run_derive(a: &DeriveArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace };
+fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
+    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == Format::Text };
     let targets: Vec<&str> = if a.wrt == "all" { crate::session::targets() } else { vec![a.wrt.as_str()] };
     let mut done = vec![];
     for t in &targets {
@@ -246,17 +330,70 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
     Ok(if bad > 0 { MISMATCH } else { OK })
 }
 
+fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
+    let base = Options { steps: Some(a.steps as usize), hidden: Some(a.hidden as usize), input: Some(a.input as usize), output: Some(1), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
+    if let Some(s) = a.scale {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(Error::Usage(format!("--scale must be a positive number (a spectral radius), not {s}")));
+        }
+    }
+    let mut series = vec![];
+    for act in ["tanh", "sigmoid", "identity"] {
+        series.push(crate::plot::series(&base, act, a.scale)?);
+    }
+    let text = match a.format {
+        PlotFormat::Csv => crate::plot::csv(&series),
+        PlotFormat::Svg => {
+            let scale = a.scale.map(|s| format!(", W⁽ʳ⁾ scaled to spectral radius {s}")).unwrap_or_default();
+            let eq = if a.wrt == "W_r" { "12" } else { "23" };
+            let title = format!("size of each time step's term in ∂L/∂{} (eq {eq}), T = {}{scale}", crate::render::text::name(&a.wrt, Style::Unicode), a.steps);
+            crate::plot::svg(&series, &title, "‖term k‖ (Frobenius norm, log scale)")?
+        }
+    };
+    let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(format!("bptt-{}.svg", a.wrt)));
+    match a.out.clone().or(default) {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(&p, text).map_err(|e| Error::Io { path: p.display().to_string(), reason: e.to_string() })?;
+            eprintln!("wrote {}", p.display());
+        }
+        _ => {
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    Ok(OK)
+}
+
 /// Run a parsed command line, writing the result to `out` and errors to stderr; returns the exit code.
 pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
+    use std::io::IsTerminal;
+    let color = use_color(cli.color, std::io::stdout().is_terminal());
     let r = match &cli.command {
-        Command::Derive(a) => run_derive(a, out),
+        Command::Derive(a) => run_derive(a, color, out),
         Command::Rules(a) => run_rules(a, out),
+        Command::Plot(a) => run_plot(a, out),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let sh = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
+            clap_complete::generate(sh, &mut cmd, "bptt", out);
+            Ok(OK)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(out).map(|_| OK).map_err(|e| Error::Io { path: "stdout".into(), reason: e.to_string() })
+        }
     };
     match r {
         Ok(code) => code,
         Err(e) => {
             let msg = e.to_string();
-            if msg.starts_with("error") { eprintln!("{msg}") } else { eprintln!("error: {msg}") }
+            let msg = msg.strip_prefix("error: ").or_else(|| msg.strip_prefix("error")).map(str::to_string).unwrap_or(msg);
+            let red = use_color(cli.color, std::io::stderr().is_terminal());
+            let head = if red { "\x1b[1;31merror\x1b[0m" } else { "error" };
+            if msg.starts_with(|c: char| c == ':' || c == '[') { eprintln!("{head}{msg}") } else { eprintln!("{head}: {msg}") }
             ERROR
         }
     }

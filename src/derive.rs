@@ -134,6 +134,11 @@ fn derive_where(w: &WhereSpec, rules: &RuleSet, limits: Limits, stats: &mut Stat
 
 /// Run the plan with the rules. Every expression in the result comes from rule applications.
 pub fn derive(plan: &Plan, rules: &RuleSet, limits: Limits) -> Result<Derivation> {
+    derive_with(plan, rules, limits, &mut |_| {})
+}
+
+/// [`derive`], calling `progress` with each beat's title before it runs.
+pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut dyn FnMut(&str)) -> Result<Derivation> {
     let mut stats = Stats::default();
     let mut whole = plan.goal.clone();
     let mut focus: Option<Focus> = None;
@@ -161,6 +166,7 @@ pub fn derive(plan: &Plan, rules: &RuleSet, limits: Limits) -> Result<Derivation
                 }
             }
             Item::Beat { eq, title, rules: uses, wheres, aside: Some(start) } => {
+                progress(title);
                 let what = format!("aside ({}) {title}", eq.unwrap_or(0));
                 let steps = run(start, uses, rules, &Default::default(), limits, &mut stats, &what)?;
                 let Some(last) = steps.last() else { continue };
@@ -181,6 +187,7 @@ pub fn derive(plan: &Plan, rules: &RuleSet, limits: Limits) -> Result<Derivation
                 });
             }
             Item::Beat { eq, title, rules: uses, wheres, aside: None } => {
+                progress(title);
                 let beat = run_beat(*eq, title, uses, wheres, &mut whole, &mut focus, rules, limits, &mut stats)?;
                 if let Some(b) = beat {
                     beats.push(b);

@@ -20,6 +20,7 @@ pub mod eval;
 pub mod lang;
 pub mod model;
 pub mod params;
+pub mod plot;
 pub mod plan;
 pub mod render;
 pub mod rules;

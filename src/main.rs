@@ -3,6 +3,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if std::env::args_os().len() == 1 {
+        print!("{}", bptt::cli::ORIENTATION);
+        return ExitCode::from(bptt::cli::OK);
+    }
     let cli = match bptt::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

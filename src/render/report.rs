@@ -15,6 +15,12 @@ pub struct View {
     pub style: Style,
     pub width: usize,
     pub trace: bool,
+    /// ANSI colours for equation numbers, rule names and check marks.
+    pub color: bool,
+}
+
+fn paint(s: &str, code: &str, on: bool) -> String {
+    if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
 }
 
 const INDENT: &str = "       ";
@@ -79,8 +85,8 @@ fn closed_lines(d: &Derivation, c: &Closed, v: &View, out: &mut String) {
 /// The whole report.
 pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>, v: &View) -> String {
     let mut out = String::new();
-    let ok = if v.style == Style::Unicode { "✓" } else { "ok" };
-    let bad = if v.style == Style::Unicode { "✗" } else { "FAILED" };
+    let ok = &paint(if v.style == Style::Unicode { "✓" } else { "ok" }, "32", v.color);
+    let bad = &paint(if v.style == Style::Unicode { "✗" } else { "FAILED" }, "1;31", v.color);
     let _ = writeln!(out, "{}\n", header(s, v));
     model_lines(&s.model, v, &mut out);
     for (bi, b) in d.beats.iter().enumerate() {
@@ -88,14 +94,14 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             Some(e) => format!("({e})"),
             None => "  ·".into(),
         };
-        let _ = writeln!(out, "\n{tag:<5}{}", b.title);
+        let _ = writeln!(out, "\n{}{}", paint(&format!("{tag:<5}"), "1;36", v.color), b.title);
         if b.rules.is_empty() {
             let _ = writeln!(out, "{INDENT}{}", expr(&b.whole, v, INDENT.len()));
             let _ = writeln!(out, "{INDENT}value {}", tensor(&n.beats[bi]));
             continue;
         }
         let rules: Vec<String> = b.rules.iter().map(|(r, c)| if *c > 1 { format!("{r} ×{c}").replace('×', if v.style == Style::Unicode { "×" } else { "x" }) } else { r.clone() }).collect();
-        let _ = writeln!(out, "{INDENT}rules: {}", rules.join(", "));
+        let _ = writeln!(out, "{INDENT}rules: {}", paint(&rules.join(", "), "33", v.color));
         if v.trace {
             for (si, st) in b.trace.iter().enumerate() {
                 let shown = st.part.as_ref().unwrap_or(&st.whole);

@@ -129,7 +129,7 @@ impl Net {
         }
         let wy = (0..y.len()).map(|o| (0..n).map(|j| (y[o] - self.target[o]) * s[t_max][j]).collect()).collect();
         let s0 = (0..n).map(|j| (0..n).map(|a| delta[1][a] * self.wr[a][j]).sum()).collect();
-        Grads { loss, delta, wr, wx, wy, s0 }
+        Grads { loss, delta, wr, wx, wy, s0, states: s }
     }
 }
 
@@ -141,6 +141,8 @@ pub struct Grads {
     pub wx: Vec<Vec<f64>>,
     pub wy: Vec<Vec<f64>>,
     pub s0: Vec<f64>,
+    /// s⁽⁰⁾ … s⁽ᵀ⁾
+    pub states: Vec<Vec<f64>>,
 }
 
 /// A copy of the built-in rules/ folder in target/tmp/NAME, with (file, from, to) text replacements applied.

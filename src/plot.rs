@@ -1,0 +1,123 @@
+//! The vanishing/exploding-gradient picture: for each time step k, the size (Frobenius norm) of its term in the
+//! final sum of eq 12 (∂L/∂W⁽ʳ⁾) or eq 23 (∂L/∂W⁽ˣ⁾), per activation, with W⁽ʳ⁾ rescaled to a chosen spectral
+//! radius. The terms are the derived closed form's, evaluated; the closed form is checked first (T = 1..8).
+use crate::closed;
+use crate::error::{Error, Result};
+use crate::eval::Numeric;
+use crate::lang::Expr;
+use crate::session::{Options, Session};
+use crate::stepper::Limits;
+use egg::{RecExpr, Symbol};
+use plotters::prelude::*;
+
+/// One line of the plot.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub activation: String,
+    /// (k, ‖term k‖)
+    pub points: Vec<(i64, f64)>,
+}
+
+/// The growth rate of ‖Wⁿ x‖, i.e. the spectral radius of W (power iteration with renormalisation).
+pub fn spectral_radius(w: &[f64], n: usize) -> f64 {
+    let mut x: Vec<f64> = (0..n).map(|i| 1.0 + 0.1 * i as f64).collect();
+    let mut log_growth = 0.0;
+    let (burn, iters) = (200, 400);
+    for it in 0..burn + iters {
+        let y: Vec<f64> = (0..n).map(|i| (0..n).map(|j| w[i * n + j] * x[j]).sum()).collect();
+        let norm = y.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            return 0.0;
+        }
+        if it >= burn {
+            log_growth += norm.ln();
+        }
+        x = y.iter().map(|v| v / norm).collect();
+    }
+    (log_growth / iters as f64).exp()
+}
+
+/// The terms of the closed form for one activation.
+pub fn series(base: &Options, activation: &str, scale: Option<f64>) -> Result<Series> {
+    let o = Options { activation: activation.into(), ..base.clone() };
+    let mut s = Session::load(o.clone())?;
+    let closed_form = s.plan.closed.clone().ok_or_else(|| Error::Usage(format!("the plan for {} has no closed form to plot", o.wrt)))?;
+    let checks = closed::check(&Options { steps: None, ..o.clone() }, &closed_form, Limits::default())?;
+    if let Some(bad) = checks.iter().find(|c| !c.same_form || c.rel_error > crate::verify::STEP_TOL) {
+        return Err(Error::Stuck(format!("the closed form does not match the derivation at T = {}; nothing to plot", bad.steps)));
+    }
+    if let Some(target) = scale {
+        let wr = s.params.values.get_mut(&Symbol::from("W_r")).ok_or_else(|| Error::Usage("the model has no W_r".into()))?;
+        let n = wr.shape.first().copied().unwrap_or(0);
+        let rho = spectral_radius(&wr.data, n);
+        if rho > 0.0 {
+            wr.data.iter_mut().for_each(|v| *v *= target / rho);
+        }
+    }
+    let inst = closed::instantiate(&closed_form, s.sizes.steps);
+    let Expr::TSum([k, _, _, body]) = &inst[inst.root()] else {
+        return Err(Error::Usage("the closed form is not a Σ over time".into()));
+    };
+    let Expr::Symbol(k) = &inst[*k] else { return Err(Error::Usage("the closed form's time index is not a symbol".into())) };
+    let body: RecExpr<Expr> = crate::lang::sub_expr(&inst, *body);
+    let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
+    let goal = num.tensor(&s.plan.goal)?;
+    let mut points = vec![];
+    for step in 1..=s.sizes.steps as i64 {
+        let t = num.tensor_with(&body, &goal.indices, &goal.dims, &[(*k, step)])?;
+        points.push((step, t.data.iter().map(|v| v * v).sum::<f64>().sqrt()));
+    }
+    Ok(Series { activation: activation.into(), points })
+}
+
+/// CSV: `k,activation,norm`.
+pub fn csv(series: &[Series]) -> String {
+    let mut out = String::from("k,activation,norm\n");
+    for s in series {
+        for (k, v) in &s.points {
+            out.push_str(&format!("{k},{},{v:e}\n", s.activation));
+        }
+    }
+    out
+}
+
+/// An SVG line chart with a log-scale y axis, axis labels and a legend.
+pub fn svg(series: &[Series], title: &str, y_label: &str) -> Result<String> {
+    let fail = |e: String| Error::Eval(format!("cannot draw the plot: {e}"));
+    let positive: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| *v > 0.0 && v.is_finite()).collect();
+    let (lo, hi) = positive.iter().fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v)));
+    let (lo, hi) = if positive.is_empty() { (1e-10, 1.0) } else { (lo / 2.0, hi * 2.0) };
+    let last = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).max().unwrap_or(1).max(2);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (900, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80)
+            .build_cartesian_2d(1i64..last, (lo..hi).log_scale())
+            .map_err(|e| fail(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("time step k")
+            .y_desc(y_label)
+            .y_labels(14)
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()
+            .map_err(|e| fail(e.to_string()))?;
+        for (i, s) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let pts: Vec<(i64, f64)> = s.points.iter().copied().filter(|p| p.1 > 0.0 && p.1.is_finite()).collect();
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(|e| fail(e.to_string()))?
+                .label(s.activation.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+        chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| fail(e.to_string()))?;
+        root.present().map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(buf)
+}

@@ -6,7 +6,7 @@ use crate::lang::{Expr, free_indices, index_children};
 use crate::model::{DeclKind, Model, TimeSlot};
 use crate::params::{Params, Sizes};
 use egg::{Id, RecExpr, Symbol};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A value and its derivative along the current seed.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -81,6 +81,17 @@ pub struct Numeric<'a> {
     /// The size of an index whose range cannot be told from its use (only for tests of rules at random points,
     /// where every size is the same).
     pub default_dim: Option<usize>,
+    /// Reverse mode: for each quantity computed without a seed, the quantities its definition reads directly.
+    deps: HashMap<QKey, Vec<QKey>>,
+    /// Quantities in the order their values were finished (every quantity after the ones it reads).
+    order: Vec<QKey>,
+    position: HashMap<QKey, usize>,
+    /// The quantity whose definition is being evaluated (to record what it reads).
+    reading: Vec<QKey>,
+    /// While computing a local partial ∂Q/∂P: P (every quantity returns its plain value, P with derivative 1).
+    local: Option<QKey>,
+    /// Adjoints: for an output quantity E, ∂E/∂P for every quantity P that E depends on.
+    adjoints: HashMap<QKey, HashMap<QKey, f64>>,
 }
 
 type Env = Vec<(Symbol, i64)>;
@@ -91,12 +102,26 @@ fn lookup(env: &Env, s: Symbol) -> Option<i64> {
 
 impl<'a> Numeric<'a> {
     pub fn new(model: &'a Model, sizes: &'a Sizes, params: &'a Params) -> Self {
-        Numeric { model, sizes, params, seeds: vec![None], seed_ids: HashMap::new(), cache: HashMap::new(), default_dim: None }
+        Numeric {
+            model,
+            sizes,
+            params,
+            seeds: vec![None],
+            seed_ids: HashMap::default(),
+            cache: HashMap::default(),
+            default_dim: None,
+            deps: HashMap::default(),
+            order: vec![],
+            position: HashMap::default(),
+            reading: vec![],
+            local: None,
+            adjoints: HashMap::default(),
+        }
     }
 
     /// The size of each free index of `e`, found from where it is used (an index of W⁽ʳ⁾ ranges over n_h, …).
     pub fn index_dims(&self, e: &RecExpr<Expr>, free: &[Symbol]) -> Result<Vec<usize>> {
-        let mut found: HashMap<Symbol, usize> = HashMap::new();
+        let mut found: HashMap<Symbol, usize> = HashMap::default();
         for n in e.as_ref() {
             let (ch, first) = match n {
                 Expr::Ix(ch) => (ch, 1),
@@ -134,7 +159,7 @@ impl<'a> Numeric<'a> {
     pub fn tensor_with(&mut self, e: &RecExpr<Expr>, indices: &[Symbol], dims: &[usize], fixed: &[(Symbol, i64)]) -> Result<Tensor> {
         let total: usize = dims.iter().product();
         let free = free_sets(e);
-        let mut memo = HashMap::new();
+        let mut memo = HashMap::default();
         let mut data = Vec::with_capacity(total);
         for flat in 0..total {
             let mut env: Env = fixed.to_vec();
@@ -241,6 +266,11 @@ impl<'a> Numeric<'a> {
                     return Err(Error::Eval(format!("cannot differentiate with respect to `{}`: not a name of the model", k.name)));
                 }
                 self.check_range(&k)?;
+                if matches!(&e[*x], Expr::Ix(_) | Expr::Tx(_)) || matches!(&e[*x], Expr::Symbol(s) if lookup(env, *s).is_none()) {
+                    // ∂(quantity)/∂(quantity): one reverse sweep gives it for every wrt at once
+                    let out = self.key(e, *x, env, free, memo)?;
+                    return Ok(Dual(self.adjoint(&out, &k)?, 0.0));
+                }
                 let s = self.seed(k);
                 let v = self.eval(e, *x, env, s, free, memo)?;
                 Dual(v.1, 0.0)
@@ -303,6 +333,21 @@ impl<'a> Numeric<'a> {
 
     /// The value of one entry of a quantity, with its derivative along `seed`.
     pub fn quantity(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
+        if seed == 0 {
+            if let Some(p) = self.local.take() {
+                let v = self.quantity(k, 0);
+                let d = if *k == p { 1.0 } else { 0.0 };
+                self.local = Some(p);
+                return v.map(|v| Dual(v.0, d));
+            }
+            if let Some(parent) = self.reading.last() {
+                let parent = parent.clone();
+                let list = self.deps.entry(parent).or_default();
+                if !list.contains(k) {
+                    list.push(k.clone());
+                }
+            }
+        }
         if let Some(v) = self.cache.get(&(seed, k.clone())) {
             return Ok(*v);
         }
@@ -324,12 +369,56 @@ impl<'a> Numeric<'a> {
                 Dual(v, if is_seed { 1.0 } else { 0.0 })
             }
             _ => {
-                let v = self.defined(k, seed)?;
+                if seed == 0 {
+                    self.reading.push(k.clone());
+                }
+                let v = self.defined(k, seed);
+                if seed == 0 {
+                    self.reading.pop();
+                }
+                let v = v?;
                 if is_seed { Dual(v.0, 1.0) } else { v }
             }
         };
         self.cache.insert((seed, k.clone()), v);
+        if seed == 0 && !self.position.contains_key(k) {
+            self.position.insert(k.clone(), self.order.len());
+            self.order.push(k.clone());
+        }
         Ok(v)
+    }
+
+    /// ∂out/∂wrt by one reverse sweep over the quantities `out` depends on (cached per `out`).
+    fn adjoint(&mut self, out: &QKey, wrt: &QKey) -> Result<f64> {
+        if let Some(a) = self.adjoints.get(out) {
+            return Ok(a.get(wrt).copied().unwrap_or(0.0));
+        }
+        self.quantity(out, 0)?;
+        let end = self.position.get(out).copied().unwrap_or(0);
+        let mut adj: HashMap<QKey, f64> = HashMap::default();
+        adj.insert(out.clone(), 1.0);
+        for i in (0..=end).rev() {
+            let q = self.order[i].clone();
+            let Some(&aq) = adj.get(&q) else { continue };
+            let deps = self.deps.get(&q).cloned().unwrap_or_default();
+            for p in deps {
+                let local = self.local_partial(&q, &p)?;
+                if local != 0.0 {
+                    *adj.entry(p).or_insert(0.0) += aq * local;
+                }
+            }
+        }
+        let v = adj.get(wrt).copied().unwrap_or(0.0);
+        self.adjoints.insert(out.clone(), adj);
+        Ok(v)
+    }
+
+    /// ∂q/∂p with every other quantity held at its value: q's definition evaluated with p as the only seed.
+    fn local_partial(&mut self, q: &QKey, p: &QKey) -> Result<f64> {
+        self.local = Some(p.clone());
+        let v = self.defined(q, 0);
+        self.local = None;
+        Ok(v?.1)
     }
 
     fn defined(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
@@ -350,7 +439,7 @@ impl<'a> Numeric<'a> {
             }
             env.extend(d.idx.iter().copied().zip(k.idx.iter().copied()));
             let free = free_sets(&d.rhs);
-            let mut memo = HashMap::new();
+            let mut memo = HashMap::default();
             return self.eval(&d.rhs, d.rhs.root(), &mut env, seed, &free, &mut memo);
         }
         Err(Error::Eval(format!("no definition of `{}` applies at time {:?}", k.name, k.time)))

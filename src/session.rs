@@ -81,7 +81,13 @@ impl Session {
         let probe = Template { act: options.activation.clone(), steps: options.steps.unwrap_or(DEFAULT_STEPS).max(1) };
         let probe_sources = Sources::load(options.rules_dir.as_deref(), &probe)?;
         let ctx = Arc::new(Ctx::default());
-        let (probe_model, _) = read_rule_files(&probe_sources, &ctx)?;
+        let probe_model = {
+            let mut diags = vec![];
+            let (name, text) = probe_sources.files.iter().find(|(n, _)| n.ends_with(".model")).ok_or_else(|| Error::Usage("no model file".into()))?;
+            let (m, _) = Model::read(name, text, &ctx, &mut diags);
+            finish(diags)?;
+            m
+        };
         let (params, sizes) = match &options.params {
             Some((file, text)) => {
                 let (p, s) = Params::from_json(&probe_model, text, file)?;

@@ -6,7 +6,8 @@ use crate::lang::{EG, Expr, Meta};
 use crate::plan::RuleUse;
 use crate::rules::RuleSet;
 use egg::{Id, Language, RecExpr, Symbol};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 
 /// One rule application.
 #[derive(Debug, Clone)]
@@ -80,10 +81,10 @@ fn extract(eg: &EG, root: Id, banned: &HashSet<Expr>) -> RecExpr<Expr> {
         done.insert(id, new);
         new
     }
-    let mut memo = HashMap::new();
-    best(eg, root, banned, &mut memo, &mut HashSet::new());
+    let mut memo = HashMap::default();
+    best(eg, root, banned, &mut memo, &mut HashSet::default());
     let mut out = RecExpr::default();
-    build(eg, root, &memo, &mut out, &mut HashMap::new());
+    build(eg, root, &memo, &mut out, &mut HashMap::default());
     out
 }
 

@@ -170,8 +170,11 @@ pub struct DeriveArgs {
     #[arg(long)]
     pub stats: bool,
     /// Stop with an error after this many rule applications in one beat
-    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, visible_alias = "max-iters", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_steps: u64,
+    /// Stop with an error after this many seconds of rewriting
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
     /// Stop with an error when an expression grows past this many nodes
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_nodes: u64,
@@ -228,7 +231,7 @@ impl Done {
 fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let started = std::time::Instant::now();
     let session = Session::load(options(a, wrt)?)?;
-    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize };
+    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: Some((started + std::time::Duration::from_secs(a.timeout), a.timeout)) };
     let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
     let mut shown = false;
     let derivation = crate::derive::derive_with(&session.plan, &session.rules, limits, &mut |title| {

@@ -44,7 +44,7 @@ pub fn parse_one(src: &Src, range: Range<usize>) -> Result<Sx, Diag> {
     let Some(first) = toks.last().cloned() else {
         return Err(src.diag(range.clone(), "expected an expression here").hint("write an s-expression such as (+ ?a ?b)"));
     };
-    let sx = parse_tok(src, &mut toks)?;
+    let sx = parse_tok(src, &mut toks, 0)?;
     if let Some((t, s)) = toks.pop() {
         let _ = first;
         return Err(src.diag(s, format!("unexpected `{t}` after the expression"))
@@ -77,11 +77,16 @@ fn tokenize(text: &str, offset: usize) -> Vec<(String, Range<usize>)> {
     out
 }
 
-fn parse_tok(src: &Src, toks: &mut Vec<(String, Range<usize>)>) -> Result<Sx, Diag> {
+/// How deeply s-expressions may nest (deeper input is an error, not a stack overflow).
+pub const MAX_DEPTH: usize = 200;
+
+fn parse_tok(src: &Src, toks: &mut Vec<(String, Range<usize>)>, depth: usize) -> Result<Sx, Diag> {
     let Some((t, span)) = toks.pop() else {
         return Err(src.diag(src.text.len()..src.text.len(), "the expression ends too early"));
     };
     match t.as_str() {
+        "(" if depth >= MAX_DEPTH => Err(src.diag(span, format!("the expression nests more than {MAX_DEPTH} levels deep"))
+            .hint("split it into several rules")),
         "(" => {
             let mut items = vec![];
             loop {
@@ -94,7 +99,7 @@ fn parse_tok(src: &Src, toks: &mut Vec<(String, Range<usize>)>) -> Result<Sx, Di
                         toks.pop();
                         return Ok(Sx::List(items, span.start..end));
                     }
-                    _ => items.push(parse_tok(src, toks)?),
+                    _ => items.push(parse_tok(src, toks, depth + 1)?),
                 }
             }
         }

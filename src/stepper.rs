@@ -25,11 +25,13 @@ pub struct Limits {
     pub max_steps: usize,
     /// Nodes in one step's e-graph.
     pub max_nodes: usize,
+    /// When to give up (a limit, never a way to choose what is printed: hitting it is an error).
+    pub deadline: Option<(std::time::Instant, u64)>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_steps: 20_000, max_nodes: 1_000_000 }
+        Limits { max_steps: 20_000, max_nodes: 1_000_000, deadline: None }
     }
 }
 
@@ -153,6 +155,11 @@ pub fn run(
                 "{what}: the expression grew past {} nodes (--max-nodes); raise the limit, or use a smaller --steps",
                 limits.max_nodes
             )));
+        }
+        if let Some((at, secs)) = limits.deadline {
+            if std::time::Instant::now() > at {
+                return Err(Error::Limit(format!("{what}: stopped by --timeout {secs} (seconds) after {} steps of this beat; raise --timeout, or use a smaller --steps", steps.len())));
+            }
         }
         let Some((i, step)) = one_step(&cur, uses, &fired, rules, reserved, stats) else { break };
         fired[i] += 1;

@@ -80,7 +80,9 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
                 non_finite = Some((bi, at));
             }
         }
-        let rel = v.rel_diff(&prev);
+        let finite = v.first_non_finite().is_none() && prev.first_non_finite().is_none();
+        // Non-finite numbers are reported as such (below), not as a changed step.
+        let rel = if finite { v.rel_diff(&prev) } else { 0.0 };
         let mut tv = vec![];
         if trace || (rel > STEP_TOL && broken.is_none()) {
             let (vals, culprit) = walk_trace(&mut num, &b.trace, &prev, &goal)?;
@@ -96,7 +98,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
         if b.aside {
             if let (Some(l), Some(r)) = (&b.part_lhs, &b.part) {
                 let e = where_error(&mut num, l, r, None)?;
-                if e > STEP_TOL && bad_where.is_none() {
+                if e > STEP_TOL && e.is_finite() && bad_where.is_none() {
                     bad_where = Some((bi, usize::MAX, e));
                 }
                 aside_err = Some(e);
@@ -105,7 +107,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
         aside_errors.push(aside_err);
         for (wi, w) in b.wheres.iter().enumerate() {
             let e = where_error(&mut num, &w.lhs, &w.rhs, w.k_range)?;
-            if e > STEP_TOL && bad_where.is_none() {
+            if e > STEP_TOL && e.is_finite() && bad_where.is_none() {
                 bad_where = Some((bi, wi, e));
             }
             werr.push(e);
@@ -118,7 +120,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
     let loss = num.quantity(&crate::eval::QKey { name: Symbol::from("L"), time: None, idx: vec![] }, 0)?.0;
     let wrt = Symbol::from(s.options.wrt.as_str());
     let fd = finite_differences(&s.model, &s.sizes, &s.params, Symbol::from("L"), wrt, FD_H)?;
-    let fd_error = gradient.data.iter().zip(&fd).fold(0.0f64, |m, (g, f)| m.max((g - f).abs()));
+    let fd_error = gradient.data.iter().zip(&fd).fold(0.0f64, |m, (g, f)| if (g - f).is_nan() { f64::INFINITY } else { m.max((g - f).abs()) });
     let fd_ok = gradient.data.len() == fd.len() && gradient.data.iter().zip(&fd).all(|(g, f)| (g - f).abs() <= FD_ATOL + FD_RTOL * f.abs());
     let per_time = match d.beats.last().map(|b| &b.whole) {
         Some(e) => per_time(&mut num, e, &goal)?,
@@ -156,8 +158,10 @@ fn where_error(num: &mut Numeric, lhs: &RecExpr<Expr>, rhs: &RecExpr<Expr>, k: O
         let dims = num.index_dims(lhs, &idx)?;
         let a = num.tensor_with(lhs, &idx, &dims, &fixed)?;
         let b = num.tensor_with(rhs, &idx, &dims, &fixed)?;
-        let e = b.rel_diff(&a);
-        worst = worst.max(if e.is_nan() { f64::INFINITY } else { e });
+        if a.first_non_finite().is_some() || b.first_non_finite().is_some() {
+            continue; // reported as non-finite numbers, not as a wrong equation
+        }
+        worst = worst.max(b.rel_diff(&a));
     }
     Ok(worst)
 }

@@ -158,6 +158,9 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
     let _ = writeln!(out);
     let _ = writeln!(out, "loss   L = {}", num(n.loss));
     match &n.broken {
+        None if n.non_finite.is_some() => {
+            let _ = writeln!(out, "check  {bad} not every step could be compared (see below)");
+        }
         None => {
             let _ = writeln!(out, "check  {ok} every step equal to the one before (worst relative change {})", err(n.worst_step));
         }
@@ -180,9 +183,18 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
     }
     if let Some((bi, at)) = &n.non_finite {
         let idx: Vec<String> = at.iter().map(|i| (i + 1).to_string()).collect();
-        let _ = writeln!(out, "       {bad} step {} has a non-finite value (NaN or ∞) at [{}]", d.beats[*bi].eq.map(|x| x.to_string()).unwrap_or("·".into()), idx.join(","));
+        let _ = writeln!(
+            out,
+            "       {bad} the numbers overflow: step {} has a non-finite value (NaN or ∞) at [{}]; steps with non-finite values cannot be checked (try smaller parameters)",
+            d.beats[*bi].eq.map(|x| format!("({x})")).unwrap_or("·".into()),
+            idx.join(",")
+        );
     }
     let fd_mark = if n.fd_ok { ok } else { bad };
+    if n.non_finite.is_some() {
+        let _ = writeln!(out, "       {bad} finite differences cannot be compared: the values are not finite");
+        return if v.style == Style::Ascii { super::text::asciify(&out) } else { out };
+    }
     let _ = writeln!(
         out,
         "       {fd_mark} finite differences {} (max abs error {}, central, h = {})",

@@ -131,11 +131,14 @@ pub struct RulesArgs {
 #[derive(Args, Debug)]
 pub struct DeriveArgs {
     /// The parameter to differentiate against (all: every one, then a summary table)
-    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "all"])]
+    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "b", "c", "all"])]
     pub wrt: String,
     /// Number of time steps T
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub steps: Option<u64>,
+    /// Add biases: h⁽ᵗ⁾ = W⁽ʳ⁾s⁽ᵗ⁻¹⁾ + W⁽ˣ⁾x⁽ᵗ⁾ + b, y = W⁽ʸ⁾s⁽ᵀ⁾ + c (then --wrt b and --wrt c exist)
+    #[arg(long)]
+    pub bias: bool,
     /// Hidden size n (default 3)
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub hidden: Option<u64>,
@@ -211,6 +214,7 @@ fn options(a: &DeriveArgs, wrt: &str) -> Result<Options, Error> {
         seed: a.seed,
         params: read_params(&a.params)?,
         rules_dir: a.rules.clone(),
+        bias: a.bias,
     })
 }
 
@@ -263,7 +267,7 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
 
 fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
     let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == Format::Text };
-    let targets: Vec<&str> = if a.wrt == "all" { crate::session::targets() } else { vec![a.wrt.as_str()] };
+    let targets: Vec<&str> = if a.wrt == "all" { crate::session::targets_for(&options(a, "all")?) } else { vec![a.wrt.as_str()] };
     let mut done = vec![];
     for t in &targets {
         done.push(derive_one(a, t)?);

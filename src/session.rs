@@ -23,11 +23,20 @@ pub struct Options {
     /// A params file: its name and text.
     pub params: Option<(String, String)>,
     pub rules_dir: Option<PathBuf>,
+    /// The model with biases b (hidden) and c (output).
+    pub bias: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { steps: None, hidden: None, input: None, output: None, activation: "tanh".into(), wrt: "W_r".into(), seed: 1, params: None, rules_dir: None }
+        Options { steps: None, hidden: None, input: None, output: None, activation: "tanh".into(), wrt: "W_r".into(), seed: 1, params: None, rules_dir: None, bias: false }
+    }
+}
+
+impl Options {
+    /// The model file these options select.
+    pub fn model_file(&self) -> &'static str {
+        if self.bias { "models/rnn-bias.model" } else { "models/rnn.model" }
     }
 }
 
@@ -45,19 +54,25 @@ pub struct Session {
     pub options: Options,
 }
 
+/// The parameters of the chosen model that a plan exists for, in plan order (what `--wrt all` derives).
+pub fn targets_for(options: &Options) -> Vec<&'static str> {
+    let with_bias = ["b", "c"];
+    targets().into_iter().filter(|t| options.bias || !with_bias.contains(t)).collect()
+}
+
 /// The gradients a plan exists for (`rules/plans/NAME.plan`).
 pub fn targets() -> Vec<&'static str> {
     crate::rules::MANIFEST.iter().filter_map(|(n, _)| n.strip_prefix("plans/").and_then(|n| n.strip_suffix(".plan"))).collect()
 }
 
-fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>) -> Result<(Model, RuleSet)> {
+fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Result<(Model, RuleSet)> {
     let mut diags = vec![];
     let mut all = vec![];
     let mut model = None;
     for (name, text) in &sources.files {
         if name.ends_with(".rules") {
             all.extend(read_rules(name, text, ctx, Kind::Rule, &|_| false, &mut diags));
-        } else if name.ends_with(".model") {
+        } else if name.ends_with(model_file) {
             let (m, rules) = Model::read(name, text, ctx, &mut diags);
             all.extend(rules);
             model = Some(m);
@@ -83,7 +98,7 @@ impl Session {
         let ctx = Arc::new(Ctx::default());
         let probe_model = {
             let mut diags = vec![];
-            let (name, text) = probe_sources.files.iter().find(|(n, _)| n.ends_with(".model")).ok_or_else(|| Error::Usage("no model file".into()))?;
+            let (name, text) = probe_sources.get(options.model_file()).ok_or_else(|| Error::Usage("no model file".into()))?;
             let (m, _) = Model::read(name, text, &ctx, &mut diags);
             finish(diags)?;
             m
@@ -101,7 +116,7 @@ impl Session {
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
         ctx.independent = probe_model.decls.iter().filter(|(_, d)| d.kind != crate::model::DeclKind::Quantity).map(|(s, _)| *s).collect();
         let ctx = Arc::new(ctx);
-        let (model, rules) = read_rule_files(&sources, &ctx)?;
+        let (model, rules) = read_rule_files(&sources, &ctx, options.model_file())?;
         let mut diags = vec![];
         let plan_name = format!("plans/{}.plan", options.wrt);
         let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;
@@ -109,7 +124,8 @@ impl Session {
         finish(diags)?;
         let plan = plan.ok_or_else(|| Error::Usage("the plan is empty".into()))?;
         if !model.decls.get(&Symbol::from(options.wrt.as_str())).is_some_and(|d| d.kind == crate::model::DeclKind::Param) {
-            return Err(Error::Usage(format!("`{}` is not a parameter of the model", options.wrt)));
+            let hint = if options.bias { "" } else { " (the biases b and c exist with --bias)" };
+            return Err(Error::Usage(format!("`{}` is not a parameter of the model{hint}", options.wrt)));
         }
         let params = params.unwrap_or_else(|| Params::random(&model, &sizes, options.seed));
         Ok(Session { sources, model, rules, plan, sizes, params, options })

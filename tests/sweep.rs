@@ -6,9 +6,13 @@ use bptt::session::Options;
 use common::*;
 
 fn check(steps: usize, n: usize, d: usize, m: usize, act: &str, wrt: &str) {
-    let o = Options { steps: Some(steps), hidden: Some(n), input: Some(d), output: Some(m), activation: act.into(), wrt: wrt.into(), seed: (steps * 100 + n * 10 + d + m) as u64, ..Options::default() };
+    check_model(steps, n, d, m, act, wrt, false)
+}
+
+fn check_model(steps: usize, n: usize, d: usize, m: usize, act: &str, wrt: &str, bias: bool) {
+    let o = Options { steps: Some(steps), hidden: Some(n), input: Some(d), output: Some(m), activation: act.into(), wrt: wrt.into(), seed: (steps * 100 + n * 10 + d + m) as u64, bias, ..Options::default() };
     let (s, der, v) = derive_and_verify(o);
-    let case = format!("∂L/∂{wrt} T={steps} n={n} d={d} m={m} {act}");
+    let case = format!("∂L/∂{wrt} T={steps} n={n} d={d} m={m} {act} bias={bias}");
     assert!(v.broken.is_none(), "{case}: a step changed the value: {:?}", v.broken);
     assert!(v.worst_step <= 1e-9, "{case}: worst step change {}", v.worst_step);
     assert!(v.bad_where.is_none(), "{case}: a side equation is off: {:?}", v.bad_where);
@@ -22,7 +26,7 @@ fn check(steps: usize, n: usize, d: usize, m: usize, act: &str, wrt: &str) {
     for (k, (ours, theirs)) in v.gradient.data.iter().zip(&want).enumerate() {
         assert!((ours - theirs).abs() <= 1e-12, "{case}: entry {k} = {ours}, oracle {theirs}");
     }
-    if wrt == "W_r" || wrt == "W_x" {
+    if wrt == "W_r" || wrt == "W_x" || wrt == "b" {
         assert_eq!(v.per_time.len(), steps, "{case}: the final form is a Σ over k = 1..T");
     }
 }
@@ -52,6 +56,21 @@ fn relu_and_identity_check_out() {
                 for d in 1..=2 {
                     for wrt in ["W_r", "W_x", "W_y", "s0"] {
                         check(steps, n, d, 1, act, wrt);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_model_with_biases_checks_out() {
+    for act in ["tanh", "sigmoid"] {
+        for steps in 1..=4 {
+            for n in 1..=2 {
+                for m in 1..=2 {
+                    for wrt in ["W_r", "W_x", "W_y", "s0", "b", "c"] {
+                        check_model(steps, n, 1, m, act, wrt, true);
                     }
                 }
             }

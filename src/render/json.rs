@@ -47,6 +47,8 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::R
             "output": s.size("output"),
             "activation": s.options.activation,
             "loss": "mse",
+            "bias": s.options.bias,
+            "many_to_many": false,
         },
         "seed": if s.options.params.is_some() { Value::Null } else { json!(s.options.seed) },
         "params": s.params.to_json(&s.model),

@@ -22,11 +22,14 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("index.rules", include_str!("../../rules/index.rules")),
     ("time.rules", include_str!("../../rules/time.rules")),
     ("models/rnn.model", include_str!("../../rules/models/rnn.model")),
+    ("models/rnn-bias.model", include_str!("../../rules/models/rnn-bias.model")),
     ("models/rnn-backprop.rules", include_str!("../../rules/models/rnn-backprop.rules")),
     ("plans/W_r.plan", include_str!("../../rules/plans/W_r.plan")),
     ("plans/W_x.plan", include_str!("../../rules/plans/W_x.plan")),
     ("plans/W_y.plan", include_str!("../../rules/plans/W_y.plan")),
     ("plans/s0.plan", include_str!("../../rules/plans/s0.plan")),
+    ("plans/b.plan", include_str!("../../rules/plans/b.plan")),
+    ("plans/c.plan", include_str!("../../rules/plans/c.plan")),
 ];
 
 /// The source files after template expansion: `{act}`, `{T}`, `{T-1}` and `{Tsup}` are replaced.

@@ -48,6 +48,9 @@ pub struct Net {
     pub x: Vec<Vec<f64>>,
     pub target: Vec<f64>,
     pub act: String,
+    /// Biases (zero without --bias).
+    pub b: Vec<f64>,
+    pub c: Vec<f64>,
 }
 
 fn matrix(v: &serde_json::Value) -> Vec<Vec<f64>> {
@@ -60,7 +63,11 @@ fn vector(v: &serde_json::Value) -> Vec<f64> {
 
 impl Net {
     pub fn from_json(p: &serde_json::Value, act: &str) -> Net {
-        Net { wr: matrix(&p["W_r"]), wx: matrix(&p["W_x"]), wy: matrix(&p["W_y"]), s0: vector(&p["s0"]), x: matrix(&p["x"]), target: vector(&p["target"]), act: act.to_string() }
+        let n = vector(&p["s0"]).len();
+        let m = vector(&p["target"]).len();
+        let b = if p.get("b").is_some() { vector(&p["b"]) } else { vec![0.0; n] };
+        let c = if p.get("c").is_some() { vector(&p["c"]) } else { vec![0.0; m] };
+        Net { wr: matrix(&p["W_r"]), wx: matrix(&p["W_x"]), wy: matrix(&p["W_y"]), s0: vector(&p["s0"]), x: matrix(&p["x"]), target: vector(&p["target"]), act: act.to_string(), b, c }
     }
 
     fn act(&self, h: f64) -> (f64, f64) {
@@ -90,6 +97,8 @@ impl Net {
             "W_x" => g.wx.concat(),
             "W_y" => g.wy.concat(),
             "s0" => g.s0,
+            "b" => g.b,
+            "c" => g.c,
             _ => panic!("no oracle for {wrt}"),
         }
     }
@@ -101,12 +110,12 @@ impl Net {
         let mut h = vec![vec![]];
         for t in 1..=t_max {
             let ht: Vec<f64> = (0..n)
-                .map(|i| (0..n).map(|p| self.wr[i][p] * s[t - 1][p]).sum::<f64>() + (0..self.x[t - 1].len()).map(|q| self.wx[i][q] * self.x[t - 1][q]).sum::<f64>())
+                .map(|i| (0..n).map(|p| self.wr[i][p] * s[t - 1][p]).sum::<f64>() + (0..self.x[t - 1].len()).map(|q| self.wx[i][q] * self.x[t - 1][q]).sum::<f64>() + self.b[i])
                 .collect();
             s.push(ht.iter().map(|v| self.act(*v).0).collect());
             h.push(ht);
         }
-        let y: Vec<f64> = self.wy.iter().map(|row| row.iter().zip(&s[t_max]).map(|(w, v)| w * v).sum()).collect();
+        let y: Vec<f64> = self.wy.iter().zip(&self.c).map(|(row, c)| row.iter().zip(&s[t_max]).map(|(w, v)| w * v).sum::<f64>() + c).collect();
         let loss = y.iter().zip(&self.target).map(|(a, b)| 0.5 * (a - b) * (a - b)).sum();
         let e: Vec<f64> = (0..n).map(|a| (0..y.len()).map(|m| (y[m] - self.target[m]) * self.wy[m][a]).sum()).collect();
         let mut delta = vec![vec![0.0; n]; t_max + 1];
@@ -129,7 +138,9 @@ impl Net {
         }
         let wy = (0..y.len()).map(|o| (0..n).map(|j| (y[o] - self.target[o]) * s[t_max][j]).collect()).collect();
         let s0 = (0..n).map(|j| (0..n).map(|a| delta[1][a] * self.wr[a][j]).sum()).collect();
-        Grads { loss, delta, wr, wx, wy, s0, states: s }
+        let b = (0..n).map(|i| (1..=t_max).map(|k| delta[k][i]).sum()).collect();
+        let c = (0..y.len()).map(|o| y[o] - self.target[o]).collect();
+        Grads { loss, delta, wr, wx, wy, s0, states: s, b, c }
     }
 }
 
@@ -143,6 +154,8 @@ pub struct Grads {
     pub s0: Vec<f64>,
     /// s⁽⁰⁾ … s⁽ᵀ⁾
     pub states: Vec<Vec<f64>>,
+    pub b: Vec<f64>,
+    pub c: Vec<f64>,
 }
 
 /// A copy of the built-in rules/ folder in target/tmp/NAME, with (file, from, to) text replacements applied.

@@ -47,12 +47,19 @@ pub struct Verified {
     pub fd_ok: bool,
     /// For a final Σ over time: each step's term.
     pub per_time: Vec<(i64, Tensor)>,
+    /// The final result and its side equations in matrix form, each with the relative difference between its
+    /// value and the index form's (None: it could not be evaluated).
+    pub matrix: Vec<(String, Option<f64>)>,
 }
 
 impl Verified {
     /// Did every check pass?
     pub fn ok(&self) -> bool {
-        self.broken.is_none() && self.bad_where.is_none() && self.fd_ok && self.non_finite.is_none()
+        self.broken.is_none()
+            && self.bad_where.is_none()
+            && self.fd_ok
+            && self.non_finite.is_none()
+            && self.matrix.iter().all(|(_, e)| e.is_some_and(|x| x <= STEP_TOL))
     }
 }
 
@@ -126,7 +133,11 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
         Some(e) => per_time(&mut num, e, &goal)?,
         None => vec![],
     };
-    Ok(Verified { goal, beats, wheres, aside_errors, trace: trace_vals, worst_step: worst, broken, bad_where, non_finite, loss, gradient, fd, fd_error, fd_ok, per_time })
+    let matrix = match d.beats.last() {
+        Some(b) => matrix_forms(&mut num, &d.goal, b, &gradient),
+        None => vec![],
+    };
+    Ok(Verified { goal, beats, wheres, aside_errors, matrix, trace: trace_vals, worst_step: worst, broken, bad_where, non_finite, loss, gradient, fd, fd_error, fd_ok, per_time })
 }
 
 /// Values after each micro step, and the first rule whose step changed the value.
@@ -175,6 +186,51 @@ fn per_time(num: &mut Numeric, e: &RecExpr<Expr>, like: &Tensor) -> Result<Vec<(
         out.push((v, num.tensor_with(&body, &like.indices, &like.dims, &[(*k, v)])?));
     }
     Ok(out)
+}
+
+/// The matrix form of the final result and of the final beat's side equations, checked numerically.
+fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::Beat, gradient: &Tensor) -> Vec<(String, Option<f64>)> {
+    use crate::render::matrix::{check, matrix, show, vector};
+    use crate::render::text::{Style, render};
+    let mut out = vec![];
+    let lhs_name = |e: &RecExpr<Expr>| {
+        let s = render(e, Style::Unicode, 1000);
+        match s.rfind('[') {
+            Some(i) if s.ends_with(']') => s[..i].to_string(),
+            _ => s,
+        }
+    };
+    let e = &last.whole;
+    let form = match gradient.indices.as_slice() {
+        [i] => vector(e, e.root(), *i, Style::Unicode),
+        [i, p] => matrix(e, e.root(), *i, *p, Style::Unicode),
+        _ => None,
+    };
+    if let Some(m) = form {
+        out.push((format!("{} = {}", lhs_name(goal), show(&m, Style::Unicode)), check(num, &m, &[], &gradient.data)));
+    }
+    for w in &last.wheres {
+        let free = num.free_of(&w.lhs);
+        let free: Vec<Symbol> = free.into_iter().filter(|s| w.k_range.is_none_or(|(k, _, _)| k != *s)).collect();
+        let [i] = free.as_slice() else { continue };
+        let (Some(l), Some(r)) = (vector(&w.lhs, w.lhs.root(), *i, Style::Unicode), vector(&w.rhs, w.rhs.root(), *i, Style::Unicode)) else { continue };
+        let ks: Vec<Vec<(Symbol, i64)>> = match w.k_range {
+            Some((k, lo, hi)) => (lo..=hi).map(|v| vec![(k, v)]).collect(),
+            None => vec![vec![]],
+        };
+        let mut worst: Option<f64> = Some(0.0);
+        for fixed in ks {
+            let Ok(dims) = num.index_dims(&w.lhs, &[*i]) else { worst = None; break };
+            let Ok(expect) = num.tensor_with(&w.lhs, &[*i], &dims, &fixed) else { worst = None; break };
+            worst = match (worst, check(num, &r, &fixed, &expect.data)) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        }
+        let range = w.k_range.map(|(k, lo, hi)| format!("   for {k} = {hi}, …, {lo}")).unwrap_or_default();
+        out.push((format!("{} = {}{range}", show(&l, Style::Unicode), show(&r, Style::Unicode)), worst));
+    }
+    out
 }
 
 /// The error for a failed check, for callers that want one.

@@ -117,3 +117,21 @@ fn the_w_x_column_of_the_fixture() {
         close(v.gradient.data[row], WX[row][3], "W_x sum");
     }
 }
+
+#[test]
+fn the_matrix_form_is_shown_and_checked() {
+    let (_, _, v) = derive_and_verify(fixture_options());
+    let texts: Vec<&str> = v.matrix.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "∂L/∂W⁽ʳ⁾ = Σ_{k=1}^{3} ∂L/∂h⁽ᵏ⁾ s⁽ᵏ⁻¹⁾ᵀ",
+            "∂L/∂h⁽³⁾ = diag(tanh′(h⁽³⁾)) ∂L/∂s⁽³⁾",
+            "∂L/∂s⁽³⁾ = W⁽ʸ⁾ᵀ (y − ȳ)",
+            "∂L/∂h⁽ᵏ⁾ = diag(tanh′(h⁽ᵏ⁾)) W⁽ʳ⁾ᵀ ∂L/∂h⁽ᵏ⁺¹⁾   for k = 2, …, 1",
+        ]
+    );
+    for (t, e) in &v.matrix {
+        assert!(e.is_some_and(|x| x <= 1e-12), "{t}: {e:?}");
+    }
+}

@@ -58,6 +58,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::R
         "gradient": value(&n.gradient),
         "finite_difference": value(&fd),
         "closed_form": closed,
+        "matrix_form": n.matrix.iter().map(|(t, e)| json!({"text": t, "relative_error": e})).collect::<Vec<_>>(),
         "check": {
             "worst_step_change": n.worst_step,
             "finite_difference_max_abs_error": n.fd_error,

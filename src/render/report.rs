@@ -156,6 +156,17 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
     if let Some(c) = closed {
         closed_lines(d, c, v, &mut out);
     }
+    if !n.matrix.is_empty() {
+        let _ = writeln!(out, "\nmatrix form   (column vectors; a gradient has the shape of its parameter — the denominator layout;\n               in the row-vector convention of d2l/Keras, W_hh = W⁽ʳ⁾ᵀ and every gradient is transposed)");
+        for (text, e) in &n.matrix {
+            let mark = match e {
+                Some(x) if *x <= crate::verify::STEP_TOL => format!("{ok} (difference {})", err(*x)),
+                Some(x) => format!("{bad} (difference {})", err(*x)),
+                None => format!("{bad} (could not be evaluated)"),
+            };
+            let _ = writeln!(out, "{INDENT}{text}   {mark}");
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "loss   L = {}", num(n.loss));
     match &n.broken {

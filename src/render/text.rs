@@ -241,6 +241,7 @@ pub fn asciify(s: &str) -> String {
             'Σ' => out.push_str("sum"),
             'δ' => out.push_str("delta"),
             '–' | '−' => out.push('-'),
+            '—' => out.push_str("--"),
             '·' => out.push('*'),
             '×' => out.push('x'),
             '≥' => out.push_str(">="),
@@ -252,6 +253,7 @@ pub fn asciify(s: &str) -> String {
             'ȳ' => out.push_str("ybar"),
             '…' => out.push_str("..."),
             '‖' => out.push('|'),
+            'ᵀ' => out.push_str("^T"),
             c if c.is_ascii() => out.push(c),
             c => out.push(unsup(c)),
         }

@@ -44,7 +44,7 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print a derivation step by step, each step named and checked numerically (∂L/∂W⁽ʳ⁾: the blog's eqs 4–12)
-    #[command(after_help = "Examples:\n  bptt derive                          the blog's default: ∂L/∂W⁽ʳ⁾, T=3, tanh\n  bptt derive --wrt W_x                the blog's second half, eqs 13–23\n  bptt derive --wrt all --steps 5      every parameter, then a summary table\n  bptt derive --steps 5 --activation sigmoid\n  bptt derive --params fixture.json    your own numbers (sizes come from the file)\n  bptt derive --trace                  every single rule application\n  bptt derive --format json            one JSON object, for scripts")]
+    #[command(after_help = "Examples:\n  bptt derive                          the blog's default: ∂L/∂W⁽ʳ⁾, T=3, tanh\n  bptt derive --wrt W_x                the blog's second half, eqs 13–23\n  bptt derive --wrt all --steps 5      every parameter, then a summary table\n  bptt derive --steps 5 --activation sigmoid\n  bptt derive --params fixture.json    your own numbers (sizes come from the file)\n  bptt derive --trace                  every single rule application\n  bptt derive --format json            one JSON object, for scripts\n  bptt derive --format latex -o notes.tex && pdflatex notes.tex\n  bptt derive --format markdown        $$ … $$ blocks for Obsidian, Jupyter, GitHub")]
     Derive(DeriveArgs),
     /// List the loaded rules with their math comments, or check each one at random points
     #[command(after_help = "Examples:\n  bptt rules\n  bptt rules --check                   every rule instantiated at random points, both sides compared\n  bptt rules --rules my-rules/        a modified copy of the rules/ folder")]
@@ -108,6 +108,10 @@ pub struct PlotArgs {
 pub enum Format {
     Text,
     Json,
+    /// a standalone LaTeX document (pdflatex)
+    Latex,
+    /// Markdown with $$ … $$ math (KaTeX/MathJax)
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -160,6 +164,12 @@ pub struct DeriveArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// With --format latex: only the math blocks, for pasting into a document of your own
+    #[arg(long)]
+    pub fragment: bool,
+    /// Write the output to FILE instead of standard output
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Line width for expressions
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=100_000))]
     pub width: u64,
@@ -280,6 +290,15 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
             }
             parts.join(&format!("\n{}\n\n", "─".repeat(60)))
         }
+        Format::Latex | Format::Markdown => {
+            let kind = match (a.format, a.fragment) {
+                (Format::Markdown, _) => crate::render::latex::Kind::Markdown,
+                (_, true) => crate::render::latex::Kind::Fragment,
+                _ => crate::render::latex::Kind::Document,
+            };
+            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, kind)).collect();
+            if kind == crate::render::latex::Kind::Document { crate::render::latex::document(&parts) } else { parts.join("\n") }
+        }
         Format::Json => {
             let objs: Vec<serde_json::Value> = done.iter().map(|d| crate::render::json::report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref())).collect();
             let v = if objs.len() == 1 { objs.into_iter().next().unwrap_or_default() } else { serde_json::Value::Array(objs) };
@@ -287,7 +306,14 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
         }
     };
     let text = if view.style == Style::Ascii { crate::render::text::asciify(&text) } else { text };
-    let _ = out.write_all(text.as_bytes());
+    match &a.out {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, text).map_err(|e| Error::Io { path: p.display().to_string(), reason: e.to_string() })?;
+        }
+        _ => {
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
     Ok(if done.iter().all(Done::ok) { OK } else { MISMATCH })
 }
 

@@ -6,11 +6,12 @@ use pretty::RcDoc;
 
 type Doc = RcDoc<'static, ()>;
 
-/// Unicode (the default) or plain ASCII.
+/// Unicode (the default), plain ASCII, or LaTeX math (the same layout decisions, other tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     Unicode,
     Ascii,
+    Latex,
 }
 
 /// The superscript form of a character, where Unicode has one.
@@ -34,6 +35,22 @@ fn sup(s: &str) -> Option<String> {
 pub fn name(n: &str, style: Style) -> String {
     if style == Style::Ascii {
         return n.to_string();
+    }
+    if style == Style::Latex {
+        return match n {
+            "ybar" => "\\bar{y}".into(),
+            "L" => "L".into(),
+            _ => match n.split_once('_') {
+                Some((base, tag)) => format!("{base}^{{({tag})}}"),
+                None if n.len() > 1 && n.chars().last().is_some_and(|c| c.is_ascii_digit()) => {
+                    // grouped, so that the indices can follow as a second subscript: {s_{0}}_{i}
+                    let (a, b) = n.split_at(n.len() - 1);
+                    format!("{{{a}_{{{b}}}}}")
+                }
+                None if n.len() > 1 => format!("\\mathrm{{{n}}}"),
+                None => n.to_string(),
+            },
+        };
     }
     if n == "ybar" {
         return "ȳ".into();
@@ -69,8 +86,16 @@ impl Printer<'_> {
         self.style == Style::Unicode
     }
 
+    fn tex(&self) -> bool {
+        self.style == Style::Latex
+    }
+
     fn paren(&self, d: Doc, need: bool) -> Doc {
-        if need { text("(").append(d.nest(1)).append(text(")")) } else { d }
+        match (need, self.tex()) {
+            (false, _) => d,
+            (true, false) => text("(").append(d.nest(1)).append(text(")")),
+            (true, true) => text("\\left(").append(d.nest(1)).append(text("\\right)")),
+        }
     }
 
     /// Does the printed form of `id` end with a binder whose body would swallow what follows?
@@ -93,6 +118,7 @@ impl Printer<'_> {
         let flat = self.flat(id);
         match (self.style, sup(&flat)) {
             (Style::Unicode, Some(s)) => format!("⁽{s}⁾"),
+            (Style::Latex, _) => format!("^{{({flat})}}"),
             _ => format!("^({flat})"),
         }
     }
@@ -125,12 +151,40 @@ impl Printer<'_> {
         };
         let (time, rest) = if timed { (self.time(ch[1]), &ch[2..]) } else { (String::new(), &ch[1..]) };
         let idx: Vec<String> = rest.iter().map(|c| self.flat(*c)).collect();
-        let idx = if idx.is_empty() { String::new() } else { format!("[{}]", idx.join(",")) };
+        let idx = match (idx.is_empty(), self.tex()) {
+            (true, _) => String::new(),
+            (false, false) => format!("[{}]", idx.join(",")),
+            (false, true) if idx.iter().all(|x| x.chars().count() == 1) => format!("_{{{}}}", idx.concat()),
+            (false, true) => format!("_{{{}}}", idx.join(",")),
+        };
+        // a name that already has a superscript gets the time inside the same group: W^{(r)} has no time
         Some(format!("{nm}{time}{idx}"))
     }
 
     fn func(&self, f: &str, a: Id) -> Doc {
+        if self.tex() {
+            return text(f.to_string()).append(self.paren(self.doc(a, 0), true));
+        }
         text(format!("{f}(")).append(self.doc(a, 0).nest(f.chars().count() as isize + 1)).append(text(")"))
+    }
+
+    /// The name of an activation (or its derivative) in the current style.
+    fn act(&self, n: &str, deriv: bool) -> String {
+        let base = match (self.style, n) {
+            (Style::Latex, "tanh") => "\\tanh",
+            (Style::Latex, "sigmoid") => "\\sigma",
+            (Style::Latex, "relu") => "\\mathrm{relu}",
+            (Style::Latex, _) => "\\mathrm{id}",
+            (Style::Unicode, "sigmoid") => "σ",
+            (_, "identity") => "id",
+            (_, n) => n,
+        };
+        let prime = match (deriv, self.style) {
+            (false, _) => "",
+            (true, Style::Unicode) => "′",
+            (true, _) => "'",
+        };
+        format!("{base}{prime}")
     }
 
     fn doc(&self, id: Id, prec: u8) -> Doc {
@@ -138,7 +192,13 @@ impl Printer<'_> {
         match &self.e[id] {
             Expr::Num(v) => {
                 let v = v.into_inner();
-                let s = if u && v == 0.5 { "½".to_string() } else { fmt_num(v) };
+                let s = if u && v == 0.5 {
+                    "½".to_string()
+                } else if self.tex() && v == 0.5 {
+                    "\\tfrac{1}{2}".to_string()
+                } else {
+                    fmt_num(v)
+                };
                 self.paren(text(s), v < 0.0 && prec > 0)
             }
             Expr::Symbol(_) | Expr::Ix(_) | Expr::Tx(_) => text(self.quantity(id).unwrap_or_default()),
@@ -148,35 +208,54 @@ impl Printer<'_> {
                     (_, true) => "− ",
                     _ => "- ",
                 };
+                let op = if self.tex() { &op.replace('−', "-") } else { op };
                 let right_prec = if matches!(&self.e[id], Expr::Sub(_)) { 1 } else { 0 };
                 let d = self.doc(*a, 0).append(RcDoc::line()).append(text(op)).append(self.doc(*b, right_prec));
                 self.paren(d.group(), prec > 0)
             }
             Expr::Mul([a, b]) => {
                 let l = self.paren(self.doc(*a, 1), self.open_right(*a));
-                let sep = if matches!(&self.e[*b], Expr::Num(_)) { if u { " · " } else { " * " } } else if u { " " } else { " * " };
+                let sep = match (matches!(&self.e[*b], Expr::Num(_)), self.style) {
+                    (true, Style::Unicode) => " · ",
+                    (true, Style::Latex) => " \\cdot ",
+                    (false, Style::Unicode) => " ",
+                    (false, Style::Latex) => " \\, ",
+                    (_, Style::Ascii) => " * ",
+                };
                 let d = l.append(text(sep)).append(self.doc(*b, 1));
                 self.paren(d, prec > 1)
             }
             Expr::Neg(a) => {
                 let inner = self.doc(*a, 2);
                 self.paren(text(if u { "−" } else { "-" }).append(inner), prec > 1)
+                    .nest(0)
             }
             Expr::Pow([a, b]) => {
                 let base = self.doc(*a, 2);
-                match (&self.e[*b], u) {
-                    (Expr::Num(v), true) if sup(&fmt_num(v.into_inner())).is_some() => base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default())),
+                match (&self.e[*b], self.style) {
+                    (Expr::Num(v), Style::Unicode) if sup(&fmt_num(v.into_inner())).is_some() => base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default())),
+                    (_, Style::Latex) => base.append(text("^{")).append(self.doc(*b, 0)).append(text("}")),
                     _ => base.append(text("^")).append(self.doc(*b, 2)),
                 }
             }
-            Expr::Tanh(a) => self.func("tanh", *a),
-            Expr::Sigmoid(a) => self.func(if u { "σ" } else { "sigmoid" }, *a),
-            Expr::Relu(a) => self.func("relu", *a),
-            Expr::Identity(a) => self.func("id", *a),
-            Expr::DTanh(a) => self.func(if u { "tanh′" } else { "tanh'" }, *a),
-            Expr::DSigmoid(a) => self.func(if u { "σ′" } else { "sigmoid'" }, *a),
-            Expr::DRelu(a) => self.func(if u { "relu′" } else { "relu'" }, *a),
-            Expr::DIdentity(a) => self.func(if u { "id′" } else { "id'" }, *a),
+            Expr::Tanh(a) => self.func(&self.act("tanh", false), *a),
+            Expr::Sigmoid(a) => self.func(&self.act("sigmoid", false), *a),
+            Expr::Relu(a) => self.func(&self.act("relu", false), *a),
+            Expr::Identity(a) => self.func(&self.act("identity", false), *a),
+            Expr::DTanh(a) => self.func(&self.act("tanh", true), *a),
+            Expr::DSigmoid(a) => self.func(&self.act("sigmoid", true), *a),
+            Expr::DRelu(a) => self.func(&self.act("relu", true), *a),
+            Expr::DIdentity(a) => self.func(&self.act("identity", true), *a),
+            Expr::D([x, w]) if self.tex() => {
+                let wq = self.quantity(*w).unwrap_or_else(|| self.flat(*w));
+                match self.quantity(*x) {
+                    Some(xq) => text(format!("\\frac{{\\partial {xq}}}{{\\partial {wq}}}")),
+                    None => {
+                        let body = self.paren(self.doc(*x, 0), true);
+                        self.paren(text(format!("\\frac{{\\partial}}{{\\partial {wq}}} ")).append(body), prec > 1)
+                    }
+                }
+            }
             Expr::D([x, w]) => {
                 let (p, wq) = (if u { "∂" } else { "d" }, self.quantity(*w).unwrap_or_else(|| self.flat(*w)));
                 match self.quantity(*x) {
@@ -188,15 +267,24 @@ impl Printer<'_> {
                 }
             }
             Expr::Sum([k, _, body]) => {
-                let head = format!("{}_{} ", if u { "Σ" } else { "sum" }, self.flat(*k));
+                let head = match self.style {
+                    Style::Latex => format!("\\sum_{{{}}} ", self.flat(*k)),
+                    _ => format!("{}_{} ", if u { "Σ" } else { "sum" }, self.flat(*k)),
+                };
                 let b = self.doc(*body, 1);
                 self.paren(text(head).append(b), prec > 1)
             }
             Expr::TSum([k, lo, hi, body]) => {
-                let head = format!("{}_{{{}={}}}^{{{}}} ", if u { "Σ" } else { "sum" }, self.flat(*k), self.flat(*lo), self.flat(*hi));
+                let sigma = match self.style {
+                    Style::Latex => "\\sum",
+                    Style::Unicode => "Σ",
+                    Style::Ascii => "sum",
+                };
+                let head = format!("{sigma}_{{{}={}}}^{{{}}} ", self.flat(*k), self.flat(*lo), self.flat(*hi));
                 let b = self.doc(*body, 1);
                 self.paren(text(head).append(b), prec > 1)
             }
+            Expr::Delta([a, b]) if self.tex() => text(format!("\\delta_{{{}{}}}", self.flat(*a), self.flat(*b))),
             Expr::Delta([a, b]) => text(format!("{}({},{})", if u { "δ" } else { "delta" }, self.flat(*a), self.flat(*b))),
         }
     }

@@ -1,0 +1,272 @@
+//! Study notes: a derivation as a standalone LaTeX document (or only its math blocks, `--fragment`) or as
+//! Markdown with `$$ … $$` blocks for KaTeX/MathJax (Obsidian, Jupyter, GitHub). Expressions use the blog's
+//! notation through the shared printer ([`super::text`] in LaTeX style); long right-hand sides are broken at
+//! their top-level + signs.
+use super::text::{Style, render};
+use super::values::{err, num};
+use crate::derive::Derivation;
+use crate::lang::Expr;
+use crate::session::Session;
+use crate::verify::Verified;
+use egg::{Id, RecExpr};
+use std::fmt::Write;
+
+/// LaTeX or Markdown, whole document or fragment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Document,
+    Fragment,
+    Markdown,
+}
+
+/// Prose written with the Unicode notation (titles) as LaTeX text: s⁽³⁾ → s$^{(3)}$, σ′ → $\sigma'$.
+pub fn prose(s: &str, markdown: bool) -> String {
+    if markdown {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '⁽' => {
+                let mut inner = String::new();
+                for d in chars.by_ref() {
+                    if d == '⁾' {
+                        break;
+                    }
+                    inner.push_str(&super::text::asciify(&d.to_string()));
+                }
+                let _ = write!(out, "$^{{({inner})}}$");
+            }
+            'σ' => out.push_str("$\\sigma$"),
+            '′' => out.push_str("$'$"),
+            '∂' => out.push_str("$\\partial$"),
+            'Σ' => out.push_str("$\\Sigma$"),
+            'δ' => out.push_str("$\\delta$"),
+            'ᵀ' => out.push_str("$^\\top$"),
+            '—' => out.push_str("---"),
+            '–' | '−' => out.push_str("--"),
+            '≥' => out.push_str("$\\ge$"),
+            '×' => out.push_str("$\\times$"),
+            '½' => out.push_str("$\\frac12$"),
+            'ȳ' => out.push_str("$\\bar y$"),
+            '…' => out.push_str("\\ldots{}"),
+            '“' => out.push_str("``"),
+            '”' => out.push_str("''"),
+            '_' | '&' | '%' | '#' | '$' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '^' => out.push_str("\\^{}"),
+            '~' => out.push_str("\\~{}"),
+            '\\' => out.push_str("\\textbackslash{}"),
+            c if c.is_ascii() => out.push(c),
+            c => out.push_str(&super::text::asciify(&c.to_string())),
+        }
+    }
+    out
+}
+
+fn tex(e: &RecExpr<Expr>) -> String {
+    render(e, Style::Latex, usize::MAX / 4).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The top-level terms of a sum, each with its sign.
+fn terms(e: &RecExpr<Expr>, id: Id, sign: &'static str, out: &mut Vec<(&'static str, Id)>) {
+    match &e[id] {
+        Expr::Add([a, b]) => {
+            terms(e, *a, sign, out);
+            terms(e, *b, "+", out);
+        }
+        Expr::Sub([a, b]) if !matches!(&e[*b], Expr::Add(_) | Expr::Sub(_)) => {
+            terms(e, *a, sign, out);
+            out.push(("-", *b));
+        }
+        _ => out.push((sign, id)),
+    }
+}
+
+/// A term as pieces that may go on separate lines: a long product ending in a parenthesised sum opens a
+/// `\bigl(` that can span lines (a `\left(` cannot), and its inner terms are split the same way.
+fn pieces(e: &RecExpr<Expr>, id: Id, width: usize) -> Vec<String> {
+    let t = tex(&crate::lang::sub_expr(e, id));
+    if t.len() <= width {
+        return vec![t];
+    }
+    let prefixed = |head: String, mut ps: Vec<String>| {
+        ps[0] = format!("{head}{}", ps[0]);
+        ps
+    };
+    match &e[id] {
+        Expr::Sum([k, _, body]) => prefixed(format!("\\sum_{{{}}} ", tex(&crate::lang::sub_expr(e, *k))), pieces(e, *body, width)),
+        Expr::Mul([a, b]) => {
+            let mut head = tex(&crate::lang::sub_expr(e, *a));
+            if matches!(&e[*a], Expr::Sum(_) | Expr::TSum(_) | Expr::Add(_) | Expr::Sub(_)) {
+                head = format!("\\left({head}\\right)");
+            }
+            if matches!(&e[*b], Expr::Add(_) | Expr::Sub(_)) {
+                let mut ts = vec![];
+                terms(e, *b, "", &mut ts);
+                let mut inner: Vec<String> = vec![];
+                for (sign, tid) in ts {
+                    let ps = pieces(e, tid, width);
+                    inner.extend(if sign.is_empty() { ps } else { prefixed(format!("{sign} "), ps) });
+                }
+                if let Some(last) = inner.last_mut() {
+                    last.push_str(" \\bigr)");
+                }
+                prefixed(format!("{head} \\, \\bigl("), inner)
+            } else {
+                prefixed(format!("{head} \\, "), pieces(e, *b, width))
+            }
+        }
+        _ => vec![t],
+    }
+}
+
+/// `lhs = rhs` as the lines of an align row, broken at + signs (also inside long parenthesised sums) when
+/// longer than `width` characters of LaTeX source.
+fn aligned(lhs: &str, rhs: &RecExpr<Expr>, width: usize) -> String {
+    let mut ts = vec![];
+    terms(rhs, rhs.root(), "", &mut ts);
+    let mut lines: Vec<String> = vec![];
+    let mut cur = String::new();
+    let all: Vec<String> = ts
+        .into_iter()
+        .flat_map(|(sign, id)| {
+            let mut ps = pieces(rhs, id, width);
+            if !sign.is_empty() {
+                ps[0] = format!("{sign} {}", ps[0]);
+            }
+            ps
+        })
+        .collect();
+    for piece in all {
+        if !cur.is_empty() && cur.len() + piece.len() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&piece);
+    }
+    lines.push(cur);
+    let mut out = format!("{lhs} &= {}", lines[0]);
+    for l in &lines[1..] {
+        let _ = write!(out, " \\notag\\\\\n  &\\quad {l}");
+    }
+    out
+}
+
+/// A display block: an align environment (LaTeX) or `$$\begin{aligned}…\end{aligned}\tag{n}$$` (Markdown).
+fn block(kind: Kind, rows: &[String], tag: Option<u32>) -> String {
+    let tag_tex = tag.map(|t| format!(" \\tag{{{t}}}")).unwrap_or_default();
+    match kind {
+        Kind::Markdown => format!("$$\n\\begin{{aligned}}\n{}\n\\end{{aligned}}{tag_tex}\n$$\n", rows.join(" \\\\\n").replace(" \\notag", "")),
+        _ => {
+            // the tag goes on the step's own equation (the first row); side equations are not numbered
+            let first = format!("{}{}", rows[0], if tag.is_some() { tag_tex } else { " \\notag".into() });
+            let rest: Vec<String> = rows[1..].iter().map(|r| format!("{r} \\notag")).collect();
+            let body = std::iter::once(first).chain(rest).collect::<Vec<_>>().join("\\\\\n");
+            format!("\\begin{{align}}\n{body}\n\\end{{align}}\n")
+        }
+    }
+}
+
+/// A standalone document around the notes of one or more derivations.
+pub fn document(bodies: &[String]) -> String {
+    let mut out = String::from("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\begin{document}\n");
+    out.push_str(&bodies.join("\n\\clearpage\n"));
+    out.push_str("\\end{document}\n");
+    out
+}
+
+/// The notes for one derivation (for [`Kind::Document`], the body that [`document`] wraps).
+pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind) -> String {
+    let md = kind == Kind::Markdown;
+    let width = 80;
+    let mut out = String::new();
+    let goal = tex(&d.goal);
+    let title = format!("Backpropagation through time: ${goal}$ for a many-to-one RNN");
+    let facts = format!(
+        "T = {}, activation {}, hidden size {}, input size {}, output size {}{}.",
+        s.sizes.steps,
+        s.options.activation,
+        s.size("hidden"),
+        s.size("input"),
+        s.size("output"),
+        if s.options.bias { ", with biases" } else { "" }
+    );
+    match kind {
+        Kind::Document => {
+            let _ = writeln!(out, "\\section*{{{}}}\n{}\nEvery step below was produced by the rewrite rules named beside it and checked numerically: its value equals the previous step's, and the result equals finite differences.\n", title.replace(&format!("${goal}$"), &format!("${goal}$")), facts);
+            out.push_str("\\subsection*{The model}\n");
+        }
+        Kind::Markdown => {
+            let _ = writeln!(out, "# {title}\n\n{facts} Every step was produced by the rewrite rules named beside it and checked numerically.\n\n## The model\n");
+        }
+        Kind::Fragment => {}
+    }
+    let model_rows: Vec<String> = s.model.defs.iter().map(|def| aligned(&tex(&def.lhs_shown), &crate::model::Model::shown_rhs(def), width)).collect();
+    out.push_str(&block(kind, &model_rows, None));
+    match kind {
+        Kind::Document => out.push_str("\n\\subsection*{The derivation}\n"),
+        Kind::Markdown => out.push_str("\n## The derivation\n\n"),
+        Kind::Fragment => {}
+    }
+    for (bi, b) in d.beats.iter().enumerate() {
+        let tag = b.eq.map(|e| format!("({e}) ")).unwrap_or_default();
+        let rules: Vec<&str> = b.rules.iter().map(|r| r.0.as_str()).collect();
+        let rules_text = if rules.is_empty() { String::new() } else { format!("rules: {}", rules.join(", ")) };
+        match kind {
+            Kind::Document => {
+                let _ = write!(out, "\\noindent\\textbf{{{tag}}}{}", prose(&b.title, false));
+                if rules.is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "\\\\\n{{\\small\\textit{{{}}}}}", prose(&rules_text, false));
+                }
+            }
+            Kind::Markdown => {
+                let _ = writeln!(out, "**{tag}**{}  \n*{}*\n", b.title, rules_text);
+            }
+            Kind::Fragment => {
+                let _ = writeln!(out, "% {tag}{} — {rules_text}", b.title);
+            }
+        }
+        let row = match (&b.part_lhs, &b.part) {
+            (Some(l), Some(p)) => aligned(&tex(l), p, width),
+            _ if b.rules.is_empty() => format!("& {}", tex(&b.whole)),
+            _ => aligned(&goal, &b.whole, width),
+        };
+        let mut rows = vec![row];
+        for w in &b.wheres {
+            rows.push(aligned(&tex(&w.lhs), &w.rhs, width));
+        }
+        out.push_str(&block(kind, &rows, b.eq));
+        let _ = bi;
+        out.push('\n');
+    }
+    if kind != Kind::Fragment {
+        let rows = [
+            ("seed", s.options.params.as_ref().map(|_| "from a params file".to_string()).unwrap_or_else(|| s.options.seed.to_string())),
+            ("loss L", num(n.loss)),
+            ("largest change between steps (relative)", err(n.worst_step)),
+            ("finite differences, max abs error", err(n.fd_error)),
+            ("all checks", if n.ok() { "passed".to_string() } else { "FAILED".to_string() }),
+        ];
+        if md {
+            out.push_str("## The numbers\n\n| | |\n|---|---|\n");
+            for (k, v) in rows {
+                let _ = writeln!(out, "| {k} | {v} |");
+            }
+        } else {
+            out.push_str("\\subsection*{The numbers}\n\\begin{tabular}{ll}\n");
+            for (k, v) in rows {
+                let _ = writeln!(out, "{} & {} \\\\", prose(k, false), prose(&v, false));
+            }
+            out.push_str("\\end{tabular}\n");
+        }
+    }
+    out
+}

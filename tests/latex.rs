@@ -1,0 +1,80 @@
+//! Study notes: the LaTeX document compiles with pdflatex without overfull lines, for W⁽ʳ⁾, W⁽ˣ⁾ and all
+//! gradients, T = 1..5, tanh and sigmoid; the Markdown has one $$ block per step. pdflatex is required when
+//! BPTT_REQUIRE_TOOLS is set (as .ci/run does); elsewhere a missing pdflatex is reported on stderr and only the
+//! structure is checked.
+mod common;
+use common::*;
+
+fn pdflatex() -> Option<std::path::PathBuf> {
+    let found = std::process::Command::new("pdflatex").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("BPTT_REQUIRE_TOOLS").is_some() {
+        panic!("pdflatex is required (BPTT_REQUIRE_TOOLS is set): install Debian's texlive-latex-base, as .ci/run does");
+    }
+    found.then(|| std::path::PathBuf::from("pdflatex"))
+}
+
+fn structure_ok(tex: &str) {
+    assert!(tex.starts_with("\\documentclass"), "a standalone document");
+    assert!(tex.trim_end().ends_with("\\end{document}"));
+    assert_eq!(tex.matches("\\begin{align}").count(), tex.matches("\\end{align}").count());
+    assert_eq!(tex.matches("\\bigl(").count(), tex.matches("\\bigr)").count());
+    assert!(tex.is_ascii(), "pdflatex gets plain ASCII");
+}
+
+#[test]
+fn the_notes_compile_without_overfull_lines() {
+    let latex = pdflatex();
+    if latex.is_none() {
+        eprintln!("note: pdflatex not found; checking the LaTeX structure only (set BPTT_REQUIRE_TOOLS=1 to require it)");
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp/latex");
+    std::fs::create_dir_all(&dir).unwrap();
+    for wrt in ["W_r", "W_x", "all"] {
+        for steps in 1..=5 {
+            for act in ["tanh", "sigmoid"] {
+                let case = format!("{wrt}-T{steps}-{act}");
+                let o = run(&["derive", "--wrt", wrt, "--steps", &steps.to_string(), "--activation", act, "--format", "latex"]);
+                assert_eq!(o.status.code(), Some(0), "{case}: {}", stderr(&o));
+                let tex = stdout(&o);
+                structure_ok(&tex);
+                let always: Vec<u32> = match wrt {
+                    "W_r" => vec![4, 6, 7, 8, 9, 11, 12],
+                    "W_x" => vec![13, 14, 15, 16, 17, 18, 19, 22, 23],
+                    _ => vec![4, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 22, 23],
+                };
+                let from_t3: Vec<u32> = if wrt == "W_r" { vec![10] } else if wrt == "W_x" { vec![20, 21] } else { vec![10, 20, 21] };
+                for eq in always.iter().chain(if steps >= 3 { from_t3.iter() } else { [].iter() }) {
+                    assert!(tex.contains(&format!("\\tag{{{eq}}}")), "{case}: equation {eq} is tagged");
+                }
+                if let Some(bin) = &latex {
+                    let file = dir.join(format!("{case}.tex"));
+                    std::fs::write(&file, &tex).unwrap();
+                    let r = std::process::Command::new(bin)
+                        .args(["-interaction=nonstopmode", "-halt-on-error", file.file_name().unwrap().to_str().unwrap()])
+                        .current_dir(&dir)
+                        .output()
+                        .unwrap();
+                    let log = String::from_utf8_lossy(&r.stdout);
+                    assert!(r.status.success(), "{case}: pdflatex failed:\n{log}");
+                    assert!(!log.contains("Overfull \\hbox"), "{case}: overfull lines:\n{log}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_fragment_and_markdown_forms() {
+    let frag = stdout(&run(&["derive", "--format", "latex", "--fragment"]));
+    assert!(!frag.contains("\\documentclass") && frag.contains("\\begin{align}") && frag.contains("\\tag{12}"));
+    assert!(frag.contains("\\frac{\\partial L}{\\partial W^{(r)}_{ip}} &= \\sum_{k=1}^{3} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, s^{(k-1)}_{p} \\tag{12}"), "{frag}");
+    let md = stdout(&run(&["derive", "--format", "markdown"]));
+    assert!(md.starts_with("# Backpropagation through time"));
+    assert_eq!(md.matches("$$\n\\begin{aligned}").count(), 10, "the model and nine steps: {md}");
+    assert!(md.contains("\\end{aligned} \\tag{9}\n$$"));
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp/notes.md");
+    let o = run(&["derive", "--format", "markdown", "-o", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), md);
+}

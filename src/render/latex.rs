@@ -29,13 +29,7 @@ pub fn prose(s: &str, markdown: bool) -> String {
     while let Some(c) = chars.next() {
         match c {
             '⁽' => {
-                let mut inner = String::new();
-                for d in chars.by_ref() {
-                    if d == '⁾' {
-                        break;
-                    }
-                    inner.push_str(&super::text::asciify(&d.to_string()));
-                }
+                let inner = super::text::sup_group(&mut chars);
                 let _ = write!(out, "$^{{({inner})}}$");
             }
             'σ' => out.push_str("$\\sigma$"),

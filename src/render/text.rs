@@ -301,6 +301,11 @@ fn unsup(c: char) -> char {
     v.chunks(2).find(|p| p[1] == c).map(|p| p[0]).unwrap_or(c)
 }
 
+/// After a `⁽`: the superscript group up to its `⁾`, in plain characters (⁽ᵏ⁻¹⁾ → k-1).
+pub fn sup_group(chars: &mut impl Iterator<Item = char>) -> String {
+    chars.take_while(|d| *d != '⁾').map(unsup).collect()
+}
+
 /// An ASCII spelling of prose written with the Unicode notation (titles, labels): W⁽ʳ⁾ → W_r, s⁽³⁾ → s^(3),
 /// ∂ → d, σ′ → sigma', Σ → sum, δ → delta.
 pub fn asciify(s: &str) -> String {
@@ -309,13 +314,7 @@ pub fn asciify(s: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '⁽' => {
-                let mut inner = String::new();
-                for d in chars.by_ref() {
-                    if d == '⁾' {
-                        break;
-                    }
-                    inner.push(unsup(d));
-                }
+                let inner = sup_group(&mut chars);
                 if out.ends_with('W') && inner.chars().all(|x| x.is_ascii_alphabetic()) {
                     out.push('_');
                     out.push_str(&inner);

@@ -50,6 +50,8 @@ pub struct Def {
     pub lhs_shown: RecExpr<Expr>,
     /// `?t > N` guards.
     pub guards: Vec<(Symbol, f64)>,
+    /// The blog's equation number(s), from a trailing `[eq N]` in the comment.
+    pub eq: Option<String>,
 }
 
 /// A loaded model.
@@ -248,7 +250,8 @@ impl Model {
             }
         }
         let _ = rhs.as_ref().iter().map(|n| n.children().len()).sum::<usize>();
-        Ok(Def { rule: r.name.clone(), comment: r.comment.clone(), name, time, idx, lhs_shown: strip_q(&lhs), rhs, guards })
+        let eq = r.comment.rsplit_once("[eq ").and_then(|(_, t)| t.strip_suffix(']')).map(|t| t.trim().to_string());
+        Ok(Def { rule: r.name.clone(), comment: r.comment.clone(), name, time, idx, lhs_shown: strip_q(&lhs), rhs, guards, eq })
     }
 
     /// The size (option value) of each dimension symbol, given the sizes chosen.

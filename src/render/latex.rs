@@ -159,8 +159,9 @@ fn block(kind: Kind, rows: &[String], tag: Option<u32>) -> String {
         Kind::Markdown => format!("$$\n\\begin{{aligned}}\n{}\n\\end{{aligned}}{tag_tex}\n$$\n", rows.join(" \\\\\n").replace(" \\notag", "")),
         _ => {
             // the tag goes on the step's own equation (the first row); side equations are not numbered
-            let first = format!("{}{}", rows[0], if tag.is_some() { tag_tex } else { " \\notag".into() });
-            let rest: Vec<String> = rows[1..].iter().map(|r| format!("{r} \\notag")).collect();
+            let own = |r: &str, t: String| if r.ends_with('}') && r.rsplit_once("\\tag{").is_some_and(|(_, x)| !x.contains("\\notag")) { r.to_string() } else { format!("{r}{t}") };
+            let first = own(&rows[0], if tag.is_some() { tag_tex } else { " \\notag".into() });
+            let rest: Vec<String> = rows[1..].iter().map(|r| own(r, " \\notag".into())).collect();
             let body = std::iter::once(first).chain(rest).collect::<Vec<_>>().join("\\\\\n");
             format!("\\begin{{align}}\n{body}\n\\end{{align}}\n")
         }
@@ -201,7 +202,19 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind) -> String {
         }
         Kind::Fragment => {}
     }
-    let model_rows: Vec<String> = s.model.defs.iter().map(|def| aligned(&tex(&def.lhs_shown), &crate::model::Model::shown_rhs(def), width)).collect();
+    let model_rows: Vec<String> = s
+        .model
+        .defs
+        .iter()
+        .map(|def| {
+            let row = aligned(&tex(&def.lhs_shown), &crate::model::Model::shown_rhs(def), width);
+            match (&def.eq, md) {
+                (Some(e), false) => format!("{row} \\tag{{{}}}", e.replace('–', "--")),
+                (Some(e), true) => format!("{row} && ({e})"),
+                (None, _) => row,
+            }
+        })
+        .collect();
     out.push_str(&block(kind, &model_rows, None));
     match kind {
         Kind::Document => out.push_str("\n\\subsection*{The derivation}\n"),

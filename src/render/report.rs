@@ -50,12 +50,13 @@ pub fn header(s: &Session, v: &View) -> String {
 }
 
 fn model_lines(m: &Model, v: &View, out: &mut String) {
-    let _ = writeln!(out, "model (the blog's eqs 1–3)");
+    let _ = writeln!(out, "model");
     for d in &m.defs {
         let lhs = render(&d.lhs_shown, v.style, 1000);
         let rhs = render(&Model::shown_rhs(d), v.style, 1000);
         let guard = if d.guards.is_empty() { String::new() } else { "   for t ≥ 1".replace('≥', if v.style == Style::Unicode { "≥" } else { ">=" }) };
-        let _ = writeln!(out, "{INDENT}{lhs} = {rhs}{guard}");
+        let tag = d.eq.as_ref().map(|e| format!("({e})")).unwrap_or_default();
+        let _ = writeln!(out, "{}{lhs} = {rhs}{guard}", format!("{tag:<7}"));
     }
 }
 

@@ -217,3 +217,62 @@ pub fn sub_expr(src: &RecExpr<Expr>, root: Id) -> RecExpr<Expr> {
     copy_into(src, root, &mut out);
     out
 }
+
+fn mentions(e: &RecExpr<Expr>, id: Id, k: Symbol) -> bool {
+    match &e[id] {
+        Expr::Symbol(s) => *s == k,
+        n => n.children().iter().any(|c| mentions(e, *c, k)),
+    }
+}
+
+/// A canonical text of an expression up to the associativity of + and × (and a − b as a + (−b)): two
+/// expressions that print alike have the same normal form. Used to check that printed formulas read back.
+pub fn normal_form(e: &RecExpr<Expr>) -> String {
+    fn terms(e: &RecExpr<Expr>, id: Id, neg: bool, out: &mut Vec<String>) {
+        match &e[id] {
+            Expr::Add([a, b]) => {
+                terms(e, *a, neg, out);
+                terms(e, *b, neg, out);
+            }
+            Expr::Sub([a, b]) => {
+                terms(e, *a, neg, out);
+                terms(e, *b, !neg, out);
+            }
+            _ => out.push(format!("{}{}", if neg { "-" } else { "+" }, go(e, id))),
+        }
+    }
+    fn factors(e: &RecExpr<Expr>, id: Id, out: &mut Vec<String>) {
+        match &e[id] {
+            Expr::Mul([a, b]) => {
+                factors(e, *a, out);
+                factors(e, *b, out);
+            }
+            _ => out.push(go(e, id)),
+        }
+    }
+    fn go(e: &RecExpr<Expr>, id: Id) -> String {
+        match &e[id] {
+            Expr::Add(_) | Expr::Sub(_) => {
+                let mut t = vec![];
+                terms(e, id, false, &mut t);
+                format!("(sum-of {})", t.join(" "))
+            }
+            Expr::Mul(_) => {
+                let mut f = vec![];
+                factors(e, id, &mut f);
+                format!("(product {})", f.join(" "))
+            }
+            Expr::Num(v) => crate::render::text::fmt_num(v.into_inner()),
+            Expr::Symbol(s) => s.to_string(),
+            // the size of a Σ is not printed; it is known from where the index is used, and only then
+            Expr::Sum([k, _, body]) if !matches!(&e[*k], Expr::Symbol(s) if mentions(e, *body, *s)) => {
+                format!("(sum {} ? {})", go(e, *k), go(e, *body))
+            }
+            n => {
+                let kids: Vec<String> = n.children().iter().map(|c| go(e, *c)).collect();
+                format!("({} {})", n, kids.join(" "))
+            }
+        }
+    }
+    go(e, e.root())
+}

@@ -21,6 +21,7 @@ pub mod lang;
 pub mod model;
 pub mod params;
 pub mod plot;
+pub mod read;
 pub mod plan;
 pub mod render;
 pub mod rules;

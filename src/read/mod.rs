@@ -1,0 +1,2 @@
+//! Readers for formulas written by people: the LaTeX subset of study notes ([`latex`]).
+pub mod latex;

@@ -167,6 +167,9 @@ pub struct DeriveArgs {
     /// With --format latex: only the math blocks, for pasting into a document of your own
     #[arg(long)]
     pub fragment: bool,
+    /// With --format latex|markdown: add a notation map (this tool ↔ d2l ↔ the row-vector convention)
+    #[arg(long)]
+    pub notation_map: bool,
     /// Write the output to FILE instead of standard output
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -296,7 +299,7 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
                 (_, true) => crate::render::latex::Kind::Fragment,
                 _ => crate::render::latex::Kind::Document,
             };
-            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, kind)).collect();
+            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, kind, a.notation_map)).collect();
             if kind == crate::render::latex::Kind::Document { crate::render::latex::document(&parts) } else { parts.join("\n") }
         }
         Format::Json => {

@@ -33,10 +33,19 @@ fn the_notes_compile_without_overfull_lines() {
         for steps in 1..=5 {
             for act in ["tanh", "sigmoid"] {
                 let case = format!("{wrt}-T{steps}-{act}");
-                let o = run(&["derive", "--wrt", wrt, "--steps", &steps.to_string(), "--activation", act, "--format", "latex"]);
+                let mut args = vec!["derive", "--wrt", wrt, "--activation", act, "--format", "latex"];
+                let t = steps.to_string();
+                args.extend(["--steps", t.as_str()]);
+                if steps == 3 {
+                    args.push("--notation-map");
+                }
+                let o = run(&args);
                 assert_eq!(o.status.code(), Some(0), "{case}: {}", stderr(&o));
                 let tex = stdout(&o);
                 structure_ok(&tex);
+                if steps == 3 {
+                    assert!(tex.contains("\\subsection*{Notation map}") && tex.contains("$W_{hh} = W^{(r)\\top}$"), "{case}: the notation map");
+                }
                 let always: Vec<u32> = match wrt {
                     "W_r" => vec![4, 6, 7, 8, 9, 11, 12],
                     "W_x" => vec![13, 14, 15, 16, 17, 18, 19, 22, 23],
@@ -77,4 +86,41 @@ fn the_fragment_and_markdown_forms() {
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), md);
+}
+
+fn katex() -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/katex");
+    let ok = dir.join("node_modules/katex").exists() && std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok && std::env::var_os("BPTT_REQUIRE_TOOLS").is_some() {
+        panic!("KaTeX is required (BPTT_REQUIRE_TOOLS is set): run `npm ci --prefix tests/katex`, as .ci/run does");
+    }
+    ok.then(|| dir.join("render.js"))
+}
+
+#[test]
+fn katex_renders_every_block_of_the_markdown() {
+    let Some(script) = katex() else {
+        eprintln!("note: KaTeX not installed (npm ci --prefix tests/katex); checking the Markdown structure only");
+        let md = stdout(&run(&["derive", "--format", "markdown"]));
+        assert_eq!(md.matches("$$").count() % 2, 0);
+        return;
+    };
+    for args in [vec!["--wrt", "W_r", "--notation-map"], vec!["--wrt", "W_x"], vec!["--wrt", "all", "--bias", "--steps", "4"], vec!["--activation", "sigmoid", "--steps", "5"]] {
+        let mut full = vec!["derive", "--format", "markdown"];
+        full.extend(args.iter());
+        let md = stdout(&run(&full));
+        let mut child = std::process::Command::new("node")
+            .arg(&script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(md.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let blocks = md.matches("$$\n\\begin{aligned}").count();
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), format!("{blocks} blocks rendered"), "{args:?}");
+    }
 }

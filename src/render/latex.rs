@@ -168,6 +168,44 @@ fn block(kind: Kind, rows: &[String], tag: Option<u32>) -> String {
     }
 }
 
+/// Rows of the notation map: this tool (the blog), d2l, and the row-vector convention (Keras, mmuratarat).
+const NOTATION: &[(&str, &str, &str)] = &[
+    ("hidden state $s^{(t)}$", "$\\mathbf{h}_t$", "$h_t$"),
+    ("pre-activation $h^{(t)}$", "none ($\\phi$ = identity)", "the argument of $\\phi_h$"),
+    ("$h^{(t)} = W^{(r)} s^{(t-1)} + W^{(x)} x^{(t)}$", "$\\mathbf{h}_t = \\mathbf{W}_{hh}\\mathbf{h}_{t-1} + \\mathbf{W}_{hx}\\mathbf{x}_t$", "$h_t = \\phi_h(h_{t-1} W_{hh} + x_t W_{xh})$"),
+    ("recurrent weight $W^{(r)}$", "$\\mathbf{W}_{hh}$", "$W_{hh} = W^{(r)\\top}$"),
+    ("input weight $W^{(x)}$", "$\\mathbf{W}_{hx}$", "$W_{xh} = W^{(x)\\top}$"),
+    ("output weight $W^{(y)}$", "$\\mathbf{W}_{qh}$", "$W_{yh} = W^{(y)\\top}$"),
+    ("$\\partial L/\\partial W^{(r)} = \\sum_k \\frac{\\partial L}{\\partial h^{(k)}} s^{(k-1)\\top}$", "$\\sum_t \\frac{\\partial L}{\\partial \\mathbf{h}_t}\\mathbf{h}_{t-1}^\\top$", "$\\sum_t h_{t-1}^\\top \\frac{\\partial L}{\\partial h_t}$ (transposed)"),
+];
+
+fn notation_map(md: bool) -> String {
+    let mut out = String::new();
+    if md {
+        out.push_str("## Notation map
+
+| this tool (the blog) | d2l | row vectors (Keras) |
+|---|---|---|
+");
+        for (a, b, c) in NOTATION {
+            let _ = writeln!(out, "| {a} | {b} | {c} |");
+        }
+    } else {
+        out.push_str("\\subsection*{Notation map}
+\\begin{tabular}{lll}
+this tool (the blog) & d2l & row vectors (Keras) \\\\
+\\hline
+");
+        for (a, b, c) in NOTATION {
+            let _ = writeln!(out, "{a} & {b} & {c} \\\\");
+        }
+        out.push_str("\\end{tabular}
+
+");
+    }
+    out
+}
+
 /// A standalone document around the notes of one or more derivations.
 pub fn document(bodies: &[String]) -> String {
     let mut out = String::from("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\begin{document}\n");
@@ -177,7 +215,7 @@ pub fn document(bodies: &[String]) -> String {
 }
 
 /// The notes for one derivation (for [`Kind::Document`], the body that [`document`] wraps).
-pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind) -> String {
+pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind, with_map: bool) -> String {
     let md = kind == Kind::Markdown;
     let width = 80;
     let mut out = String::new();
@@ -210,7 +248,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind) -> String {
             let row = aligned(&tex(&def.lhs_shown), &crate::model::Model::shown_rhs(def), width);
             match (&def.eq, md) {
                 (Some(e), false) => format!("{row} \\tag{{{}}}", e.replace('–', "--")),
-                (Some(e), true) => format!("{row} && ({e})"),
+                (Some(e), true) => format!("{row} && \\text{{({})}}", e.replace('–', "--")),
                 (None, _) => row,
             }
         })
@@ -253,6 +291,9 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind) -> String {
         out.push_str(&block(kind, &rows, b.eq));
         let _ = bi;
         out.push('\n');
+    }
+    if with_map && kind != Kind::Fragment {
+        out.push_str(&notation_map(md));
     }
     if kind != Kind::Fragment {
         let rows = [

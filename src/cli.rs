@@ -299,7 +299,7 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
                 (_, true) => crate::render::latex::Kind::Fragment,
                 _ => crate::render::latex::Kind::Document,
             };
-            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, kind, a.notation_map)).collect();
+            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map)).collect();
             if kind == crate::render::latex::Kind::Document { crate::render::latex::document(&parts) } else { parts.join("\n") }
         }
         Format::Json => {

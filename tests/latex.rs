@@ -79,7 +79,10 @@ fn the_fragment_and_markdown_forms() {
     assert!(frag.contains("\\frac{\\partial L}{\\partial W^{(r)}_{ip}} &= \\sum_{k=1}^{3} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, s^{(k-1)}_{p} \\tag{12}"), "{frag}");
     let md = stdout(&run(&["derive", "--format", "markdown"]));
     assert!(md.starts_with("# Backpropagation through time"));
-    assert_eq!(md.matches("$$\n\\begin{aligned}").count(), 10, "the model and nine steps: {md}");
+    assert_eq!(md.matches("$$\n\\begin{aligned}").count(), 11, "the model, nine steps and the form for any T: {md}");
+    assert!(md.contains("for any number of steps T (checked: the rules derive exactly this form for T = 1, …, 8)"), "{md}");
+    assert!(md.contains("&= \\sum_{k=1}^{T} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, s^{(k-1)}_{p}"), "{md}");
+    assert!(md.contains("| the gradient | [["), "the numbers table has the gradient");
     assert!(md.contains("\\end{aligned} \\tag{9}\n$$"));
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp/notes.md");
     let o = run(&["derive", "--format", "markdown", "-o", path.to_str().unwrap()]);

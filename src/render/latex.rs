@@ -215,7 +215,7 @@ pub fn document(bodies: &[String]) -> String {
 }
 
 /// The notes for one derivation (for [`Kind::Document`], the body that [`document`] wraps).
-pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind, with_map: bool) -> String {
+pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr<Expr>, Vec<crate::closed::AtT>)>, kind: Kind, with_map: bool) -> String {
     let md = kind == Kind::Markdown;
     let width = 80;
     let mut out = String::new();
@@ -292,13 +292,37 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind, with_map: bo
         let _ = bi;
         out.push('\n');
     }
+    if let Some((form, checks)) = closed {
+        let ok = crate::render::report::closed_ok(checks);
+        let first = checks.first().map(|a| a.steps).unwrap_or(0);
+        let last = checks.last().map(|a| a.steps).unwrap_or(0);
+        let text = format!(
+            "for any number of steps T ({} the rules derive exactly this form for T = {first}, \\ldots, {last})",
+            if ok { "checked:" } else { "NOT confirmed:" }
+        );
+        match kind {
+            Kind::Document => {
+                let _ = writeln!(out, "\\noindent {text}");
+            }
+            Kind::Markdown => {
+                let _ = writeln!(out, "{}\n", text.replace("\\ldots", "…"));
+            }
+            Kind::Fragment => {
+                let _ = writeln!(out, "% {text}");
+            }
+        }
+        out.push_str(&block(kind, &[aligned(&goal, form, width)], None));
+        out.push('\n');
+    }
     if with_map && kind != Kind::Fragment {
         out.push_str(&notation_map(md));
     }
     if kind != Kind::Fragment {
         let rows = [
             ("seed", s.options.params.as_ref().map(|_| "from a params file".to_string()).unwrap_or_else(|| s.options.seed.to_string())),
+            ("sizes", format!("T = {}, hidden {}, input {}, output {}", s.sizes.steps, s.size("hidden"), s.size("input"), s.size("output"))),
             ("loss L", num(n.loss)),
+            ("the gradient", super::values::tensor(&n.gradient).replace('‖', "|")),
             ("largest change between steps (relative)", err(n.worst_step)),
             ("finite differences, max abs error", err(n.fd_error)),
             ("all checks", if n.ok() { "passed".to_string() } else { "FAILED".to_string() }),
@@ -309,7 +333,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, kind: Kind, with_map: bo
                 let _ = writeln!(out, "| {k} | {v} |");
             }
         } else {
-            out.push_str("\\subsection*{The numbers}\n\\begin{tabular}{ll}\n");
+            out.push_str("\\subsection*{The numbers}\n\\begin{tabular}{lp{9cm}}\n");
             for (k, v) in rows {
                 let _ = writeln!(out, "{} & {} \\\\", prose(k, false), prose(&v, false));
             }

@@ -1,5 +1,5 @@
-//! Every expression the LaTeX notes print reads back (with the LaTeX reader that `check` will use) to the same
-//! expression, up to the associativity of + and × that printing does not show.
+//! Every expression bptt prints — LaTeX, Unicode text and ASCII text — reads back (with the readers that `check`
+//! will use) to the same expression, up to the associativity of + and × that printing does not show.
 mod common;
 use bptt::lang::{Expr, normal_form};
 use bptt::render::text::{Style, render};
@@ -10,6 +10,14 @@ fn round_trip(e: &RecExpr<Expr>, model: &bptt::model::Model, what: &str) {
     let tex = render(e, Style::Latex, usize::MAX / 4);
     let back = bptt::read::latex::read(&tex, "printed", Some(model)).unwrap_or_else(|d| panic!("{what}: {tex}\ndoes not read back:\n{d}"));
     assert_eq!(normal_form(&back), normal_form(e), "{what}: {tex}");
+    for style in [Style::Unicode, Style::Ascii] {
+        // at a narrow width too: line breaks must not matter
+        for width in [40, 100] {
+            let text = render(e, style, width);
+            let back = bptt::read::text::read(&text, "printed", Some(model)).unwrap_or_else(|d| panic!("{what}: {text}\ndoes not read back:\n{d}"));
+            assert_eq!(normal_form(&back), normal_form(e), "{what} ({style:?}, width {width}): {text}");
+        }
+    }
 }
 
 #[test]

@@ -138,6 +138,10 @@ impl P<'_> {
 
     fn term(&mut self) -> R<Id> {
         if self.eat(&Tok::Sym('-')) {
+            if let Some(Tok::Num(v)) = self.peek().cloned() {
+                self.pos += 1;
+                return Ok(self.out.add(num(-v)));
+            }
             let f = self.term()?;
             return Ok(self.out.add(Expr::Neg(f)));
         }
@@ -478,7 +482,7 @@ pub fn read(text: &str, file: &str, model: Option<&crate::model::Model>) -> Resu
 }
 
 /// Give every Σ the size of the first declared quantity slot its index occupies.
-fn sizes_from_use(e: &RecExpr<Expr>, m: &crate::model::Model) -> RecExpr<Expr> {
+pub(crate) fn sizes_from_use(e: &RecExpr<Expr>, m: &crate::model::Model) -> RecExpr<Expr> {
     fn slot(e: &RecExpr<Expr>, id: Id, k: egg::Symbol, m: &crate::model::Model) -> Option<egg::Symbol> {
         let (ch, first) = match &e[id] {
             Expr::Ix(ch) => (ch, 1),

@@ -1,2 +1,4 @@
-//! Readers for formulas written by people: the LaTeX subset of study notes ([`latex`]).
+//! Readers for formulas written by people: the text syntax bptt prints, Unicode or ASCII ([`text`]), and the LaTeX
+//! subset of study notes ([`latex`]).
 pub mod latex;
+pub mod text;

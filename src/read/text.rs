@@ -1,0 +1,425 @@
+//! A reader for formulas in the text syntax that `bptt` prints, in Unicode and in its ASCII spelling:
+//! `W⁽ʳ⁾[i,p]` / `W_r[i,p]`, `s⁽ᵏ⁻¹⁾[p]` / `s^(k-1)[p]`, `tanh′(h⁽³⁾[a])` / `tanh'(h^(3)[a])`, `σ′(…)` /
+//! `sigmoid'(…)`, `δ(a,i)` / `delta(a,i)`, `Σ_b …` / `sum_b …`, `Σ_{k=1}^{3} …`, `∂L/∂h⁽ᵏ⁾[i]` / `dL/dh^(k)[i]`,
+//! `∂/∂W⁽ʳ⁾[i,p] (…)`, `*` / `·` or juxtaposition, `½`, `x²`.
+use crate::diag::Diag;
+use crate::lang::{Expr, num};
+use egg::{Id, RecExpr};
+use std::ops::Range;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Num(f64),
+    /// A superscript group ⁽…⁾ or ^(…), with its plain content.
+    Sup(String),
+    /// A superscript power: ², ³ or ^n.
+    Pow(f64),
+    Sym(char),
+}
+
+fn unsup(c: char) -> Option<char> {
+    const PAIRS: &str = "0⁰1¹2²3³4⁴5⁵6⁶7⁷8⁸9⁹+⁺-⁻aᵃbᵇcᶜdᵈeᵉfᶠgᵍhʰiⁱjʲkᵏlˡmᵐnⁿoᵒpᵖrʳsˢtᵗuᵘvᵛwʷxˣyʸzᶻTᵀ";
+    let v: Vec<char> = PAIRS.chars().collect();
+    v.chunks(2).find(|p| p[1] == c).map(|p| p[0])
+}
+
+fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize>)>, Diag> {
+    let mut out = vec![];
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        let end = |it: &mut std::iter::Peekable<std::str::CharIndices>| it.peek().map(|x| x.0).unwrap_or(s.len());
+        match c {
+            c if c.is_whitespace() => {}
+            '⁽' => {
+                let mut inner = String::new();
+                while let Some((_, d)) = it.next() {
+                    if d == '⁾' {
+                        break;
+                    }
+                    inner.push(unsup(d).unwrap_or(d));
+                }
+                out.push((Tok::Sup(inner), i..end(&mut it)));
+            }
+            '^' if it.peek().map(|x| x.1) == Some('(') => {
+                it.next();
+                let mut inner = String::new();
+                for (_, d) in it.by_ref() {
+                    if d == ')' {
+                        break;
+                    }
+                    inner.push(d);
+                }
+                out.push((Tok::Sup(inner), i..end(&mut it)));
+            }
+            c if "⁰¹²³⁴⁵⁶⁷⁸⁹".contains(c) => {
+                let mut t: String = unsup(c).into_iter().collect();
+                while let Some(&(_, d)) = it.peek() {
+                    match unsup(d).filter(|x| x.is_ascii_digit()) {
+                        Some(x) if "⁰¹²³⁴⁵⁶⁷⁸⁹".contains(d) => {
+                            t.push(x);
+                            it.next();
+                        }
+                        _ => break,
+                    }
+                }
+                out.push((Tok::Pow(t.parse().unwrap_or(0.0)), i..end(&mut it)));
+            }
+            c if c.is_ascii_digit() => {
+                let mut t = c.to_string();
+                while let Some(&(_, d)) = it.peek() {
+                    if d.is_ascii_digit() || d == '.' || ((d == 'e' || d == 'E') && !t.contains('e')) {
+                        t.push(d);
+                        it.next();
+                    } else {
+                        break;
+                    }
+                }
+                let v = t.parse().map_err(|_| Diag::new(file, src, i..end(&mut it), format!("`{t}` is not a number")))?;
+                out.push((Tok::Num(v), i..end(&mut it)));
+            }
+            c if c.is_ascii_alphabetic() => {
+                let mut t = c.to_string();
+                while let Some(&(_, d)) = it.peek() {
+                    if d.is_ascii_alphanumeric() || d == '_' && !t.ends_with("sum") {
+                        t.push(d);
+                        it.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push((Tok::Word(t), i..end(&mut it)));
+            }
+            '½' => out.push((Tok::Num(0.5), i..end(&mut it))),
+            'ȳ' => out.push((Tok::Word("ybar".into()), i..end(&mut it))),
+            'σ' => out.push((Tok::Word("sigmoid".into()), i..end(&mut it))),
+            'δ' => out.push((Tok::Word("delta".into()), i..end(&mut it))),
+            'Σ' => out.push((Tok::Word("sum".into()), i..end(&mut it))),
+            '∂' => out.push((Tok::Sym('∂'), i..end(&mut it))),
+            '′' => out.push((Tok::Sym('\''), i..end(&mut it))),
+            '−' => out.push((Tok::Sym('-'), i..end(&mut it))),
+            '·' => out.push((Tok::Sym('*'), i..end(&mut it))),
+            c if "+-*/()[]{},_=^'".contains(c) => out.push((Tok::Sym(c), i..end(&mut it))),
+            c => {
+                return Err(Diag::new(file, src, i..i + c.len_utf8(), format!("unexpected `{c}`"))
+                    .hint("write formulas like sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct P<'a> {
+    toks: Vec<(Tok, Range<usize>)>,
+    pos: usize,
+    out: RecExpr<Expr>,
+    file: &'a str,
+    src: &'a Arc<str>,
+    depth: usize,
+}
+
+type R<T> = Result<T, Diag>;
+
+impl P<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|t| &t.0)
+    }
+    fn peek_at(&self, k: usize) -> Option<&Tok> {
+        self.toks.get(self.pos + k).map(|t| &t.0)
+    }
+    fn span(&self) -> Range<usize> {
+        self.toks.get(self.pos).map(|t| t.1.clone()).unwrap_or(self.src.len()..self.src.len())
+    }
+    fn err<T>(&self, msg: impl Into<String>, hint: &str) -> R<T> {
+        Err(Diag::new(self.file, self.src, self.span(), msg).hint(hint))
+    }
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(&Tok::Sym(c)) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect(&mut self, c: char) -> R<()> {
+        if self.eat(c) { Ok(()) } else { self.err(format!("expected `{c}`"), "check the parentheses and brackets") }
+    }
+    fn sym(&mut self, s: &str) -> Id {
+        self.out.add(Expr::Symbol(s.into()))
+    }
+
+    fn expr(&mut self) -> R<Id> {
+        self.depth += 1;
+        if self.depth > 200 {
+            return self.err("the formula nests too deeply", "split it into smaller parts");
+        }
+        let mut acc = self.term()?;
+        loop {
+            if self.eat('+') {
+                let t = self.term()?;
+                acc = self.out.add(Expr::Add([acc, t]));
+            } else if self.eat('-') {
+                let t = self.term()?;
+                acc = self.out.add(Expr::Sub([acc, t]));
+            } else {
+                break;
+            }
+        }
+        self.depth -= 1;
+        Ok(acc)
+    }
+
+    fn starts_factor(&self) -> bool {
+        matches!(self.peek(), Some(Tok::Word(_) | Tok::Num(_) | Tok::Sym('(' | '∂')))
+    }
+
+    fn term(&mut self) -> R<Id> {
+        if self.eat('-') {
+            if let Some(Tok::Num(v)) = self.peek().cloned() {
+                self.pos += 1;
+                return Ok(self.out.add(num(-v)));
+            }
+            let f = self.factor()?;
+            return Ok(self.out.add(Expr::Neg(f)));
+        }
+        let mut acc = self.factor()?;
+        loop {
+            if self.eat('*') {
+            } else if !self.starts_factor() {
+                break;
+            }
+            let f = self.factor()?;
+            acc = self.out.add(Expr::Mul([acc, f]));
+        }
+        Ok(acc)
+    }
+
+    fn factor(&mut self) -> R<Id> {
+        let base = self.primary()?;
+        match self.peek().cloned() {
+            Some(Tok::Pow(v)) => {
+                self.pos += 1;
+                let e = self.out.add(num(v));
+                Ok(self.out.add(Expr::Pow([base, e])))
+            }
+            Some(Tok::Sym('^')) => {
+                self.pos += 1;
+                let e = self.primary()?;
+                Ok(self.out.add(Expr::Pow([base, e])))
+            }
+            _ => Ok(base),
+        }
+    }
+
+    fn primary(&mut self) -> R<Id> {
+        match self.peek().cloned() {
+            None => self.err("the formula ends too early", "something is missing at the end"),
+            Some(Tok::Num(v)) => {
+                self.pos += 1;
+                Ok(self.out.add(num(v)))
+            }
+            Some(Tok::Sym('(')) => {
+                self.pos += 1;
+                let e = self.expr()?;
+                self.expect(')')?;
+                Ok(e)
+            }
+            Some(Tok::Sym('∂')) => self.derivative(true),
+            Some(Tok::Word(w)) => match w.as_str() {
+                "sum" => self.sum(),
+                "delta" if self.peek_at(1) == Some(&Tok::Sym('(')) => {
+                    self.pos += 2;
+                    let a = self.index()?;
+                    self.expect(',')?;
+                    let b = self.index()?;
+                    self.expect(')')?;
+                    let (a, b) = (self.sym(&a), self.sym(&b));
+                    Ok(self.out.add(Expr::Delta([a, b])))
+                }
+                "tanh" | "sigmoid" | "relu" | "id" if matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(&w),
+                w if w.starts_with('d') && self.is_derivative() => self.derivative(false),
+                _ => self.quantity(),
+            },
+            Some(t) => self.err(format!("unexpected {t:?}"), "expected a number, a quantity or a parenthesis"),
+        }
+    }
+
+    /// ASCII `dL/dX` or `d/dX (…)`: a word starting with d, then (after an optional quantity tail) `/d…`.
+    fn is_derivative(&self) -> bool {
+        let mut k = self.pos + 1;
+        while let Some((t, _)) = self.toks.get(k) {
+            match t {
+                Tok::Sym('/') => return matches!(self.toks.get(k + 1).map(|t| &t.0), Some(Tok::Word(w)) if w.starts_with('d')),
+                Tok::Sup(_) => k += 1,
+                Tok::Sym('[') => {
+                    while !matches!(self.toks.get(k).map(|t| &t.0), Some(Tok::Sym(']')) | None) {
+                        k += 1;
+                    }
+                    k += 1;
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    fn index(&mut self) -> R<String> {
+        match self.peek().cloned() {
+            Some(Tok::Word(w)) => {
+                self.pos += 1;
+                Ok(w)
+            }
+            _ => self.err("expected an index", "indices are names such as i, p, a1"),
+        }
+    }
+
+    fn time_expr(&mut self, text: &str) -> R<Id> {
+        // k, 3, k-1, k+1, t-1
+        let (base, off) = match text.find(['-', '+']) {
+            Some(i) if i > 0 => (&text[..i], Some((&text[i..i + 1], &text[i + 1..]))),
+            _ => (text, None),
+        };
+        let b = match base.parse::<f64>() {
+            Ok(v) => self.out.add(num(v)),
+            Err(_) if !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => self.sym(base),
+            Err(_) => return self.err(format!("`{text}` is not a time step"), "a time is a number, a letter, or k-1 / k+1"),
+        };
+        match off {
+            None => Ok(b),
+            Some((op, n)) => {
+                let Ok(v) = n.parse::<f64>() else { return self.err(format!("`{text}` is not a time step"), "write k-1 or k+1") };
+                let o = self.out.add(num(v));
+                Ok(self.out.add(if op == "-" { Expr::Sub([b, o]) } else { Expr::Add([b, o]) }))
+            }
+        }
+    }
+
+    /// A quantity: NAME, NAME⁽tag⁾ (W⁽ʳ⁾ = W_r), NAME⁽time⁾, then optional [indices].
+    fn quantity_from(&mut self, mut name: String) -> R<Id> {
+        let mut time = None;
+        if let Some(Tok::Sup(s)) = self.peek().cloned() {
+            if name.chars().all(|c| c.is_ascii_uppercase()) && s.len() == 1 && s.chars().all(|c| c.is_ascii_lowercase()) {
+                name = format!("{name}_{s}");
+            } else {
+                time = Some(self.time_expr(&s)?);
+            }
+            self.pos += 1;
+        }
+        let mut idx = vec![];
+        if self.eat('[') {
+            loop {
+                idx.push(self.index()?);
+                if self.eat(']') {
+                    break;
+                }
+                self.expect(',')?;
+            }
+        }
+        if time.is_none() && idx.is_empty() {
+            return Ok(self.sym(&name));
+        }
+        let mut kids = vec![self.sym(&name)];
+        if let Some(t) = time {
+            kids.push(t);
+        }
+        for i in idx {
+            kids.push(self.sym(&i));
+        }
+        Ok(self.out.add(if time.is_some() { Expr::Tx(kids.into()) } else { Expr::Ix(kids.into()) }))
+    }
+
+    fn quantity(&mut self) -> R<Id> {
+        let Some(Tok::Word(w)) = self.peek().cloned() else { return self.err("expected a quantity", "such as W_r[i,p] or s^(k-1)[p]") };
+        self.pos += 1;
+        self.quantity_from(w)
+    }
+
+    fn derivative(&mut self, unicode: bool) -> R<Id> {
+        // ∂X/∂Y, ∂/∂Y (X), dX/dY, d/dY (X)
+        let top = if unicode {
+            self.pos += 1;
+            if self.peek() == Some(&Tok::Sym('/')) { None } else { Some(self.quantity()?) }
+        } else {
+            let Some(Tok::Word(w)) = self.peek().cloned() else { return self.err("expected d", "") };
+            self.pos += 1;
+            if w == "d" { None } else { Some(self.quantity_from(w[1..].to_string())?) }
+        };
+        self.expect('/')?;
+        let w = if unicode {
+            if !self.eat('∂') {
+                return self.err("expected ∂ after /", "write ∂L/∂h⁽ᵏ⁾[i]");
+            }
+            self.quantity()?
+        } else {
+            let Some(Tok::Word(w)) = self.peek().cloned() else { return self.err("expected d… after /", "write dL/dh^(k)[i]") };
+            if !w.starts_with('d') || w.len() < 2 {
+                return self.err("expected d… after /", "write dL/dh^(k)[i]");
+            }
+            self.pos += 1;
+            self.quantity_from(w[1..].to_string())?
+        };
+        let x = match top {
+            Some(x) => x,
+            None => self.factor()?,
+        };
+        Ok(self.out.add(Expr::D([x, w])))
+    }
+
+    fn function(&mut self, name: &str) -> R<Id> {
+        self.pos += 1;
+        let prime = self.eat('\'');
+        self.expect('(')?;
+        let a = self.expr()?;
+        self.expect(')')?;
+        Ok(self.out.add(match (name, prime) {
+            ("tanh", false) => Expr::Tanh(a),
+            ("tanh", true) => Expr::DTanh(a),
+            ("sigmoid", false) => Expr::Sigmoid(a),
+            ("sigmoid", true) => Expr::DSigmoid(a),
+            ("relu", false) => Expr::Relu(a),
+            ("relu", true) => Expr::DRelu(a),
+            ("id", false) => Expr::Identity(a),
+            _ => Expr::DIdentity(a),
+        }))
+    }
+
+    fn sum(&mut self) -> R<Id> {
+        self.pos += 1;
+        self.expect('_')?;
+        if self.eat('{') {
+            let k = self.index()?;
+            let kid = self.sym(&k);
+            self.expect('=')?;
+            let lo = self.expr()?;
+            self.expect('}')?;
+            self.expect('^')?;
+            self.expect('{')?;
+            let hi = self.expr()?;
+            self.expect('}')?;
+            let body = self.term()?;
+            return Ok(self.out.add(Expr::TSum([kid, lo, hi, body])));
+        }
+        let k = self.index()?;
+        let kid = self.sym(&k);
+        let body = self.term()?;
+        let dim = self.sym("n_h");
+        Ok(self.out.add(Expr::Sum([kid, dim, body])))
+    }
+}
+
+/// Read a formula in the text syntax (Unicode or ASCII). With a model, each Σ gets the size its index is used
+/// with (as for LaTeX).
+pub fn read(text: &str, file: &str, model: Option<&crate::model::Model>) -> Result<RecExpr<Expr>, Diag> {
+    let src: Arc<str> = Arc::from(text);
+    let toks = tokenize(text, &src, file)?;
+    let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0 };
+    p.expr()?;
+    if p.pos < p.toks.len() {
+        return p.err("unexpected text after the formula", "check for a missing operator or parenthesis");
+    }
+    Ok(match model {
+        Some(m) => super::latex::sizes_from_use(&p.out, m),
+        None => p.out,
+    })
+}

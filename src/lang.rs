@@ -262,6 +262,8 @@ pub fn normal_form(e: &RecExpr<Expr>) -> String {
                 factors(e, id, &mut f);
                 format!("(product {})", f.join(" "))
             }
+            // a negative number prints, and reads back, as a negation
+            Expr::Num(v) if v.into_inner() < 0.0 => format!("(neg {})", crate::render::text::fmt_num(-v.into_inner())),
             Expr::Num(v) => crate::render::text::fmt_num(v.into_inner()),
             Expr::Symbol(s) => s.to_string(),
             // the size of a Σ is not printed; it is known from where the index is used, and only then

@@ -137,15 +137,13 @@ impl P<'_> {
     }
 
     fn term(&mut self) -> R<Id> {
-        if self.eat(&Tok::Sym('-')) {
-            if let Some(Tok::Num(v)) = self.peek().cloned() {
-                self.pos += 1;
-                return Ok(self.out.add(num(-v)));
-            }
-            let f = self.term()?;
-            return Ok(self.out.add(Expr::Neg(f)));
-        }
-        let mut acc = self.factor()?;
+        // -x y is (-x) y, as the printer writes it; -(x y) keeps its parentheses
+        let mut acc = if self.eat(&Tok::Sym('-')) {
+            let f = self.factor()?;
+            self.out.add(Expr::Neg(f))
+        } else {
+            self.factor()?
+        };
         loop {
             if self.is_cmd("cdot") || self.is_cmd("times") {
                 self.pos += 1;

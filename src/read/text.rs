@@ -175,15 +175,13 @@ impl P<'_> {
     }
 
     fn term(&mut self) -> R<Id> {
-        if self.eat('-') {
-            if let Some(Tok::Num(v)) = self.peek().cloned() {
-                self.pos += 1;
-                return Ok(self.out.add(num(-v)));
-            }
+        // −x y is (−x) y, as the printer writes it; −(x y) keeps its parentheses
+        let mut acc = if self.eat('-') {
             let f = self.factor()?;
-            return Ok(self.out.add(Expr::Neg(f)));
-        }
-        let mut acc = self.factor()?;
+            self.out.add(Expr::Neg(f))
+        } else {
+            self.factor()?
+        };
         loop {
             if self.eat('*') {
             } else if !self.starts_factor() {

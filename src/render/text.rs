@@ -1,6 +1,6 @@
 //! Text rendering of expressions in the blog's notation (Unicode, or an ASCII spelling), one function per node
 //! kind, line breaking by `pretty`: W⁽ʳ⁾[i,p], s⁽ᵗ⁻¹⁾[p], tanh′(h⁽³⁾[a]), Σ_b, δ(a,i), ∂L/∂h⁽ᵏ⁾[i].
-use crate::lang::Expr;
+use crate::lang::{Expr, num};
 use egg::{Id, RecExpr};
 use pretty::RcDoc;
 
@@ -109,6 +109,36 @@ impl Printer<'_> {
         }
     }
 
+    /// Does the printed form of `id` begin with a digit (so that juxtaposition would glue two numbers)?
+    fn starts_with_number(&self, id: Id) -> bool {
+        match &self.e[id] {
+            Expr::Num(v) => v.into_inner() >= 0.0,
+            Expr::Mul([a, _]) | Expr::Pow([a, _]) => self.starts_with_number(*a),
+            _ => false,
+        }
+    }
+
+    /// The factors of a product chain, in order, whatever its association.
+    fn factors(&self, id: Id, out: &mut Vec<Id>) {
+        match &self.e[id] {
+            Expr::Mul([a, b]) => {
+                self.factors(*a, out);
+                self.factors(*b, out);
+            }
+            _ => out.push(id),
+        }
+    }
+
+    /// Does the printed form of `id` begin with a minus sign?
+    fn starts_with_minus(&self, id: Id) -> bool {
+        match &self.e[id] {
+            Expr::Neg(_) => true,
+            Expr::Num(v) => v.into_inner() < 0.0,
+            Expr::Mul([a, _]) => self.starts_with_minus(*a),
+            _ => false,
+        }
+    }
+
     fn is_leaf(&self, id: Id) -> bool {
         matches!(&self.e[id], Expr::Symbol(_) | Expr::Ix(_) | Expr::Tx(_))
     }
@@ -190,6 +220,14 @@ impl Printer<'_> {
     fn doc(&self, id: Id, prec: u8) -> Doc {
         let u = self.u();
         match &self.e[id] {
+            Expr::Num(v) if v.into_inner() < 0.0 => {
+                // written like a negation, −1.5, so that it reads back the same way
+                let minus = if u { "−" } else { "-" };
+                let mut pos = RecExpr::default();
+                pos.add(num(-v.into_inner()));
+                let inner = Printer { e: &pos, style: self.style }.doc(pos.root(), 2);
+                self.paren(text(minus).append(inner), prec > 1)
+            }
             Expr::Num(v) => {
                 let v = v.into_inner();
                 let s = if u && v == 0.5 {
@@ -213,16 +251,27 @@ impl Printer<'_> {
                 let d = self.doc(*a, 0).append(RcDoc::line()).append(text(op)).append(self.doc(*b, right_prec));
                 self.paren(d.group(), prec > 0)
             }
-            Expr::Mul([a, b]) => {
-                let l = self.paren(self.doc(*a, 1), self.open_right(*a));
-                let sep = match (matches!(&self.e[*b], Expr::Num(_)), self.style) {
-                    (true, Style::Unicode) => " · ",
-                    (true, Style::Latex) => " \\cdot ",
-                    (false, Style::Unicode) => " ",
-                    (false, Style::Latex) => " \\, ",
-                    (_, Style::Ascii) => " * ",
-                };
-                let d = l.append(text(sep)).append(self.doc(*b, 1));
+            Expr::Mul(_) => {
+                // a product prints the same however it is associated: its factors in order, each in parentheses
+                // when it would swallow what follows (a Σ that is not last) or start with a minus (not first)
+                let mut fs = vec![];
+                self.factors(id, &mut fs);
+                let last = fs.len() - 1;
+                let mut d = RcDoc::nil();
+                for (k, f) in fs.iter().enumerate() {
+                    if k > 0 {
+                        let sep = match (self.starts_with_number(*f), self.style) {
+                            (true, Style::Unicode) => " · ",
+                            (true, Style::Latex) => " \\cdot ",
+                            (false, Style::Unicode) => " ",
+                            (false, Style::Latex) => " \\, ",
+                            (_, Style::Ascii) => " * ",
+                        };
+                        d = d.append(text(sep));
+                    }
+                    let wrap = (k < last && self.open_right(*f)) || (k > 0 && self.starts_with_minus(*f));
+                    d = d.append(self.paren(self.doc(*f, 1), wrap));
+                }
                 self.paren(d, prec > 1)
             }
             Expr::Neg(a) => {
@@ -231,7 +280,9 @@ impl Printer<'_> {
                     .nest(0)
             }
             Expr::Pow([a, b]) => {
-                let base = self.doc(*a, 2);
+                // a power of a power, a negation or a negative number keeps its parentheses: (x²)², (−x)²
+                let wrap = matches!(&self.e[*a], Expr::Pow(_) | Expr::Neg(_)) || matches!(&self.e[*a], Expr::Num(v) if v.into_inner() < 0.0);
+                let base = self.paren(self.doc(*a, 2), wrap && !matches!(&self.e[*a], Expr::Neg(_) | Expr::Num(_)));
                 match (&self.e[*b], self.style) {
                     (Expr::Num(v), Style::Unicode) if sup(&fmt_num(v.into_inner())).is_some() => base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default())),
                     (_, Style::Latex) => base.append(text("^{")).append(self.doc(*b, 0)).append(text("}")),

@@ -51,7 +51,13 @@ fn trace_shows_every_rule_application() {
 
 #[test]
 fn output_is_deterministic() {
-    for args in [vec!["derive", "--steps", "4"], vec!["derive", "--format", "json", "--activation", "sigmoid"], vec!["rules"]] {
+    for args in [
+        vec!["derive", "--steps", "4"],
+        vec!["derive", "--format", "json", "--activation", "sigmoid"],
+        vec!["derive", "--format", "latex", "--wrt", "W_x"],
+        vec!["derive", "--format", "markdown", "--bias", "--wrt", "b"],
+        vec!["rules"],
+    ] {
         let a = run(&args);
         let b = run(&args);
         assert_eq!(a.status.code(), Some(0));

@@ -79,3 +79,19 @@ fn hostile_params_files() {
     std::fs::write(&p, [0xff, 0xfe, 0x00]).unwrap();
     assert_error(&run(&["derive", "--params", p.to_str().unwrap()]), "non-UTF-8", "not UTF-8");
 }
+
+#[test]
+fn saturated_tanh_gives_no_false_alarm() {
+    // Large weights drive tanh into saturation (tanh′ ≈ 0): the gradient is tiny and finite differences must
+    // still agree, not raise a false alarm.
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("saturated.json");
+    std::fs::write(&p, r#"{"W_r": [[8.0, -9.0], [7.5, 9.5]], "W_x": [[12.0], [-11.0]], "W_y": [[1.0, -1.0]],
+        "s0": [0.9, -0.8], "x": [[1.0], [-0.9], [0.8], [1.0]], "target": [0.3]}"#).unwrap();
+    for act in ["tanh", "sigmoid"] {
+        let o = run(&["derive", "--params", p.to_str().unwrap(), "--activation", act]);
+        assert_eq!(o.status.code(), Some(0), "{act}: {}", stdout(&o));
+        assert!(stdout(&o).contains("✓ finite differences agree"), "{act}");
+    }
+}

@@ -68,3 +68,29 @@ fn reader_errors_point_at_the_column() {
         assert!(shown.contains("formula:1:"), "{text}: the message has a position: {shown}");
     }
 }
+
+#[test]
+fn fuzz_regressions_read_back() {
+    // Inputs the fuzzers found (tests/data/fuzz-regressions): each must read, print and read back unchanged.
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
+    let mut n = 0;
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let p = f.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let latex = p.extension().is_some_and(|x| x == "tex");
+        let read = |t: &str| if latex { bptt::read::latex::read(t, "regression", None) } else { bptt::read::text::read(t, "regression", None) };
+        match read(&text) {
+            Ok(e) => {
+                let styles = if latex { vec![Style::Latex] } else { vec![Style::Unicode, Style::Ascii] };
+                for style in styles {
+                    let printed = render(&e, style, 80);
+                    let back = read(&printed).unwrap_or_else(|d| panic!("{}: {printed}\n{d}", p.display()));
+                    assert_eq!(normal_form(&back), normal_form(&e), "{}: {printed}", p.display());
+                }
+            }
+            Err(d) => assert!(!d.to_string().is_empty()),
+        }
+        n += 1;
+    }
+    assert!(n >= 2);
+}

@@ -279,6 +279,9 @@ impl P<'_> {
             }
         }
         out.push(cur);
+        if out.iter().any(String::is_empty) {
+            return self.err("an index is empty", "write indices such as {ip} or {a1,b}");
+        }
         let has_comma = out.len() > 1;
         if !has_comma && out[0].chars().all(|c| c.is_ascii_alphabetic()) {
             return Ok(out[0].chars().map(|c| c.to_string()).collect());
@@ -376,11 +379,22 @@ impl P<'_> {
         let name = if c == "mathrm" || c == "operatorname" {
             self.expect(Tok::Sym('{'), "`{`")?;
             let mut n = String::new();
-            while let Some(Tok::Ident(ch)) = self.peek().cloned() {
-                n.push(ch);
+            loop {
+                match self.peek().cloned() {
+                    Some(Tok::Ident(ch)) => n.push(ch),
+                    Some(Tok::Num(v)) => n.push_str(&crate::render::text::fmt_num(v)),
+                    Some(Tok::Cmd(c)) if c == "_" => n.push('_'),
+                    _ => break,
+                }
                 self.pos += 1;
             }
             self.expect(Tok::Sym('}'), "`}`")?;
+            if n.is_empty() {
+                return self.err("expected a name inside \\mathrm{…}", "");
+            }
+            if n != "relu" && n != "id" {
+                return self.quantity_rest(n);
+            }
             n
         } else {
             c

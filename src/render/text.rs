@@ -31,6 +31,14 @@ fn sup(s: &str) -> Option<String> {
     (out.chars().zip(s.chars()).all(|(a, b)| a != b || !b.is_alphanumeric())).then_some(out)
 }
 
+/// W_r → (W, r): an upper-case name with a one-letter tag, shown as a superscript (W⁽ʳ⁾); other names with an
+/// underscore are shown as they are, so that every name reads back.
+fn tagged(n: &str) -> Option<(&str, &str)> {
+    let (base, tag) = n.split_once('_')?;
+    (!base.is_empty() && base.chars().all(|c| c.is_ascii_uppercase()) && tag.len() == 1 && tag.chars().all(|c| c.is_ascii_lowercase()))
+        .then_some((base, tag))
+}
+
 /// How a name is shown: W_r → W⁽ʳ⁾, ybar → ȳ (Unicode); unchanged in ASCII.
 pub fn name(n: &str, style: Style) -> String {
     if style == Style::Ascii {
@@ -40,9 +48,10 @@ pub fn name(n: &str, style: Style) -> String {
         return match n {
             "ybar" => "\\bar{y}".into(),
             "L" => "L".into(),
-            _ => match n.split_once('_') {
+            _ => match tagged(n) {
                 Some((base, tag)) => format!("{base}^{{({tag})}}"),
-                None if n.len() > 1 && n.chars().last().is_some_and(|c| c.is_ascii_digit()) => {
+                None if n.contains('_') => format!("\\mathrm{{{}}}", n.replace('_', "\\_")),
+                None if n.len() == 2 && n.starts_with(|c: char| c.is_ascii_lowercase()) && n.ends_with(|c: char| c.is_ascii_digit()) => {
                     // grouped, so that the indices can follow as a second subscript: {s_{0}}_{i}
                     let (a, b) = n.split_at(n.len() - 1);
                     format!("{{{a}_{{{b}}}}}")
@@ -55,12 +64,10 @@ pub fn name(n: &str, style: Style) -> String {
     if n == "ybar" {
         return "ȳ".into();
     }
-    if let Some((base, tag)) = n.split_once('_') {
-        if let Some(s) = sup(tag) {
-            return format!("{base}⁽{s}⁾");
-        }
+    match tagged(n) {
+        Some((base, tag)) => format!("{base}⁽{}⁾", sup(tag).unwrap_or_default()),
+        None => n.to_string(),
     }
-    n.to_string()
 }
 
 /// Render `e` at the given width.
@@ -335,7 +342,11 @@ impl Printer<'_> {
                 let b = self.doc(*body, 1);
                 self.paren(text(head).append(b), prec > 1)
             }
-            Expr::Delta([a, b]) if self.tex() => text(format!("\\delta_{{{}{}}}", self.flat(*a), self.flat(*b))),
+            Expr::Delta([a, b]) if self.tex() => {
+                let (a, b) = (self.flat(*a), self.flat(*b));
+                let sep = if a.chars().count() == 1 && b.chars().count() == 1 { "" } else { "," };
+                text(format!("\\delta_{{{a}{sep}{b}}}"))
+            }
             Expr::Delta([a, b]) => text(format!("{}({},{})", if u { "δ" } else { "delta" }, self.flat(*a), self.flat(*b))),
         }
     }

@@ -271,9 +271,10 @@ impl P<'_> {
                         cur.push(c);
                     }
                 }
-                Some(Tok::Num(n)) => {
+                Some(Tok::Num(_)) => {
+                    // the digits as written (an f64 would round long ones)
+                    cur.push_str(&self.src[self.span()]);
                     self.pos += 1;
-                    cur.push_str(&crate::render::text::fmt_num(n));
                 }
                 _ => return self.err("expected indices such as {ip} or {a1,b}", "indices are letters (and digits), separated by commas when longer than one letter"),
             }
@@ -382,7 +383,7 @@ impl P<'_> {
             loop {
                 match self.peek().cloned() {
                     Some(Tok::Ident(ch)) => n.push(ch),
-                    Some(Tok::Num(v)) => n.push_str(&crate::render::text::fmt_num(v)),
+                    Some(Tok::Num(_)) => n.push_str(&self.src[self.span()]),
                     Some(Tok::Cmd(c)) if c == "_" => n.push('_'),
                     _ => break,
                 }
@@ -421,9 +422,9 @@ impl P<'_> {
         let Some(Tok::Ident(k)) = self.peek().cloned() else { return self.err("expected the summation index", "write \\sum_{b} or \\sum_{k=1}^{T}") };
         self.pos += 1;
         let mut k = k.to_string();
-        while let Some(Tok::Num(n)) = self.peek().cloned() {
+        while let Some(Tok::Num(_)) = self.peek().cloned() {
+            k.push_str(&self.src[self.span()]);
             self.pos += 1;
-            k.push_str(&crate::render::text::fmt_num(n));
         }
         let kid = self.sym(&k);
         if self.eat(&Tok::Sym('=')) {

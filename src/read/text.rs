@@ -236,7 +236,7 @@ impl P<'_> {
                     Ok(self.out.add(Expr::Delta([a, b])))
                 }
                 "tanh" | "sigmoid" | "relu" | "id" if matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(&w),
-                w if w.starts_with('d') && self.is_derivative() => self.derivative(false),
+                w if w.starts_with('d') && (w == "d" || w[1..].starts_with(|c: char| c.is_ascii_alphabetic())) && self.is_derivative() => self.derivative(false),
                 _ => self.quantity(),
             },
             Some(t) => self.err(format!("unexpected {t:?}"), "expected a number, a quantity or a parenthesis"),
@@ -248,7 +248,9 @@ impl P<'_> {
         let mut k = self.pos + 1;
         while let Some((t, _)) = self.toks.get(k) {
             match t {
-                Tok::Sym('/') => return matches!(self.toks.get(k + 1).map(|t| &t.0), Some(Tok::Word(w)) if w.starts_with('d')),
+                Tok::Sym('/') => {
+                    return matches!(self.toks.get(k + 1).map(|t| &t.0), Some(Tok::Word(w)) if w.len() > 1 && w.starts_with('d') && w[1..].starts_with(|c: char| c.is_ascii_alphabetic()))
+                }
                 Tok::Sup(_) => k += 1,
                 Tok::Sym('[') => {
                     while !matches!(self.toks.get(k).map(|t| &t.0), Some(Tok::Sym(']')) | None) {

@@ -46,7 +46,11 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
         }
         if c.is_ascii_digit() || (c == '.' && s[i + 1..].starts_with(|d: char| d.is_ascii_digit())) {
             let n = s[i..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').count();
-            let v: f64 = s[i..i + n].parse().map_err(|_| Diag::new(file, src, start..i + n, format!("`{}` is not a number", &s[i..i + n])))?;
+            let v: f64 = s[i..i + n]
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| Diag::new(file, src, start..i + n, format!("`{}` is not a finite number", &s[i..i + n])))?;
             out.push((Tok::Num(v), start..i + n));
             i += n;
             continue;

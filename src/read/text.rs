@@ -76,7 +76,11 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
                         break;
                     }
                 }
-                let v = t.parse().map_err(|_| Diag::new(file, src, i..end(&mut it), format!("`{t}` is not a number")))?;
+                let v = t
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .ok_or_else(|| Diag::new(file, src, i..end(&mut it), format!("`{t}` is not a finite number")))?;
                 out.push((Tok::Num(v), i..end(&mut it)));
             }
             c if c.is_ascii_alphabetic() => {

@@ -160,13 +160,18 @@ impl Printer<'_> {
         }
     }
 
+    fn simple(&self, id: Id) -> bool {
+        matches!(&self.e[id], Expr::Symbol(_) | Expr::Num(_))
+    }
+
     /// A compact one-line form for indices and times.
     fn flat(&self, id: Id) -> String {
         match &self.e[id] {
             Expr::Num(v) => fmt_num(v.into_inner()),
             Expr::Symbol(s) => s.to_string(),
-            Expr::Add([a, b]) => format!("{}+{}", self.flat(*a), self.flat(*b)),
-            Expr::Sub([a, b]) => format!("{}-{}", self.flat(*a), self.flat(*b)),
+            // the compact k+1, k-1 of time steps; anything more complex keeps its parentheses
+            Expr::Add([a, b]) if matches!(&self.e[*b], Expr::Num(_)) && self.simple(*a) => format!("{}+{}", self.flat(*a), self.flat(*b)),
+            Expr::Sub([a, b]) if matches!(&self.e[*b], Expr::Num(_)) && self.simple(*a) => format!("{}-{}", self.flat(*a), self.flat(*b)),
             _ => {
                 let mut s = String::new();
                 let _ = self.doc(id, 2).render_fmt(10_000, &mut s);

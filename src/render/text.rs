@@ -296,7 +296,10 @@ impl Printer<'_> {
                 let wrap = matches!(&self.e[*a], Expr::Pow(_) | Expr::Neg(_)) || matches!(&self.e[*a], Expr::Num(v) if v.into_inner() < 0.0);
                 let base = self.paren(self.doc(*a, 2), wrap && !matches!(&self.e[*a], Expr::Neg(_) | Expr::Num(_)));
                 match (&self.e[*b], self.style) {
-                    (Expr::Num(v), Style::Unicode) if sup(&fmt_num(v.into_inner())).is_some() => base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default())),
+                    // x² for whole exponents; x^1.5 otherwise (a superscript dot would not read back)
+                    (Expr::Num(v), Style::Unicode) if v.into_inner() >= 0.0 && v.into_inner().fract() == 0.0 && v.into_inner() < 1e15 => {
+                        base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default()))
+                    }
                     (_, Style::Latex) => base.append(text("^{")).append(self.doc(*b, 0)).append(text("}")),
                     _ => base.append(text("^")).append(self.doc(*b, 2)),
                 }

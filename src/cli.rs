@@ -368,11 +368,10 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
 
 fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let base = Options { steps: Some(a.steps as usize), hidden: Some(a.hidden as usize), input: Some(a.input as usize), output: Some(1), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
-    if let Some(s) = a.scale {
-        if !(s.is_finite() && s > 0.0) {
+    if let Some(s) = a.scale
+        && !(s.is_finite() && s > 0.0) {
             return Err(Error::Usage(format!("--scale must be a positive number (a spectral radius), not {s}")));
         }
-    }
     let mut series = vec![];
     for act in ["tanh", "sigmoid", "identity"] {
         series.push(crate::plot::series(&base, act, a.scale)?);
@@ -429,7 +428,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
             let msg = msg.strip_prefix("error: ").or_else(|| msg.strip_prefix("error")).map(str::to_string).unwrap_or(msg);
             let red = use_color(cli.color, std::io::stderr().is_terminal());
             let head = if red { "\x1b[1;31merror\x1b[0m" } else { "error" };
-            if msg.starts_with(|c: char| c == ':' || c == '[') { eprintln!("{head}{msg}") } else { eprintln!("{head}: {msg}") }
+            if msg.starts_with([':', '[']) { eprintln!("{head}{msg}") } else { eprintln!("{head}: {msg}") }
             ERROR
         }
     }

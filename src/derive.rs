@@ -103,7 +103,7 @@ fn plug(ctx: &RecExpr<Expr>, part: &RecExpr<Expr>) -> RecExpr<Expr> {
 /// The first sub-expression (pre-order) that `pat` matches.
 fn find_part(e: &RecExpr<Expr>, pat: &Pattern<Expr>) -> Option<Id> {
     let mut eg = crate::lang::EG::default();
-    let ids: Vec<Id> = e.as_ref().iter().map(|n| n.clone()).fold(vec![], |mut ids, n| {
+    let ids: Vec<Id> = e.as_ref().iter().cloned().fold(vec![], |mut ids, n| {
         let id = eg.add(n.map_children(|c| ids[usize::from(c)]));
         ids.push(id);
         ids
@@ -157,8 +157,7 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
             }
             Item::Unfocus => focus = None,
             Item::Final => {
-                if let Some(bad) = whole.as_ref().iter().find(|n| matches!(n, Expr::D([x, _]) if !matches!(&whole[*x], Expr::Symbol(_)))) {
-                    let _ = bad;
+                if whole.as_ref().iter().any(|n| matches!(n, Expr::D([x, _]) if !matches!(&whole[*x], Expr::Symbol(_)))) {
                     return Err(Error::Stuck(format!(
                         "the derivation ended with a derivative the rules could not resolve:\n  {}\nhint: a rule the plan needs is missing or was changed",
                         crate::render::text::render(&whole, crate::render::text::Style::Ascii, 100)

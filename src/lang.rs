@@ -146,12 +146,11 @@ impl Analysis<Expr> for Meta {
     }
 
     fn modify(eg: &mut EG, id: Id) {
-        if let Some(v) = eg[id].data.konst {
-            if !eg[id].nodes.iter().any(|n| matches!(n, Expr::Num(_))) {
+        if let Some(v) = eg[id].data.konst
+            && !eg[id].nodes.iter().any(|n| matches!(n, Expr::Num(_))) {
                 let c = eg.add(Expr::Num(v));
                 eg.union(id, c);
             }
-        }
     }
 }
 

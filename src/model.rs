@@ -7,7 +7,7 @@ use crate::rules::apply::Cond;
 use crate::rules::parse::{Parsed, Rhs};
 use crate::rules::{Kind, Line, Rule, lines, read_rules};
 use crate::sexp::Src;
-use egg::{ENodeOrVar, Id, Language, PatternAst, RecExpr, Symbol};
+use egg::{ENodeOrVar, Id, PatternAst, RecExpr, Symbol};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -249,12 +249,11 @@ impl Model {
                 _ => return Err(format!("`{}`: a definition may only be guarded by `?t > N`", r.name)),
             }
         }
-        let _ = rhs.as_ref().iter().map(|n| n.children().len()).sum::<usize>();
         let eq = r.comment.rsplit_once("[eq ").and_then(|(_, t)| t.strip_suffix(']')).map(|t| t.trim().to_string());
         Ok(Def { rule: r.name.clone(), comment: r.comment.clone(), name, time, idx, lhs_shown: strip_q(&lhs), rhs, guards, eq })
     }
 
-    /// The size (option value) of each dimension symbol, given the sizes chosen.
+    /// Is `s` a parameter or data (independent of everything), rather than a defined quantity?
     pub fn is_independent(&self, s: Symbol) -> bool {
         self.decls.get(&s).is_some_and(|d| d.kind != DeclKind::Quantity)
     }

@@ -114,7 +114,7 @@ impl Session {
         let template = Template { act: options.activation.clone(), steps: sizes.steps };
         let sources = Sources::load(options.rules_dir.as_deref(), &template)?;
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
-        ctx.independent = probe_model.decls.iter().filter(|(_, d)| d.kind != crate::model::DeclKind::Quantity).map(|(s, _)| *s).collect();
+        ctx.independent = probe_model.decls.keys().copied().filter(|s| probe_model.is_independent(*s)).collect();
         let ctx = Arc::new(ctx);
         let (model, rules) = read_rule_files(&sources, &ctx, options.model_file())?;
         let mut diags = vec![];
@@ -166,17 +166,15 @@ fn default_sizes(o: &Options, model: &Model) -> Result<Sizes> {
 }
 
 fn check_sizes_agree(o: &Options, s: &Sizes, model: &Model) -> Result<()> {
-    if let Some(t) = o.steps {
-        if t != s.steps {
+    if let Some(t) = o.steps
+        && t != s.steps {
             return Err(Error::Usage(format!("--steps {t} disagrees with the params file, whose input x has {} steps; drop --steps or fix the file", s.steps)));
         }
-    }
     for (sym, option) in &model.dims {
-        if let (Some(want), Some(have)) = (option_size(o, option), s.dims.get(sym)) {
-            if want != *have {
+        if let (Some(want), Some(have)) = (option_size(o, option), s.dims.get(sym))
+            && want != *have {
                 return Err(Error::Usage(format!("--{option} {want} disagrees with the params file, which has {option} size {have}")));
             }
-        }
     }
     Ok(())
 }

@@ -41,12 +41,11 @@ pub fn parse_one(src: &Src, range: Range<usize>) -> Result<Sx, Diag> {
     let text = &src.text[range.clone()];
     let mut toks = tokenize(text, range.start);
     toks.reverse();
-    let Some(first) = toks.last().cloned() else {
+    if toks.is_empty() {
         return Err(src.diag(range.clone(), "expected an expression here").hint("write an s-expression such as (+ ?a ?b)"));
-    };
+    }
     let sx = parse_tok(src, &mut toks, 0)?;
     if let Some((t, s)) = toks.pop() {
-        let _ = first;
         return Err(src.diag(s, format!("unexpected `{t}` after the expression"))
             .hint("one expression only; wrap several in an operator, e.g. (* ?a ?b)"));
     }

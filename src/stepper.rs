@@ -156,11 +156,10 @@ pub fn run(
                 limits.max_nodes
             )));
         }
-        if let Some((at, secs)) = limits.deadline {
-            if std::time::Instant::now() > at {
+        if let Some((at, secs)) = limits.deadline
+            && std::time::Instant::now() > at {
                 return Err(Error::Limit(format!("{what}: stopped by --timeout {secs} (seconds) after {} steps of this beat; raise --timeout, or use a smaller --steps", steps.len())));
             }
-        }
         let Some((i, step)) = one_step(&cur, uses, &fired, rules, reserved, stats) else { break };
         fired[i] += 1;
         stats.steps += 1;

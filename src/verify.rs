@@ -2,7 +2,7 @@
 //! the step before (relative change ≤ 1e-9), side equations checked, the final gradient compared with central
 //! finite differences. A changed value is traced to the single rule application that changed it.
 use crate::derive::{Derivation, TraceStep};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::eval::{Numeric, Tensor, finite_differences};
 use crate::lang::Expr;
 use crate::session::Session;
@@ -82,11 +82,10 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
     let mut prev = goal.clone();
     for (bi, b) in d.beats.iter().enumerate() {
         let v = tensor_over(&mut num, &b.whole, &goal)?;
-        if non_finite.is_none() {
-            if let Some(at) = v.first_non_finite() {
+        if non_finite.is_none()
+            && let Some(at) = v.first_non_finite() {
                 non_finite = Some((bi, at));
             }
-        }
         let finite = v.first_non_finite().is_none() && prev.first_non_finite().is_none();
         // Non-finite numbers are reported as such (below), not as a changed step.
         let rel = if finite { v.rel_diff(&prev) } else { 0.0 };
@@ -102,15 +101,14 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
         trace_vals.push(if trace { tv } else { vec![] });
         let mut werr = vec![];
         let mut aside_err = None;
-        if b.aside {
-            if let (Some(l), Some(r)) = (&b.part_lhs, &b.part) {
+        if b.aside
+            && let (Some(l), Some(r)) = (&b.part_lhs, &b.part) {
                 let e = where_error(&mut num, l, r, None)?;
                 if e > STEP_TOL && e.is_finite() && bad_where.is_none() {
                     bad_where = Some((bi, usize::MAX, e));
                 }
                 aside_err = Some(e);
             }
-        }
         aside_errors.push(aside_err);
         for (wi, w) in b.wheres.iter().enumerate() {
             let e = where_error(&mut num, &w.lhs, &w.rhs, w.k_range)?;
@@ -231,9 +229,4 @@ fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::B
         out.push((format!("{} = {}{range}", show(&l, Style::Unicode), show(&r, Style::Unicode)), worst));
     }
     out
-}
-
-/// The error for a failed check, for callers that want one.
-pub fn as_error(v: &Verified) -> Option<Error> {
-    (!v.ok()).then(|| Error::Eval("the numeric check failed".into()))
 }

@@ -100,7 +100,7 @@ impl P<'_> {
             false
         }
     }
-    fn expect(&mut self, t: Tok, what: &str) -> R<()> {
+    fn need(&mut self, t: Tok, what: &str) -> R<()> {
         if self.eat(&t) { Ok(()) } else { self.err(format!("expected {what}"), "check the braces and parentheses") }
     }
     fn is_cmd(&self, name: &str) -> bool {
@@ -174,7 +174,7 @@ impl P<'_> {
     fn group(&mut self) -> R<Id> {
         if self.eat(&Tok::Sym('{')) {
             let e = self.expr()?;
-            self.expect(Tok::Sym('}'), "`}`")?;
+            self.need(Tok::Sym('}'), "`}`")?;
             Ok(e)
         } else {
             self.primary()
@@ -189,7 +189,7 @@ impl P<'_> {
         };
         self.pos += 1;
         if !close.is_empty() {
-            self.expect(Tok::Sym('('), "`(` after \\left")?;
+            self.need(Tok::Sym('('), "`(` after \\left")?;
         }
         let e = self.expr()?;
         if !close.is_empty() {
@@ -198,7 +198,7 @@ impl P<'_> {
             }
             self.pos += 1;
         }
-        self.expect(Tok::Sym(')'), "`)`")?;
+        self.need(Tok::Sym(')'), "`)`")?;
         Ok(e)
     }
 
@@ -220,7 +220,7 @@ impl P<'_> {
                 "frac" | "tfrac" | "dfrac" => self.frac(),
                 "delta" => {
                     self.pos += 1;
-                    self.expect(Tok::Sym('_'), "`_{ai}` after \\delta")?;
+                    self.need(Tok::Sym('_'), "`_{ai}` after \\delta")?;
                     let idx = self.indices()?;
                     if idx.len() != 2 {
                         return self.err("\\delta takes two indices", "write \\delta_{ai}");
@@ -269,11 +269,7 @@ impl P<'_> {
                 }
                 Some(Tok::Ident(c)) => {
                     self.pos += 1;
-                    if cur.is_empty() || self.toks.iter().take(self.pos).rev().nth(1).is_some_and(|t| t.0 == Tok::Sym(',')) {
-                        cur.push(c);
-                    } else {
-                        cur.push(c);
-                    }
+                    cur.push(c);
                 }
                 Some(Tok::Num(_)) => {
                     // the digits as written (an f64 would round long ones)
@@ -296,11 +292,11 @@ impl P<'_> {
 
     fn time(&mut self) -> R<Id> {
         // ^{(k-1)}
-        self.expect(Tok::Sym('{'), "`{` of ^{(…)}")?;
-        self.expect(Tok::Sym('('), "`(` of ^{(…)}")?;
+        self.need(Tok::Sym('{'), "`{` of ^{(…)}")?;
+        self.need(Tok::Sym('('), "`(` of ^{(…)}")?;
         let e = self.expr()?;
-        self.expect(Tok::Sym(')'), "`)` of ^{(…)}")?;
-        self.expect(Tok::Sym('}'), "`}` of ^{(…)}")?;
+        self.need(Tok::Sym(')'), "`)` of ^{(…)}")?;
+        self.need(Tok::Sym('}'), "`}` of ^{(…)}")?;
         Ok(e)
     }
 
@@ -308,10 +304,10 @@ impl P<'_> {
         let name = match self.peek().cloned() {
             Some(Tok::Cmd(c)) if c == "bar" => {
                 self.pos += 1;
-                self.expect(Tok::Sym('{'), "`{` after \\bar")?;
+                self.need(Tok::Sym('{'), "`{` after \\bar")?;
                 let Some(Tok::Ident(c)) = self.peek().cloned() else { return self.err("expected a letter", "write \\bar{y}") };
                 self.pos += 1;
-                self.expect(Tok::Sym('}'), "`}`")?;
+                self.need(Tok::Sym('}'), "`}`")?;
                 format!("{c}bar")
             }
             Some(Tok::Ident(c)) => {
@@ -334,14 +330,13 @@ impl P<'_> {
         self.pos += 1;
         if let Some(Tok::Ident(c)) = self.peek().cloned() {
             self.pos += 1;
-            if self.eat(&Tok::Sym('_')) && self.eat(&Tok::Sym('{')) {
-                if let Some(Tok::Num(n)) = self.peek().cloned() {
+            if self.eat(&Tok::Sym('_')) && self.eat(&Tok::Sym('{'))
+                && let Some(Tok::Num(n)) = self.peek().cloned() {
                     self.pos += 1;
                     if self.eat(&Tok::Sym('}')) && self.eat(&Tok::Sym('}')) {
                         return Some(format!("{c}{}", crate::render::text::fmt_num(n)));
                     }
                 }
-            }
         }
         self.pos = save;
         None
@@ -355,7 +350,7 @@ impl P<'_> {
             if let (Some(Tok::Ident(tag)), Some(Tok::Sym(')'))) = (self.toks.get(self.pos + 2).map(|t| t.0.clone()), self.toks.get(self.pos + 3).map(|t| t.0.clone())) {
                 if name.chars().all(|c| c.is_ascii_uppercase()) {
                     self.pos += 4;
-                    self.expect(Tok::Sym('}'), "`}`")?;
+                    self.need(Tok::Sym('}'), "`}`")?;
                     name = format!("{name}_{tag}");
                 } else {
                     time = Some(self.time()?);
@@ -382,7 +377,7 @@ impl P<'_> {
         let Some(Tok::Cmd(c)) = self.peek().cloned() else { return self.err("expected a function", "") };
         self.pos += 1;
         let name = if c == "mathrm" || c == "operatorname" {
-            self.expect(Tok::Sym('{'), "`{`")?;
+            self.need(Tok::Sym('{'), "`{`")?;
             let mut n = String::new();
             loop {
                 match self.peek().cloned() {
@@ -393,7 +388,7 @@ impl P<'_> {
                 }
                 self.pos += 1;
             }
-            self.expect(Tok::Sym('}'), "`}`")?;
+            self.need(Tok::Sym('}'), "`}`")?;
             if n.is_empty() {
                 return self.err("expected a name inside \\mathrm{…}", "");
             }
@@ -421,8 +416,8 @@ impl P<'_> {
 
     fn sum(&mut self) -> R<Id> {
         self.pos += 1;
-        self.expect(Tok::Sym('_'), "`_{k}` after \\sum")?;
-        self.expect(Tok::Sym('{'), "`{` after \\sum_")?;
+        self.need(Tok::Sym('_'), "`_{k}` after \\sum")?;
+        self.need(Tok::Sym('{'), "`{` after \\sum_")?;
         let Some(Tok::Ident(k)) = self.peek().cloned() else { return self.err("expected the summation index", "write \\sum_{b} or \\sum_{k=1}^{T}") };
         self.pos += 1;
         let mut k = k.to_string();
@@ -433,13 +428,13 @@ impl P<'_> {
         let kid = self.sym(&k);
         if self.eat(&Tok::Sym('=')) {
             let lo = self.expr()?;
-            self.expect(Tok::Sym('}'), "`}`")?;
-            self.expect(Tok::Sym('^'), "`^{T}` after \\sum_{k=…}")?;
+            self.need(Tok::Sym('}'), "`}`")?;
+            self.need(Tok::Sym('^'), "`^{T}` after \\sum_{k=…}")?;
             let hi = self.group()?;
             let body = self.term()?;
             return Ok(self.out.add(Expr::TSum([kid, lo, hi, body])));
         }
-        self.expect(Tok::Sym('}'), "`}`")?;
+        self.need(Tok::Sym('}'), "`}`")?;
         let body = self.term()?;
         // the size a bound index ranges over is taken from where it is used, when the expression is evaluated;
         // the reader writes n_h, the size of the hidden state, which every index of the blog's sums has
@@ -449,18 +444,18 @@ impl P<'_> {
 
     fn frac(&mut self) -> R<Id> {
         self.pos += 1;
-        self.expect(Tok::Sym('{'), "`{` after \\frac")?;
+        self.need(Tok::Sym('{'), "`{` after \\frac")?;
         if self.is_cmd("partial") {
             self.pos += 1;
             let top = if self.peek() == Some(&Tok::Sym('}')) { None } else { Some(self.quantity()?) };
-            self.expect(Tok::Sym('}'), "`}`")?;
-            self.expect(Tok::Sym('{'), "`{` of the denominator")?;
+            self.need(Tok::Sym('}'), "`}`")?;
+            self.need(Tok::Sym('{'), "`{` of the denominator")?;
             if !self.is_cmd("partial") {
                 return self.err("expected \\partial in the denominator", "write \\frac{\\partial L}{\\partial h^{(k)}_{i}}");
             }
             self.pos += 1;
             let w = self.quantity()?;
-            self.expect(Tok::Sym('}'), "`}`")?;
+            self.need(Tok::Sym('}'), "`}`")?;
             let x = match top {
                 Some(x) => x,
                 None => self.factor()?,
@@ -468,10 +463,10 @@ impl P<'_> {
             return Ok(self.out.add(Expr::D([x, w])));
         }
         let a = self.expr()?;
-        self.expect(Tok::Sym('}'), "`}`")?;
-        self.expect(Tok::Sym('{'), "`{` of the denominator")?;
+        self.need(Tok::Sym('}'), "`}`")?;
+        self.need(Tok::Sym('{'), "`{` of the denominator")?;
         let b = self.expr()?;
-        self.expect(Tok::Sym('}'), "`}`")?;
+        self.need(Tok::Sym('}'), "`}`")?;
         match (&self.out[a], &self.out[b]) {
             (Expr::Num(x), Expr::Num(y)) if y.into_inner() != 0.0 => {
                 let v = x.into_inner() / y.into_inner();

@@ -34,7 +34,7 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
             c if c.is_whitespace() => {}
             '⁽' => {
                 let mut inner = String::new();
-                while let Some((_, d)) = it.next() {
+                for (_, d) in it.by_ref() {
                     if d == '⁾' {
                         break;
                     }
@@ -146,7 +146,7 @@ impl P<'_> {
             false
         }
     }
-    fn expect(&mut self, c: char) -> R<()> {
+    fn need(&mut self, c: char) -> R<()> {
         if self.eat(c) { Ok(()) } else { self.err(format!("expected `{c}`"), "check the parentheses and brackets") }
     }
     fn sym(&mut self, s: &str) -> Id {
@@ -224,7 +224,7 @@ impl P<'_> {
             Some(Tok::Sym('(')) => {
                 self.pos += 1;
                 let e = self.expr()?;
-                self.expect(')')?;
+                self.need(')')?;
                 Ok(e)
             }
             Some(Tok::Sym('∂')) => self.derivative(true),
@@ -233,9 +233,9 @@ impl P<'_> {
                 "delta" if self.peek_at(1) == Some(&Tok::Sym('(')) => {
                     self.pos += 2;
                     let a = self.index()?;
-                    self.expect(',')?;
+                    self.need(',')?;
                     let b = self.index()?;
-                    self.expect(')')?;
+                    self.need(')')?;
                     let (a, b) = (self.sym(&a), self.sym(&b));
                     Ok(self.out.add(Expr::Delta([a, b])))
                 }
@@ -317,7 +317,7 @@ impl P<'_> {
                 if self.eat(']') {
                     break;
                 }
-                self.expect(',')?;
+                self.need(',')?;
             }
         }
         if time.is_none() && idx.is_empty() {
@@ -349,7 +349,7 @@ impl P<'_> {
             self.pos += 1;
             if w == "d" { None } else { Some(self.quantity_from(w[1..].to_string())?) }
         };
-        self.expect('/')?;
+        self.need('/')?;
         let w = if unicode {
             if !self.eat('∂') {
                 return self.err("expected ∂ after /", "write ∂L/∂h⁽ᵏ⁾[i]");
@@ -373,9 +373,9 @@ impl P<'_> {
     fn function(&mut self, name: &str) -> R<Id> {
         self.pos += 1;
         let prime = self.eat('\'');
-        self.expect('(')?;
+        self.need('(')?;
         let a = self.expr()?;
-        self.expect(')')?;
+        self.need(')')?;
         Ok(self.out.add(match (name, prime) {
             ("tanh", false) => Expr::Tanh(a),
             ("tanh", true) => Expr::DTanh(a),
@@ -390,17 +390,17 @@ impl P<'_> {
 
     fn sum(&mut self) -> R<Id> {
         self.pos += 1;
-        self.expect('_')?;
+        self.need('_')?;
         if self.eat('{') {
             let k = self.index()?;
             let kid = self.sym(&k);
-            self.expect('=')?;
+            self.need('=')?;
             let lo = self.expr()?;
-            self.expect('}')?;
-            self.expect('^')?;
-            self.expect('{')?;
+            self.need('}')?;
+            self.need('^')?;
+            self.need('{')?;
             let hi = self.expr()?;
-            self.expect('}')?;
+            self.need('}')?;
             let body = self.term()?;
             return Ok(self.out.add(Expr::TSum([kid, lo, hi, body])));
         }

@@ -232,7 +232,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
     );
     match kind {
         Kind::Document => {
-            let _ = writeln!(out, "\\section*{{{}}}\n{}\nEvery step below was produced by the rewrite rules named beside it and checked numerically: its value equals the previous step's, and the result equals finite differences.\n", title.replace(&format!("${goal}$"), &format!("${goal}$")), facts);
+            let _ = writeln!(out, "\\section*{{{}}}\n{}\nEvery step below was produced by the rewrite rules named beside it and checked numerically: its value equals the previous step's, and the result equals finite differences.\n", title, facts);
             out.push_str("\\subsection*{The model}\n");
         }
         Kind::Markdown => {
@@ -259,7 +259,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         Kind::Markdown => out.push_str("\n## The derivation\n\n"),
         Kind::Fragment => {}
     }
-    for (bi, b) in d.beats.iter().enumerate() {
+    for b in &d.beats {
         let tag = b.eq.map(|e| format!("({e}) ")).unwrap_or_default();
         let rules: Vec<&str> = b.rules.iter().map(|r| r.0.as_str()).collect();
         let rules_text = if rules.is_empty() { String::new() } else { format!("rules: {}", rules.join(", ")) };
@@ -289,7 +289,6 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
             rows.push(aligned(&tex(&w.lhs), &w.rhs, width));
         }
         out.push_str(&block(kind, &rows, b.eq));
-        let _ = bi;
         out.push('\n');
     }
     if let Some((form, checks)) = closed {

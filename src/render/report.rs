@@ -190,9 +190,8 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             let _ = writeln!(out, "check  {bad} step {at} changed the value by {} (relative){rule}", err(b.rel_change));
         }
     }
-    if let Some((bi, wi, e)) = n.bad_where {
+    if let Some((bi, _, e)) = n.bad_where {
         let _ = writeln!(out, "       {bad} a side equation of step {} is off by {} (relative)", d.beats[bi].eq.map(|x| x.to_string()).unwrap_or("·".into()), err(e));
-        let _ = wi;
     }
     if let Some((bi, at)) = &n.non_finite {
         let idx: Vec<String> = at.iter().map(|i| (i + 1).to_string()).collect();

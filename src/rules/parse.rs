@@ -149,11 +149,10 @@ fn parse_cond(src: &Src, s: &str, span: Range<usize>) -> Result<Cond, Diag> {
 pub fn pattern_vars(p: &PatternAst<Expr>) -> Vec<Var> {
     let mut out = vec![];
     for n in p.as_ref() {
-        if let ENodeOrVar::Var(v) = n {
-            if !out.contains(v) {
+        if let ENodeOrVar::Var(v) = n
+            && !out.contains(v) {
                 out.push(*v);
             }
-        }
     }
     out
 }
@@ -162,11 +161,10 @@ pub fn pattern_vars(p: &PatternAst<Expr>) -> Vec<Var> {
 fn binder_vars(p: &PatternAst<Expr>) -> Vec<Var> {
     let mut out = vec![];
     for n in p.as_ref() {
-        if let ENodeOrVar::ENode(Expr::Sum([k, _, _]) | Expr::TSum([k, _, _, _])) = n {
-            if let ENodeOrVar::Var(v) = &p[*k] {
+        if let ENodeOrVar::ENode(Expr::Sum([k, _, _]) | Expr::TSum([k, _, _, _])) = n
+            && let ENodeOrVar::Var(v) = &p[*k] {
                 out.push(*v);
             }
-        }
     }
     out
 }

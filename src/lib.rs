@@ -11,6 +11,7 @@
 //! assert_eq!(bptt::render::text::render(&last.whole, bptt::render::text::Style::Ascii, 100),
 //!            "sum_{k=1}^{3} dL/dh^(k)[i] * s^(k-1)[p]");
 //! ```
+pub mod check;
 pub mod cli;
 pub mod closed;
 pub mod derive;

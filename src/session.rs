@@ -52,6 +52,8 @@ pub struct Session {
     pub sizes: Sizes,
     pub params: Params,
     pub options: Options,
+    /// What the rule appliers know (T, the independent names), for rule files read later (the mistakes).
+    pub ctx: Arc<Ctx>,
 }
 
 /// The parameters of the chosen model that a plan exists for, in plan order (what `--wrt all` derives).
@@ -128,7 +130,7 @@ impl Session {
             return Err(Error::Usage(format!("`{}` is not a parameter of the model{hint}", options.wrt)));
         }
         let params = params.unwrap_or_else(|| Params::random(&model, &sizes, options.seed));
-        Ok(Session { sources, model, rules, plan, sizes, params, options })
+        Ok(Session { sources, model, rules, plan, sizes, params, options, ctx })
     }
 
     /// The size chosen for the option `hidden`, `input` or `output`.

@@ -425,4 +425,64 @@ pub const APPLIERS: &[(&str, usize, &str)] = &[
     ("d-leaf", 2, "@d-leaf ?e ?w: ∂X[k,l]/∂X[a,b] = δ(k,a) δ(l,b); ∂(parameter or data)/∂(anything else) = 0"),
     ("delta-contract", 2, "@delta-contract ?k ?body on (sum ?k ?n ?body): Σ_k δ(k,j) f(k) = f(j)"),
     ("time-sum", 1, "@time-sum ?t: a term at step ?t = Σ_{k=t}^{t} of it with times written relative to k"),
+    ("time-unroll", 4, "@time-unroll ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body) with numeric bounds: f(lo) + … + f(hi)"),
 ];
+
+/// `@time-unroll ?k ?lo ?hi ?body`: a Σ over time with numeric bounds written out term by term, each time step
+/// folded to a number (`s⁽ᵏ⁻¹⁾` at k = 3 is `s⁽²⁾`). At most 256 terms.
+pub struct TimeUnroll {
+    pub k: Var,
+    pub lo: Var,
+    pub hi: Var,
+    pub body: Var,
+}
+
+/// Copy `id` with the symbol `k` replaced by the number `t`, folding time arithmetic (a binder of `k` shadows it).
+fn put_time(src: &RecExpr<Expr>, id: Id, k: Symbol, t: f64, dst: &mut RecExpr<Expr>) -> Id {
+    let binds = |b: &Id| matches!(&src[*b], Expr::Symbol(s) if *s == k);
+    match &src[id] {
+        Expr::Symbol(s) if *s == k => dst.add(num(t)),
+        Expr::Sum([b, ..]) | Expr::TSum([b, ..]) if binds(b) => copy_into(src, id, dst),
+        n => {
+            let n = n.clone().map_children(|c| put_time(src, c, k, t, dst));
+            let v = |c: &Id| match &dst[*c] {
+                Expr::Num(v) => Some(v.into_inner()),
+                _ => None,
+            };
+            let folded = match &n {
+                Expr::Add([a, b]) => v(a).zip(v(b)).map(|(a, b)| a + b),
+                Expr::Sub([a, b]) => v(a).zip(v(b)).map(|(a, b)| a - b),
+                _ => None,
+            };
+            dst.add(folded.map(num).unwrap_or(n))
+        }
+    }
+}
+
+impl Applier<Expr, crate::lang::Meta> for TimeUnroll {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let (Some(lo), Some(hi), Some(k)) = (konst(eg, subst[self.lo]), konst(eg, subst[self.hi]), eg[subst[self.k]].data.sym) else { return vec![] };
+        if lo.fract() != 0.0 || hi.fract() != 0.0 || hi - lo > 255.0 {
+            return vec![];
+        }
+        let Some(body) = representative(eg, subst[self.body]) else { return vec![] };
+        let mut out = RecExpr::default();
+        let mut acc: Option<Id> = None;
+        let mut t = lo;
+        while t <= hi {
+            let term = put_time(&body, body.root(), k, t, &mut out);
+            acc = Some(match acc {
+                None => term,
+                Some(a) => out.add(Expr::Add([a, term])),
+            });
+            t += 1.0;
+        }
+        if acc.is_none() {
+            out.add(num(0.0));
+        }
+        union_term(eg, eclass, &out)
+    }
+    fn vars(&self) -> Vec<Var> {
+        vec![self.k, self.lo, self.hi, self.body]
+    }
+}

@@ -30,6 +30,7 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("plans/s0.plan", include_str!("../../rules/plans/s0.plan")),
     ("plans/b.plan", include_str!("../../rules/plans/b.plan")),
     ("plans/c.plan", include_str!("../../rules/plans/c.plan")),
+    ("mistakes.catalogue", include_str!("../../rules/mistakes.catalogue")),
 ];
 
 /// The source files after template expansion: `{act}`, `{T}`, `{T-1}` and `{Tsup}` are replaced.

@@ -1,6 +1,6 @@
 //! Reading one rule line (`name: LHS => RHS if COND, …`) into a checked egg rewrite, reporting every problem
 //! with its span and a hint.
-use super::apply::{APPLIERS, CONDITIONS, Cond, Conds, Contract, Ctx, DLeaf, Fresh, TimeSum};
+use super::apply::{APPLIERS, CONDITIONS, Cond, Conds, Contract, Ctx, DLeaf, Fresh, TimeSum, TimeUnroll};
 use crate::diag::Diag;
 use crate::lang::{Expr, Rw};
 use crate::sexp::{Src, parse_one, to_pattern};
@@ -188,6 +188,7 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
             ("d-leaf", [e, w]) => mk!(DLeaf { e: *e, w: *w, ctx: ctx.clone() }),
             ("delta-contract", [k, b]) => mk!(Contract { k: *k, body: *b }),
             ("time-sum", [t]) => mk!(TimeSum { t: *t }),
+            ("time-unroll", [k, lo, hi, body]) => mk!(TimeUnroll { k: *k, lo: *lo, hi: *hi, body: *body }),
             _ => Err(format!("unknown applier @{a}")),
         },
         Rhs::Pattern(rhs) => {

@@ -1,5 +1,6 @@
 //! The command line: clap arguments → validated options → run → text on stdout/stderr and an exit code
-//! (0 ok, 1 a check found a mismatch, 2 error). The only module that prints.
+//! (0 ok, 1 a check found a mismatch, 2 error). The only module that prints (with [`check`], its `check` part).
+pub mod check;
 use crate::error::Error;
 use crate::render::report::{View, report};
 use crate::render::text::Style;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Print a derivation step by step, each step named and checked numerically (∂L/∂W⁽ʳ⁾: the blog's eqs 4–12)
     #[command(after_help = "Examples:\n  bptt derive                          the blog's default: ∂L/∂W⁽ʳ⁾, T=3, tanh\n  bptt derive --wrt W_x                the blog's second half, eqs 13–23\n  bptt derive --wrt all --steps 5      every parameter, then a summary table\n  bptt derive --steps 5 --activation sigmoid\n  bptt derive --params fixture.json    your own numbers (sizes come from the file)\n  bptt derive --trace                  every single rule application\n  bptt derive --format json            one JSON object, for scripts\n  bptt derive --format latex -o notes.tex && pdflatex notes.tex\n  bptt derive --format markdown        $$ … $$ blocks for Obsidian, Jupyter, GitHub")]
     Derive(DeriveArgs),
+    /// Check a gradient you derived by hand: proved, refuted with a counterexample and a diagnosis, or agreeing
+    #[command(after_help = "Examples:\n  bptt check \"sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]\"          proved (the blog's eq 12)\n  bptt check \"sum_{k=1}^{T} dL/dh^(k)[i] * s^(k)[p]\"            refuted: time index off by one\n  bptt check --wrt W_x '\\sum_{k=1}^{T} \\frac{\\partial L}{\\partial h^{(k)}_i} x^{(k)}_q'\n  bptt check --einstein \"dL/dh^(3)[a] * delta(a,i) * s^(2)[p] + ...\"   repeated indices summed\n  bptt check --any-T \"sum_{k=1}^{T} dL/dh^(k)[i] s^(k-1)[p]\"     for every T = 1..8\n  bptt check --steps-file my-derivation.txt                      one expression per line\n  bptt check -f formula.tex --format json\n\nExit codes: 0 proved or agrees, 1 refuted, 2 error.\nThe typical mistakes it recognises are in rules/mistakes.catalogue (bptt check --rules DIR for your own).")]
+    Check(check::CheckArgs),
     /// List the loaded rules with their math comments, or check each one at random points
     #[command(after_help = "Examples:\n  bptt rules\n  bptt rules --check                   every rule instantiated at random points, both sides compared\n  bptt rules --rules my-rules/        a modified copy of the rules/ folder")]
     Rules(RulesArgs),
@@ -132,11 +136,9 @@ pub struct RulesArgs {
     pub check: bool,
 }
 
-#[derive(Args, Debug)]
-pub struct DeriveArgs {
-    /// The parameter to differentiate against (all: every one, then a summary table)
-    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "b", "c", "all"])]
-    pub wrt: String,
+/// The model and its numbers: shared by `derive` and `check`.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
     /// Number of time steps T
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub steps: Option<u64>,
@@ -161,6 +163,15 @@ pub struct DeriveArgs {
     /// Take the parameters from a JSON file: {"W_r": [[…]], "W_x": [[…]], "W_y": [[…]], "s0": […], "x": [[…]] (one row per step), "target": […]}
     #[arg(long, value_name = "FILE.json")]
     pub params: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DeriveArgs {
+    /// The parameter to differentiate against (all: every one, then a summary table)
+    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "b", "c", "all"])]
+    pub wrt: String,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -212,6 +223,11 @@ fn read_params(p: &Option<PathBuf>) -> Result<Option<(String, String)>, Error> {
 }
 
 fn options(a: &DeriveArgs, wrt: &str) -> Result<Options, Error> {
+    model_options(&a.model, wrt, &a.rules)
+}
+
+/// The options of a run from the model flags.
+pub fn model_options(a: &ModelArgs, wrt: &str, rules: &Option<PathBuf>) -> Result<Options, Error> {
     Ok(Options {
         steps: a.steps.map(|v| v as usize),
         hidden: a.hidden.map(|v| v as usize),
@@ -226,7 +242,7 @@ fn options(a: &DeriveArgs, wrt: &str) -> Result<Options, Error> {
         wrt: wrt.to_string(),
         seed: a.seed,
         params: read_params(&a.params)?,
-        rules_dir: a.rules.clone(),
+        rules_dir: rules.clone(),
         bias: a.bias,
     })
 }
@@ -404,6 +420,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
     let color = use_color(cli.color, std::io::stdout().is_terminal());
     let r = match &cli.command {
         Command::Derive(a) => run_derive(a, color, out),
+        Command::Check(a) => check::run_check(a, color, out),
         Command::Rules(a) => run_rules(a, out),
         Command::Plot(a) => run_plot(a, out),
         Command::Completions { shell } => {

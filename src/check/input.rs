@@ -1,0 +1,142 @@
+//! Reading the formula a user checks: the text syntax (Unicode or ASCII) or LaTeX (told apart by a backslash),
+//! optional Einstein sums over repeated indices, and the checks that its free indices are the gradient's and
+//! are used with the gradient's sizes.
+use crate::error::{Error, Result};
+use crate::lang::{Expr, free_indices};
+use crate::model::Model;
+use egg::{Id, Language, RecExpr, Symbol};
+
+/// Which reader a formula needs.
+pub fn is_latex(text: &str) -> bool {
+    text.contains('\\')
+}
+
+/// Read one formula (`file` names it in errors: `<formula>`, a file name, or `FILE:LINE`).
+pub fn read(text: &str, file: &str, model: &Model, einstein: bool, target_free: &[Symbol]) -> Result<RecExpr<Expr>> {
+    let e = if is_latex(text) { crate::read::latex::read(text, file, Some(model))? } else { crate::read::text::read(text, file, Some(model))? };
+    Ok(if einstein { crate::read::latex::sizes_from_use(&implicit_sums(&e, model, target_free), model) } else { e })
+}
+
+/// The names that are not indices: the model's names and sizes, and T.
+fn is_name(model: &Model, s: Symbol) -> bool {
+    model.decls.contains_key(&s) || model.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
+}
+
+/// The free index symbols of `e` (names of the model and T are not indices).
+pub fn free_of(e: &RecExpr<Expr>, model: &Model) -> Vec<Symbol> {
+    free_indices(e, e.root()).into_iter().filter(|s| !is_name(model, *s)).collect()
+}
+
+/// Einstein's convention, as the blog writes: an index repeated in two factors of a product, and not a free index
+/// of the gradient, is summed over.
+pub fn implicit_sums(e: &RecExpr<Expr>, model: &Model, target_free: &[Symbol]) -> RecExpr<Expr> {
+    fn factors(e: &RecExpr<Expr>, id: Id, out: &mut Vec<Id>) {
+        match &e[id] {
+            Expr::Mul([a, b]) => {
+                factors(e, *a, out);
+                factors(e, *b, out);
+            }
+            _ => out.push(id),
+        }
+    }
+    fn go(e: &RecExpr<Expr>, id: Id, m: &Model, keep: &[Symbol], bound: &mut Vec<Symbol>, out: &mut RecExpr<Expr>) -> Id {
+        match &e[id] {
+            Expr::Mul(_) => {
+                let mut fs = vec![];
+                factors(e, id, &mut fs);
+                let mut count: Vec<(Symbol, usize)> = vec![];
+                for f in &fs {
+                    for s in free_indices(e, *f) {
+                        if is_name(m, s) || keep.contains(&s) || bound.contains(&s) {
+                            continue;
+                        }
+                        match count.iter_mut().find(|(x, _)| *x == s) {
+                            Some(c) => c.1 += 1,
+                            None => count.push((s, 1)),
+                        }
+                    }
+                }
+                let summed: Vec<Symbol> = count.into_iter().filter(|c| c.1 >= 2).map(|c| c.0).collect();
+                bound.extend(&summed);
+                let mut acc: Option<Id> = None;
+                for f in fs {
+                    let x = go(e, f, m, keep, bound, out);
+                    acc = Some(match acc {
+                        None => x,
+                        Some(a) => out.add(Expr::Mul([a, x])),
+                    });
+                }
+                bound.truncate(bound.len() - summed.len());
+                let mut body = acc.unwrap_or_else(|| out.add(crate::lang::num(1.0)));
+                for s in summed.into_iter().rev() {
+                    let k = out.add(Expr::Symbol(s));
+                    let n = out.add(Expr::Symbol("n_h".into()));
+                    body = out.add(Expr::Sum([k, n, body]));
+                }
+                body
+            }
+            Expr::Sum([k, _, _]) | Expr::TSum([k, _, _, _]) => {
+                let k = match &e[*k] {
+                    Expr::Symbol(s) => Some(*s),
+                    _ => None,
+                };
+                bound.extend(k);
+                let n = e[id].clone().map_children(|c| go(e, c, m, keep, bound, out));
+                if k.is_some() {
+                    bound.pop();
+                }
+                out.add(n)
+            }
+            n => {
+                let n = n.clone().map_children(|c| go(e, c, m, keep, bound, out));
+                out.add(n)
+            }
+        }
+    }
+    let mut out = RecExpr::default();
+    go(e, e.root(), model, target_free, &mut vec![], &mut out);
+    out
+}
+
+/// Every free index of the formula must be one of the gradient's, and every one of the gradient's must appear.
+pub fn check_free(e: &RecExpr<Expr>, model: &Model, target: &[Symbol], gradient: &str, what: &str) -> Result<()> {
+    let have = free_of(e, model);
+    let extra: Vec<String> = have.iter().filter(|s| !target.contains(s)).map(|s| format!("`{s}`")).collect();
+    let missing: Vec<String> = target.iter().filter(|s| !have.contains(s)).map(|s| format!("`{s}`")).collect();
+    if extra.is_empty() && missing.is_empty() {
+        return Ok(());
+    }
+    let want = target.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" and ");
+    let mut msg = format!("{what}: {gradient} has the free indices {want}");
+    if !extra.is_empty() {
+        msg.push_str(&format!("; {} {} free here but not an index of the gradient — sum over it with Σ (sum_a …), or pass --einstein to sum repeated indices", extra.join(", "), if extra.len() == 1 { "is" } else { "are" }));
+    }
+    if !missing.is_empty() {
+        msg.push_str(&format!("; {} {} missing — a gradient entry must depend on every index of {gradient}", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }));
+    }
+    Err(Error::Usage(msg))
+}
+
+/// Uses of a free index with a size other than the gradient's: (index, the use, the size it has there).
+pub fn shape_conflicts(e: &RecExpr<Expr>, model: &Model, target: &[(Symbol, Symbol)]) -> Vec<(Symbol, String, Symbol)> {
+    let mut out = vec![];
+    for n in e.as_ref() {
+        let (ch, first) = match n {
+            Expr::Ix(ch) => (ch, 1),
+            Expr::Tx(ch) => (ch, 2),
+            _ => continue,
+        };
+        let Expr::Symbol(name) = &e[ch[0]] else { continue };
+        let Some(d) = model.decls.get(name) else { continue };
+        for (c, dim) in ch[first..].iter().zip(&d.dims) {
+            if let Expr::Symbol(s) = &e[*c]
+                && let Some((_, want)) = target.iter().find(|(t, _)| t == s)
+                && want != dim
+                && !out.iter().any(|(x, _, _): &(Symbol, String, Symbol)| x == s)
+            {
+                out.push((*s, name.to_string(), *dim));
+            }
+        }
+    }
+    out
+}

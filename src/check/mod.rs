@@ -1,0 +1,360 @@
+//! `bptt check`: is a hand-derived formula the gradient? Random testing first (it refutes most wrong answers
+//! fast, with a concrete counterexample); when the numbers agree, a proof by the rules (both sides expanded with
+//! named rules to the same canonical sum of products); when they differ, a diagnosis from the catalogue of
+//! typical mistakes.
+pub mod canon;
+pub mod chain;
+pub mod input;
+pub mod mistakes;
+
+use crate::closed::instantiate;
+use crate::derive::Derivation;
+use crate::error::{Error, Result};
+use crate::eval::{Numeric, Tensor};
+use crate::lang::{Expr, normal_form, symbols};
+use crate::params::{Params, Sizes};
+use crate::plan::RuleUse;
+use crate::session::Session;
+use crate::stepper::{Limits, Stats, run};
+use egg::{RecExpr, Symbol};
+use mistakes::{Catalogue, correct_forms};
+
+/// Two values agree when they differ by at most this, relative to the larger entry of the true gradient.
+pub const TOL: f64 = 1e-9;
+/// Random points tried by default.
+pub const DEFAULT_POINTS: usize = 20;
+
+/// The rules that expand both sides for a proof: Σ over time written out, ∂L/∂h and ∂L/∂s by their definitions.
+pub const EXPAND: &[&str] = &["time-sum-unroll", "backprop-h", "backprop-s", "backprop-s-last"];
+
+/// Where the numbers of a point come from.
+#[derive(Debug, Clone)]
+pub struct Point {
+    /// The seed of the random parameters (None: the params file).
+    pub seed: Option<u64>,
+    pub sizes: Sizes,
+}
+
+/// A concrete entry where the formula and the gradient differ.
+#[derive(Debug, Clone)]
+pub struct Counterexample {
+    pub point: Point,
+    /// The entry, 1-based, by index name.
+    pub entry: Vec<(Symbol, usize)>,
+    pub yours: f64,
+    pub truth: f64,
+    /// For a Σ over time: the first step whose term differs (at the same entry): step, yours, true.
+    pub first_step: Option<(i64, f64, f64)>,
+}
+
+/// A proof by rewriting.
+#[derive(Debug, Clone)]
+pub struct Proof {
+    /// The formula is, up to the order of + and ×, a form of the derivation: which one ("eq 12").
+    pub exact: Option<String>,
+    /// The form it is compared with.
+    pub reference: RecExpr<Expr>,
+    /// Rules applied to the formula and to the reference, with counts.
+    pub yours_rules: Vec<(String, usize)>,
+    pub reference_rules: Vec<(String, usize)>,
+    /// The number of products both sides expand to.
+    pub products: usize,
+}
+
+/// Why a formula is wrong.
+#[derive(Debug, Clone)]
+pub enum Why {
+    /// It has a different value at a point.
+    Value(Counterexample),
+    /// A free index is used with another size than in the gradient.
+    Shape { index: Symbol, used_in: String, size: Symbol, wanted: Symbol, counterexample: Option<Counterexample> },
+    /// It reads a value that does not exist (x⁽⁰⁾, h⁽⁰⁾, W[4,1] …).
+    Undefined(String),
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Proved(Proof),
+    Agrees,
+    Refuted { why: Why, diagnosis: Vec<mistakes::Mistake> },
+}
+
+/// A check at one T, with what was tried.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub formula: RecExpr<Expr>,
+    pub steps: usize,
+    pub points: usize,
+    pub sizes: Sizes,
+    pub verdict: Verdict,
+}
+
+impl Checked {
+    pub fn refuted(&self) -> bool {
+        matches!(self.verdict, Verdict::Refuted { .. })
+    }
+}
+
+/// The gradient's free indices with the size each ranges over.
+pub fn target_indices(s: &Session) -> Vec<(Symbol, Symbol)> {
+    let goal = &s.plan.goal;
+    let free = input::free_of(goal, &s.model);
+    let mut out = vec![];
+    for n in goal.as_ref() {
+        if let Expr::Ix(ch) | Expr::Tx(ch) = n {
+            let first = if matches!(n, Expr::Tx(_)) { 2 } else { 1 };
+            let Expr::Symbol(name) = &goal[ch[0]] else { continue };
+            let Some(d) = s.model.decls.get(name) else { continue };
+            for (c, dim) in ch[first..].iter().zip(&d.dims) {
+                if let Expr::Symbol(x) = &goal[*c]
+                    && free.contains(x)
+                    && !out.iter().any(|(y, _)| y == x)
+                {
+                    out.push((*x, *dim));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The gradient's name as printed, e.g. ∂L/∂W⁽ʳ⁾[i,p].
+pub fn gradient_name(s: &Session) -> String {
+    crate::render::text::render(&s.plan.goal, crate::render::text::Style::Unicode, usize::MAX / 4)
+}
+
+/// Read a formula for this session's gradient (`file` names it in errors).
+pub fn read_formula(s: &Session, text: &str, file: &str, einstein: bool) -> Result<RecExpr<Expr>> {
+    let target: Vec<Symbol> = target_indices(s).into_iter().map(|t| t.0).collect();
+    let f = input::read(text, file, &s.model, einstein, &target)?;
+    input::check_free(&f, &s.model, &target, &gradient_name(s), file)?;
+    Ok(f)
+}
+
+/// The form the derivation ends in at this T (the closed form with T replaced, else the last beat).
+pub fn reference(s: &Session, d: &Derivation) -> RecExpr<Expr> {
+    match &s.plan.closed {
+        Some(c) => instantiate(c, s.sizes.steps),
+        None => d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone()),
+    }
+}
+
+fn is_missing_value(e: &Error) -> bool {
+    matches!(e, Error::Eval(m) if m.contains("has no time step") || m.contains("out of range"))
+}
+
+/// The numbers at one point: the true gradient and the formula over the gradient's indices.
+fn values(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, against: &RecExpr<Expr>) -> Result<(Tensor, Result<Tensor>)> {
+    let mut num = Numeric::new(&s.model, sizes, params);
+    let goal = num.tensor(&s.plan.goal)?;
+    let truth = if against == &s.plan.goal { goal } else { num.tensor_with(against, &goal.indices, &goal.dims, &[])? };
+    let yours = num.tensor_with(f, &truth.indices, &truth.dims, &[]);
+    Ok((truth, yours))
+}
+
+fn entry_of(t: &Tensor, flat: usize) -> Vec<(Symbol, usize)> {
+    let mut rest = flat;
+    let mut idx = vec![0; t.dims.len()];
+    for k in (0..t.dims.len()).rev() {
+        idx[k] = rest % t.dims[k].max(1);
+        rest /= t.dims[k].max(1);
+    }
+    t.indices.iter().copied().zip(idx.into_iter().map(|i| i + 1)).collect()
+}
+
+/// The points a check tries: the session's own numbers first (unless the sizes changed), then seeds after it.
+fn points(s: &Session, sizes: &Sizes, n: usize) -> Vec<(Point, Params)> {
+    let own = sizes == &s.sizes;
+    (0..n)
+        .map(|j| {
+            if j == 0 && own {
+                let seed = s.options.params.is_none().then_some(s.options.seed);
+                (Point { seed, sizes: sizes.clone() }, s.params.clone())
+            } else {
+                let seed = s.options.seed.wrapping_add(j as u64);
+                (Point { seed: Some(seed), sizes: sizes.clone() }, Params::random(&s.model, sizes, seed))
+            }
+        })
+        .collect()
+}
+
+/// Random testing of `f` against `against` (the gradient, or another formula): the first point where they
+/// differ, or None when they agree at every point; Err(reason) when `f` reads a value that does not exist.
+pub fn random_test(s: &Session, f: &RecExpr<Expr>, against: &RecExpr<Expr>, sizes: &Sizes, n: usize) -> Result<std::result::Result<Option<Counterexample>, String>> {
+    for (point, params) in points(s, sizes, n) {
+        let (truth, yours) = values(s, sizes, &params, f, against)?;
+        let yours = match yours {
+            Ok(y) => y,
+            Err(e) if is_missing_value(&e) => return Ok(Err(e.to_string())),
+            Err(e) => return Err(e),
+        };
+        let scale = truth.data.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+        let worst = (0..truth.data.len()).max_by(|a, b| {
+            let d = |i: &usize| (yours.data[*i] - truth.data[*i]).abs();
+            d(a).partial_cmp(&d(b)).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        if let Some(w) = worst
+            && !((yours.data[w] - truth.data[w]).abs() <= TOL * scale)
+        {
+            let entry = entry_of(&truth, w);
+            let first_step = if against == &s.plan.goal { first_step(s, sizes, &params, f, &entry).ok().flatten() } else { None };
+            return Ok(Ok(Some(Counterexample { point, entry, yours: yours.data[w], truth: truth.data[w], first_step })));
+        }
+    }
+    Ok(Ok(None))
+}
+
+/// For a formula Σ_{k=lo}^{hi} f(k): the first step k whose term differs from the true one (the derived Σₖ form).
+fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, entry: &[(Symbol, usize)]) -> Result<Option<(i64, f64, f64)>> {
+    let (sign, root) = match &f[f.root()] {
+        Expr::Neg(a) => (-1.0, *a),
+        _ => (1.0, f.root()),
+    };
+    let (Expr::TSum([k, lo, hi, body]), Some(closed)) = (&f[root], &s.plan.closed) else { return Ok(None) };
+    let Expr::TSum([ck, _, _, cbody]) = &closed[closed.root()] else { return Ok(None) };
+    let (Expr::Symbol(k), Expr::Symbol(ck)) = (&f[*k], &closed[*ck]) else { return Ok(None) };
+    let mut num = Numeric::new(&s.model, sizes, params);
+    let fixed: Vec<(Symbol, i64)> = entry.iter().map(|(x, v)| (*x, *v as i64 - 1)).collect();
+    let scalar = |num: &mut Numeric, e: &RecExpr<Expr>, extra: (Symbol, i64)| -> Result<f64> {
+        let mut fx = fixed.clone();
+        fx.push(extra);
+        Ok(num.tensor_with(e, &[], &[], &fx)?.data.first().copied().unwrap_or(0.0))
+    };
+    let bounds = crate::lang::sub_expr(f, *lo);
+    let lo = scalar(&mut num, &bounds, (*k, 0))?.round() as i64;
+    let hi = scalar(&mut num, &crate::lang::sub_expr(f, *hi), (*k, 0))?.round() as i64;
+    let (body, cbody) = (crate::lang::sub_expr(f, *body), crate::lang::sub_expr(closed, *cbody));
+    for t in 1..=sizes.steps as i64 {
+        let yours = if (lo..=hi).contains(&t) { sign * scalar(&mut num, &body, (*k, t))? } else { 0.0 };
+        let truth = scalar(&mut num, &cbody, (*ck, t))?;
+        if (yours - truth).abs() > TOL * truth.abs().max(yours.abs()).max(1e-12) {
+            return Ok(Some((t, yours, truth)));
+        }
+    }
+    Ok(None)
+}
+
+fn counts(steps: &[crate::stepper::Step]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = vec![];
+    for st in steps {
+        match out.iter_mut().find(|(n, _)| *n == st.rule) {
+            Some(c) => c.1 += 1,
+            None => out.push((st.rule.clone(), 1)),
+        }
+    }
+    out
+}
+
+/// Expand with the [`EXPAND`] rules (those the rule set has).
+fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<(RecExpr<Expr>, Vec<(String, usize)>)> {
+    let uses: Vec<RuleUse> = EXPAND.iter().filter(|n| s.rules.get(n).is_some()).map(|n| RuleUse { name: n.to_string(), limit: None }).collect();
+    let steps = run(e, &uses, &s.rules, &symbols(e), limits, &mut Stats::default(), "check: expanding")?;
+    Ok((steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone()), counts(&steps)))
+}
+
+/// Try to prove `f` equal to the gradient by the rules.
+fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Result<Option<Proof>> {
+    let reference = reference(s, d);
+    let nf = normal_form(f);
+    let beat = d.beats.iter().rev().find(|b| b.part.is_none() && normal_form(&b.whole) == nf);
+    let exact = if normal_form(&reference) == nf {
+        Some(match &s.plan.closed {
+            Some(_) => format!("the derived result{}", d.beats.last().and_then(|b| b.eq).map(|e| format!(", eq {e}")).unwrap_or_default()),
+            None => "the derived result".into(),
+        })
+    } else {
+        beat.map(|b| match b.eq {
+            Some(e) => format!("eq {e} of the derivation"),
+            None => format!("the step “{}” of the derivation", b.title),
+        })
+    };
+    let (mine, yours_rules) = expand(s, f, limits)?;
+    let (theirs, reference_rules) = expand(s, &reference, limits)?;
+    let (Some(a), Some(b)) = (canon::canon(&mine, &s.model, &s.sizes), canon::canon(&theirs, &s.model, &s.sizes)) else { return Ok(None) };
+    if !a.same(&b) && exact.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Proof { exact, reference, yours_rules, reference_rules, products: b.len() }))
+}
+
+/// Which mistakes of the catalogue turn the true gradient into `f` (numerically at the given points, or, when
+/// `f` cannot be evaluated, symbolically).
+fn diagnose(s: &Session, d: &Derivation, cat: &Catalogue, f: &RecExpr<Expr>, sizes: &Sizes, n: usize, limits: Limits) -> Result<Vec<mistakes::Mistake>> {
+    let correct = correct_forms(d, &[reference(s, d)]);
+    let wrong = cat.wrong_forms(&correct, limits);
+    let pts = points(s, sizes, n.clamp(1, 5));
+    let mut yours = vec![];
+    for (_, params) in &pts {
+        let mut num = Numeric::new(&s.model, sizes, params);
+        let goal = num.tensor(&s.plan.goal)?;
+        yours.push(num.tensor_with(f, &goal.indices, &goal.dims, &[]).ok().map(|t| (goal, t)));
+    }
+    let symbolic = yours.iter().any(Option::is_none);
+    let (mine, _) = expand(s, f, limits)?;
+    let canon_f = if symbolic { canon::canon(&mine, &s.model, sizes) } else { None };
+    let mut found: Vec<usize> = vec![];
+    for w in &wrong {
+        if found.contains(&w.mistake) {
+            continue;
+        }
+        let same = if symbolic {
+            let (theirs, _) = match expand(s, &w.form, limits) {
+                Ok(x) => x,
+                Err(_) => continue,
+            };
+            matches!((&canon_f, canon::canon(&theirs, &s.model, sizes)), (Some(a), Some(b)) if a.same(&b))
+        } else {
+            let mut all = true;
+            for ((_, params), y) in pts.iter().zip(&yours) {
+                let Some((goal, y)) = y else { break };
+                let mut num = Numeric::new(&s.model, sizes, params);
+                match num.tensor_with(&w.form, &goal.indices, &goal.dims, &[]) {
+                    Ok(v) if v.abs_diff(y) <= TOL * goal.data.iter().fold(1e-300f64, |m, x| m.max(x.abs())) => {}
+                    _ => {
+                        all = false;
+                        break;
+                    }
+                }
+            }
+            all
+        };
+        if same {
+            found.push(w.mistake);
+        }
+    }
+    found.sort();
+    Ok(found.into_iter().map(|m| cat.mistakes[m].clone()).collect())
+}
+
+/// Check one formula (already read) at this session's T against the derivation `d`.
+pub fn check(s: &Session, d: &Derivation, cat: &Catalogue, formula: &RecExpr<Expr>, n: usize, limits: Limits) -> Result<Checked> {
+    let f = instantiate(formula, s.sizes.steps);
+    let target = target_indices(s);
+    let conflicts = input::shape_conflicts(&f, &s.model, &target);
+    let done = |verdict, sizes: Sizes| Checked { formula: f.clone(), steps: s.sizes.steps, points: n, sizes, verdict };
+    if let Some((index, used_in, size)) = conflicts.first().cloned() {
+        // compare at square sizes, where the formula can be evaluated, to say what it computes
+        let m = s.sizes.dims.values().copied().max().unwrap_or(1);
+        let sizes = Sizes { steps: s.sizes.steps, dims: s.sizes.dims.keys().map(|k| (*k, m)).collect() };
+        let counterexample = random_test(s, &f, &s.plan.goal, &sizes, n)?.ok().flatten();
+        let diagnosis = diagnose(s, d, cat, &f, &sizes, n, limits)?;
+        let wanted = target.iter().find(|t| t.0 == index).map(|t| t.1).unwrap_or(size);
+        return Ok(done(Verdict::Refuted { why: Why::Shape { index, used_in, size, wanted, counterexample }, diagnosis }, sizes));
+    }
+    let sizes = s.sizes.clone();
+    match random_test(s, &f, &s.plan.goal, &sizes, n)? {
+        Err(missing) => {
+            let diagnosis = diagnose(s, d, cat, &f, &sizes, n, limits)?;
+            Ok(done(Verdict::Refuted { why: Why::Undefined(missing), diagnosis }, sizes))
+        }
+        Ok(Some(c)) => {
+            let diagnosis = diagnose(s, d, cat, &f, &sizes, n, limits)?;
+            Ok(done(Verdict::Refuted { why: Why::Value(c), diagnosis }, sizes))
+        }
+        Ok(None) => Ok(done(match prove(s, d, &f, limits)? {
+            Some(p) => Verdict::Proved(p),
+            None => Verdict::Agrees,
+        }, sizes)),
+    }
+}

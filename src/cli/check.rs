@@ -1,0 +1,181 @@
+//! `bptt check`: its flags, where the formula comes from (an argument, `-f FILE`, standard input, or a whole
+//! derivation with `--steps-file`), the loop over T for `--any-T`, and the exit code (0 proved or agrees,
+//! 1 refuted, 2 error).
+use super::{ERROR, MISMATCH, ModelArgs, OK, model_options};
+use crate::check::chain::check_chain;
+use crate::check::mistakes::Catalogue;
+use crate::check::{Checked, DEFAULT_POINTS, Verdict, check, read_formula};
+use crate::error::Error;
+use crate::render::check as show;
+use crate::render::report::View;
+use crate::render::text::Style;
+use crate::session::{Options, Session};
+use crate::stepper::Limits;
+use clap::{Args, ValueEnum};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The formula: the text syntax bptt prints (Unicode or ASCII: W_r[i,p], s^(k-1)[p], dL/dh^(k)[i],
+    /// sum_{k=1}^{T} …, tanh'(…), delta(a,i)) or LaTeX (\sum_{k=1}^{T} \frac{\partial L}{\partial h^{(k)}_i} …);
+    /// `-` reads standard input
+    #[arg(value_name = "FORMULA", allow_hyphen_values = true)]
+    pub formula: Option<String>,
+    /// Read the formula from FILE
+    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "formula")]
+    pub file: Option<PathBuf>,
+    /// A whole hand derivation: one expression per line (# comments, a leading = is fine); finds the first line
+    /// that breaks the chain
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["formula", "file"])]
+    pub steps_file: Option<PathBuf>,
+    /// The gradient the formula claims to be: ∂L/∂W_r[i,p] (free indices i,p), ∂L/∂W_x[i,q] (i,q), …
+    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "b", "c"])]
+    pub wrt: String,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Sum over indices repeated in a product (Einstein's convention, as the blog writes), except the gradient's
+    #[arg(long)]
+    pub einstein: bool,
+    /// Check for every T = 1..8 (write the number of steps as T: sum_{k=1}^{T} …)
+    #[arg(long = "any-T", visible_alias = "any-t", conflicts_with = "steps")]
+    pub any_t: bool,
+    /// Random points (parameter draws) to test at
+    #[arg(long, default_value_t = DEFAULT_POINTS as u64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub points: u64,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Plain ASCII instead of Unicode
+    #[arg(long)]
+    pub ascii: bool,
+    /// Line width for expressions
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=100_000))]
+    pub width: u64,
+    /// Read rule, model, plan and mistake files from DIR instead of the built-in set (same file names as rules/)
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+fn read_text(path: &std::path::Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+    String::from_utf8(bytes).map_err(|_| Error::Io { path: path.display().to_string(), reason: "not UTF-8 text".into() })
+}
+
+fn stdin_text() -> Result<String, Error> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).map_err(|e| Error::Io { path: "standard input".into(), reason: e.to_string() })?;
+    Ok(s)
+}
+
+/// The formula and the name errors call it by.
+fn formula(a: &CheckArgs) -> Result<(String, String), Error> {
+    match (&a.formula, &a.file) {
+        (Some(f), _) if f == "-" => Ok((stdin_text()?.trim().to_string(), "<stdin>".into())),
+        (Some(f), _) => Ok((f.clone(), "<formula>".into())),
+        (None, Some(p)) => Ok((read_text(p)?.trim().to_string(), p.display().to_string())),
+        (None, None) => Err(Error::Usage(
+            "give the formula to check: bptt check \"sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]\", or -f FILE, or - for standard input, or --steps-file FILE for a whole derivation".into(),
+        )),
+    }
+}
+
+struct AtT {
+    session: Session,
+    result: Result<Checked, Error>,
+}
+
+pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
+    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: false, color: color && a.format == CheckFormat::Text };
+    let base = model_options(&a.model, &a.wrt, &a.rules)?;
+    let limits = Limits { deadline: Some((std::time::Instant::now() + std::time::Duration::from_secs(120), 120)), ..Limits::default() };
+    let n = a.points as usize;
+    if let Some(path) = &a.steps_file {
+        let text = read_text(path)?;
+        let s = Session::load(base)?;
+        let d = crate::derive::derive(&s.plan, &s.rules, limits)?;
+        let cat = Catalogue::load(&s)?;
+        let file = path.display().to_string();
+        let lines = check_chain(&s, &d, &cat, &text, &file, a.einstein, n, limits)?;
+        let broken = lines.iter().any(|l| matches!(&l.status, crate::check::chain::Status::Checked(c) if c.refuted()));
+        let body = match a.format {
+            CheckFormat::Text => {
+                let mut t = format!("{}\n\n", show::header(&s, &view, false));
+                show::chain(&s, &lines, &file, &view, &mut t);
+                t
+            }
+            CheckFormat::Json => {
+                let v: Vec<serde_json::Value> = lines
+                    .iter()
+                    .map(|l| match &l.status {
+                        crate::check::chain::Status::Checked(c) => serde_json::json!({"line": l.number, "check": show::checked_json(c)}),
+                        crate::check::chain::Status::FollowsPrevious(f) => serde_json::json!({"line": l.number, "follows_previous": f}),
+                    })
+                    .collect();
+                format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": a.wrt, "lines": v})).unwrap_or_default())
+            }
+        };
+        let _ = out.write_all(body.as_bytes());
+        return Ok(if broken { MISMATCH } else { OK });
+    }
+    let (text, file) = formula(a)?;
+    let steps: Vec<Option<usize>> = if a.any_t { crate::closed::CHECK_STEPS.map(Some).collect() } else { vec![base.steps] };
+    let mut runs = vec![];
+    for t in steps {
+        let s = Session::load(Options { steps: t, ..base.clone() })?;
+        let f = read_formula(&s, &text, &file, a.einstein)?;
+        let d = crate::derive::derive(&s.plan, &s.rules, limits)?;
+        let cat = Catalogue::load(&s)?;
+        let result = check(&s, &d, &cat, &f, n, limits);
+        let stop = matches!(&result, Ok(c) if c.refuted()) || result.is_err();
+        runs.push(AtT { session: s, result });
+        if stop {
+            break;
+        }
+    }
+    let mut checked = vec![];
+    for r in &runs {
+        match &r.result {
+            Ok(c) => checked.push((&r.session, c)),
+            Err(e) => return Err(Error::Usage(format!("at T={}: {e}", r.session.sizes.steps))),
+        }
+    }
+    let refuted = checked.iter().any(|(_, c)| c.refuted());
+    let body = match a.format {
+        CheckFormat::Json => {
+            let v: Vec<serde_json::Value> = checked.iter().map(|(_, c)| show::checked_json(c)).collect();
+            let all = if refuted { "refuted" } else if checked.iter().all(|(_, c)| matches!(c.verdict, Verdict::Proved(_))) { "proved" } else { "agrees" };
+            format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": a.wrt, "verdict": all, "checks": v})).unwrap_or_default())
+        }
+        CheckFormat::Text => {
+            let Some((s0, _)) = checked.first() else { return Ok(ERROR) };
+            let mut t = format!("{}\n\n", show::header(s0, &view, a.any_t));
+            if a.any_t {
+                for (s, c) in &checked {
+                    let w = match c.verdict {
+                        Verdict::Proved(_) => "✓ proved",
+                        Verdict::Agrees => "✓ agrees (not proved)",
+                        Verdict::Refuted { .. } => "✗ refuted",
+                    };
+                    t.push_str(&format!("T={}   {w}\n", s.sizes.steps));
+                }
+                t.push('\n');
+            }
+            if let Some((s, c)) = checked.last() {
+                if a.any_t {
+                    t.push_str(&format!("at T={}:\n", s.sizes.steps));
+                }
+                show::checked(s, c, &view, &mut t);
+            }
+            t
+        }
+    };
+    let _ = out.write_all(body.as_bytes());
+    Ok(if refuted { MISMATCH } else { OK })
+}

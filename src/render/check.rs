@@ -1,0 +1,183 @@
+//! The report of `bptt check`: the formula as read, the random test, the proof or the counterexample, the
+//! diagnosis and the verdict — as text, or as one JSON object.
+use super::report::View;
+use super::text::{Style, render};
+use crate::check::chain::{Line, Status};
+use crate::check::{Checked, Counterexample, Point, TOL, Verdict, Why};
+use crate::session::Session;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+fn paint(s: &str, code: &str, on: bool) -> String {
+    if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+}
+
+fn sizes(s: &Session, p: &crate::params::Sizes) -> String {
+    s.model.dims.iter().map(|(d, o)| format!("{o} {}", p.dims.get(d).copied().unwrap_or(0))).collect::<Vec<_>>().join(", ")
+}
+
+fn point(s: &Session, p: &Point) -> String {
+    let from = match (&p.seed, &s.options.params) {
+        (Some(seed), _) => format!("seed {seed}"),
+        (None, Some((f, _))) => format!("params {f}"),
+        (None, None) => "the default numbers".into(),
+    };
+    format!("{from}, T={}, {}", p.sizes.steps, sizes(s, &p.sizes))
+}
+
+fn entry(c: &Counterexample) -> String {
+    c.entry.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+}
+
+fn rules(r: &[(String, usize)]) -> String {
+    if r.is_empty() {
+        return "no rule needed".into();
+    }
+    r.iter().map(|(n, c)| if *c > 1 { format!("{n} ×{c}") } else { n.clone() }).collect::<Vec<_>>().join(", ")
+}
+
+fn counterexample(s: &Session, c: &Counterexample, v: &View, out: &mut String) {
+    let _ = writeln!(out, "         counterexample at {}, entry {}:", point(s, &c.point), entry(c));
+    let _ = writeln!(out, "           yours      {}", c.yours);
+    let _ = writeln!(out, "           gradient   {}", c.truth);
+    if let Some((k, y, t)) = c.first_step {
+        let _ = writeln!(out, "         the first time step whose term differs: k={k} (yours {y}, true {t})");
+    }
+    let _ = v;
+}
+
+/// The body of a single check (without the header), in text.
+pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
+    let ok = |t: &str| paint(t, "32", v.color);
+    let bad = |t: &str| paint(t, "31", v.color);
+    let _ = writeln!(out, "yours    {}", render(&c.formula, v.style, v.width.saturating_sub(9).max(30)).replace('\n', "\n         "));
+    let seeds = if s.options.params.is_some() { format!("the params file, then seeds {}–{}", s.options.seed + 1, s.options.seed + c.points as u64 - 1) } else { format!("seeds {}–{}", s.options.seed, s.options.seed + c.points as u64 - 1) };
+    match &c.verdict {
+        Verdict::Refuted { why, diagnosis } => {
+            match why {
+                Why::Value(ce) => {
+                    let _ = writeln!(out, "test     {} differs from the gradient", bad("✗"));
+                    counterexample(s, ce, v, out);
+                }
+                Why::Shape { index, used_in, size, wanted, counterexample: ce } => {
+                    let opt = |d: &egg::Symbol| s.model.dims.iter().find(|(x, _)| x == d).map(|(_, o)| o.clone()).unwrap_or_else(|| d.to_string());
+                    let _ = writeln!(out, "test     {} the shapes do not match: `{index}` ranges over the {} size in the gradient, but over the {} size in {used_in}", bad("✗"), opt(wanted), opt(size));
+                    if let Some(ce) = ce {
+                        let _ = writeln!(out, "         with every size equal, so that it can be computed at all:");
+                        counterexample(s, ce, v, out);
+                    }
+                }
+                Why::Undefined(what) => {
+                    let _ = writeln!(out, "test     {} it reads a value that does not exist: {what}", bad("✗"));
+                }
+            }
+            if diagnosis.is_empty() {
+                let _ = writeln!(out, "diagnosis  no single mistake of the catalogue (rules/mistakes.catalogue) explains it");
+            } else {
+                let _ = writeln!(out, "diagnosis  it equals the true gradient with {}:", if diagnosis.len() == 1 { "this typical mistake" } else { "any one of these typical mistakes" });
+                for m in diagnosis {
+                    let _ = writeln!(out, "           {}   ({}, {})", m.words, paint(&m.name, "36", v.color), m.at);
+                }
+            }
+            let _ = writeln!(out, "verdict  {}", bad("✗ REFUTED"));
+        }
+        Verdict::Agrees => {
+            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; tolerance {TOL:e} relative)", ok("✓"), c.points, sizes(s, &c.sizes));
+            let _ = writeln!(out, "proof    not found: the rules did not bring both sides to the same form");
+            let _ = writeln!(out, "verdict  AGREES at {} random points, not proved", c.points);
+        }
+        Verdict::Proved(p) => {
+            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; tolerance {TOL:e} relative)", ok("✓"), c.points, sizes(s, &c.sizes));
+            if let Some(x) = &p.exact {
+                let _ = writeln!(out, "proof    it is {x}, up to the order of terms and factors (bptt derive shows every rule from ∂L/∂… to it)");
+            } else {
+                let reference = render(&p.reference, v.style, usize::MAX / 4);
+                let _ = writeln!(out, "proof    expanded by the rules, yours and the derived result {reference}");
+                let _ = writeln!(out, "         become the same sum of {} products (terms and factors in any order, Σ indices renamed, δ contracted)", p.products);
+                let _ = writeln!(out, "           yours:    {}", rules(&p.yours_rules));
+                let _ = writeln!(out, "           derived:  {}", rules(&p.reference_rules));
+            }
+            let _ = writeln!(out, "verdict  {}", ok("✓ PROVED"));
+        }
+    }
+}
+
+/// The header line of a check.
+pub fn header(s: &Session, v: &View, any_t: bool) -> String {
+    let g = crate::check::gradient_name(s);
+    let g = if v.style == Style::Ascii { super::text::asciify(&g) } else { g };
+    let t = if any_t { "T=1..8".to_string() } else { format!("T={}", s.sizes.steps) };
+    format!("check  {g} for a many-to-one RNN{}   {t}  {}  {}", if s.options.bias { " with biases" } else { "" }, s.options.activation, sizes(s, &s.sizes).replace(',', " "))
+}
+
+/// The verdict word, for JSON.
+fn word(c: &Checked) -> &'static str {
+    match c.verdict {
+        Verdict::Proved(_) => "proved",
+        Verdict::Agrees => "agrees",
+        Verdict::Refuted { .. } => "refuted",
+    }
+}
+
+fn ce_json(c: &Counterexample) -> Value {
+    json!({
+        "seed": c.point.seed, "steps": c.point.sizes.steps,
+        "sizes": c.point.sizes.dims.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "entry": c.entry.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "yours": c.yours, "gradient": c.truth,
+        "first_differing_step": c.first_step.map(|(k, y, t)| json!({"k": k, "yours": y, "gradient": t})),
+    })
+}
+
+/// One check as JSON.
+pub fn checked_json(c: &Checked) -> Value {
+    let mut o = json!({
+        "verdict": word(c), "steps": c.steps, "points": c.points, "tolerance": TOL,
+        "formula": render(&c.formula, Style::Ascii, usize::MAX / 4),
+    });
+    match &c.verdict {
+        Verdict::Proved(p) => {
+            o["proof"] = json!({"exact": p.exact, "reference": render(&p.reference, Style::Ascii, usize::MAX / 4), "products": p.products,
+                "yours_rules": p.yours_rules, "reference_rules": p.reference_rules});
+        }
+        Verdict::Agrees => {}
+        Verdict::Refuted { why, diagnosis } => {
+            o["refutation"] = match why {
+                Why::Value(ce) => json!({"kind": "value", "counterexample": ce_json(ce)}),
+                Why::Shape { index, used_in, size, wanted, counterexample } => json!({"kind": "shape", "index": index.as_str(), "used_in": used_in, "size": size.as_str(), "wanted": wanted.as_str(), "counterexample": counterexample.as_ref().map(ce_json)}),
+                Why::Undefined(m) => json!({"kind": "undefined", "reason": m}),
+            };
+            o["diagnosis"] = json!(diagnosis.iter().map(|m| json!({"mistake": m.name, "words": m.words, "at": m.at})).collect::<Vec<_>>());
+        }
+    }
+    o
+}
+
+/// A derivation file's report.
+pub fn chain(s: &Session, lines: &[Line], file: &str, v: &View, out: &mut String) {
+    let broken = lines.iter().find(|l| matches!(&l.status, Status::Checked(c) if c.refuted()));
+    for l in lines {
+        let f = render(&l.formula, v.style, usize::MAX / 4);
+        let mark = match &l.status {
+            Status::Checked(c) => match &c.verdict {
+                Verdict::Proved(_) => paint("✓ equal to the gradient (proved)", "32", v.color),
+                Verdict::Agrees => paint("✓ equal to the gradient (at the random points, not proved)", "32", v.color),
+                Verdict::Refuted { .. } => paint("✗ breaks the chain", "31", v.color),
+            },
+            Status::FollowsPrevious(true) => "· follows from the line before (the error carries on)".into(),
+            Status::FollowsPrevious(false) => "· differs from the line before as well".into(),
+        };
+        let _ = writeln!(out, "line {:<3} {f}\n          {mark}", l.number);
+    }
+    match broken {
+        Some(l) => {
+            let _ = writeln!(out, "\n{file}:{} is the first line that is not equal to the one before it:", l.number);
+            if let Status::Checked(c) = &l.status {
+                checked(s, c, v, out);
+            }
+        }
+        None => {
+            let _ = writeln!(out, "\nverdict  {}", paint("✓ every line equals the gradient", "32", v.color));
+        }
+    }
+}

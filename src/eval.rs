@@ -442,7 +442,10 @@ impl<'a> Numeric<'a> {
             let mut memo = HashMap::default();
             return self.eval(&d.rhs, d.rhs.root(), &mut env, seed, &free, &mut memo);
         }
-        Err(Error::Eval(format!("no definition of `{}` applies at time {:?}", k.name, k.time)))
+        Err(Error::Eval(match k.time {
+            Some(t) => format!("`{}` has no time step {t} (no definition of it applies there)", k.name),
+            None => format!("no definition of `{}` applies", k.name),
+        }))
     }
 }
 

@@ -134,9 +134,36 @@ pub fn shape_conflicts(e: &RecExpr<Expr>, model: &Model, target: &[(Symbol, Symb
                 && want != dim
                 && !out.iter().any(|(x, _, _): &(Symbol, String, Symbol)| x == s)
             {
-                out.push((*s, name.to_string(), *dim));
+                let at = crate::lang::sub_expr(e, e.as_ref().iter().position(|m| m == n).map(Id::from).unwrap_or(e.root()));
+                out.push((*s, crate::render::text::render(&at, crate::render::text::Style::Unicode, usize::MAX / 4), *dim));
             }
         }
     }
     out
+}
+
+/// Every indexed name must be one of the model's (`q⁽ᵏ⁾[p]` is an error pointing at the `q`).
+pub fn check_names(e: &RecExpr<Expr>, model: &Model, text: &str, file: &str) -> Result<()> {
+    for n in e.as_ref() {
+        let (Expr::Ix(ch) | Expr::Tx(ch)) = n else { continue };
+        let Expr::Symbol(name) = &e[ch[0]] else { continue };
+        if model.decls.contains_key(name) {
+            continue;
+        }
+        let mut known: Vec<String> = model.decls.keys().map(|k| k.to_string()).collect();
+        known.sort();
+        let msg = format!("unknown name `{name}`: the model has {}", known.join(", "));
+        let hint = "in LaTeX, W^{(r)} is W_r, \\bar{y} is ybar; see bptt derive for the names";
+        // point at the first place the name is written with an index or a time after it
+        let at = text.match_indices(name.as_str()).map(|(i, _)| i).find(|i| {
+            let before = text[..*i].chars().next_back();
+            let after = text[i + name.as_str().len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric()) && matches!(after, Some('[' | '^' | '_' | '⁽'))
+        });
+        return Err(match at {
+            Some(i) => crate::diag::Diag::new(file, &std::sync::Arc::from(text), i..i + name.as_str().len(), msg).hint(hint).into(),
+            None => Error::Usage(format!("{file}: {msg}")),
+        });
+    }
+    Ok(())
 }

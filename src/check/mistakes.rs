@@ -46,8 +46,7 @@ impl Catalogue {
         Ok(Catalogue { mistakes, rules })
     }
 
-    /// Every correct form worth mutating: each beat of the derivation and each side equation's right side
-    /// substituted … kept simple: the beats' whole expressions, the closed form at this T, and `extra`.
+    /// Every wrong form: each mistake applied once (at every place it matches) to each correct form.
     pub fn wrong_forms(&self, correct: &[RecExpr<Expr>], limits: Limits) -> Vec<WrongForm> {
         let mut seen = BTreeSet::new();
         let mut out = vec![];
@@ -57,7 +56,9 @@ impl Catalogue {
                 let mut stats = Stats::default();
                 let Ok(steps) = run(form, &uses, &self.rules, &symbols(form), limits, &mut stats, "mistake") else { continue };
                 let Some(last) = steps.last() else { continue };
-                if seen.insert((m, normal_form(&last.term))) {
+                // a mistake inside ∂/∂W (∂L/∂δ(i,p)) is not a formula anyone writes
+                let odd = last.term.as_ref().iter().any(|n| matches!(n, Expr::D([_, w]) if !matches!(&last.term[*w], Expr::Ix(_) | Expr::Tx(_) | Expr::Symbol(_))));
+                if !odd && seen.insert((m, normal_form(&last.term))) {
                     out.push(WrongForm { mistake: m, form: last.term.clone() });
                 }
             }

@@ -76,6 +76,14 @@ fn stdin_text() -> Result<String, Error> {
 
 /// The formula and the name errors call it by.
 fn formula(a: &CheckArgs) -> Result<(String, String), Error> {
+    let (text, name) = formula_source(a)?;
+    if text.trim().is_empty() {
+        return Err(Error::Usage(format!("{name}: the formula is empty; write it like sum_{{k=1}}^{{T}} dL/dh^(k)[i] * s^(k-1)[p]")));
+    }
+    Ok((text, name))
+}
+
+fn formula_source(a: &CheckArgs) -> Result<(String, String), Error> {
     match (&a.formula, &a.file) {
         (Some(f), _) if f == "-" => Ok((stdin_text()?.trim().to_string(), "<stdin>".into())),
         (Some(f), _) => Ok((f.clone(), "<formula>".into())),

@@ -417,6 +417,14 @@ impl P<'_> {
     fn sum(&mut self) -> R<Id> {
         self.pos += 1;
         self.need(Tok::Sym('_'), "`_{k}` after \\sum")?;
+        // \sum_m …: a one-letter index without braces
+        if let Some(Tok::Ident(k)) = self.peek().cloned() {
+            self.pos += 1;
+            let kid = self.sym(&k.to_string());
+            let body = self.term()?;
+            let dim = self.sym("n_h");
+            return Ok(self.out.add(Expr::Sum([kid, dim, body])));
+        }
         self.need(Tok::Sym('{'), "`{` after \\sum_")?;
         let Some(Tok::Ident(k)) = self.peek().cloned() else { return self.err("expected the summation index", "write \\sum_{b} or \\sum_{k=1}^{T}") };
         self.pos += 1;

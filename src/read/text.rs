@@ -292,7 +292,10 @@ impl P<'_> {
         match off {
             None => Ok(b),
             Some((op, n)) => {
-                let Ok(v) = n.parse::<f64>() else { return self.err(format!("`{text}` is not a time step"), "write k-1 or k+1") };
+                let Ok(v) = n.parse::<f64>() else {
+                    let hint = if text.contains('[') { "the time step's `)` is missing: write s^(k-1)[p]" } else { "write k-1 or k+1" };
+                    return self.err(format!("`{text}` is not a time step"), hint);
+                };
                 let o = self.out.add(num(v));
                 Ok(self.out.add(if op == "-" { Expr::Sub([b, o]) } else { Expr::Add([b, o]) }))
             }

@@ -29,19 +29,28 @@ fn entry(c: &Counterexample) -> String {
     c.entry.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
 
+/// A value with 10 significant digits.
+fn val(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (9 - v.abs().log10().floor() as i32).clamp(0, 20) as usize;
+    if v.abs() >= 1e-4 { format!("{v:.digits$}") } else { format!("{v:.9e}") }
+}
+
 fn rules(r: &[(String, usize)]) -> String {
     if r.is_empty() {
-        return "no rule needed".into();
+        return "nothing to expand".into();
     }
     r.iter().map(|(n, c)| if *c > 1 { format!("{n} ×{c}") } else { n.clone() }).collect::<Vec<_>>().join(", ")
 }
 
 fn counterexample(s: &Session, c: &Counterexample, v: &View, out: &mut String) {
     let _ = writeln!(out, "         counterexample at {}, entry {}:", point(s, &c.point), entry(c));
-    let _ = writeln!(out, "           yours      {}", c.yours);
-    let _ = writeln!(out, "           gradient   {}", c.truth);
+    let _ = writeln!(out, "           yours      {}", val(c.yours));
+    let _ = writeln!(out, "           gradient   {}", val(c.truth));
     if let Some((k, y, t)) = c.first_step {
-        let _ = writeln!(out, "         the first time step whose term differs: k={k} (yours {y}, true {t})");
+        let _ = writeln!(out, "         the first time step whose term differs: k={k} (yours {}, true {})", val(y), val(t));
     }
     let _ = v;
 }
@@ -171,7 +180,9 @@ pub fn chain(s: &Session, lines: &[Line], file: &str, v: &View, out: &mut String
     }
     match broken {
         Some(l) => {
-            let _ = writeln!(out, "\n{file}:{} is the first line that is not equal to the one before it:", l.number);
+            let first = lines.first().is_some_and(|f| f.number == l.number);
+            let why = if first { "is not equal to the gradient" } else { "is the first line that is not equal to the one before it" };
+            let _ = writeln!(out, "\n{file}:{} {why}:", l.number);
             if let Status::Checked(c) = &l.status {
                 checked(s, c, v, out);
             }

@@ -37,20 +37,49 @@ pub fn instantiate(closed: &RecExpr<Expr>, steps: usize) -> RecExpr<Expr> {
     )
 }
 
-/// Check `closed` for T = 1..8 with the same model, activation and sizes as `base` (seeded parameters).
+/// Check `closed` for T = 1..8 with the same model, activation and sizes as `base` (seeded parameters). The eight
+/// derivations are independent and run on two threads; the result is in order of T either way.
 pub fn check(base: &Options, closed: &RecExpr<Expr>, limits: Limits) -> Result<Vec<AtT>> {
-    let mut out = vec![];
-    for steps in CHECK_STEPS {
-        let o = Options { steps: Some(steps), params: None, ..base.clone() };
-        let s = Session::load(o)?;
-        let d = derive(&s.plan, &s.rules, limits)?;
-        let last = d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone());
-        let inst = instantiate(closed, steps);
-        let same_form = render(&last, Style::Ascii, usize::MAX / 4) == render(&inst, Style::Ascii, usize::MAX / 4);
-        let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
-        let goal = num.tensor(&d.goal)?;
-        let value = num.tensor_with(&inst, &goal.indices, &goal.dims, &[])?;
-        out.push(AtT { steps, same_form, rel_error: value.rel_diff(&goal) });
-    }
+    // largest first, taken from a shared counter: the two threads finish together
+    let steps: Vec<usize> = CHECK_STEPS.rev().collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 2);
+    let mut results: Vec<Option<Result<AtT>>> = (0..steps.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_w| {
+                let (steps, next) = (&steps, &next);
+                scope.spawn(move || {
+                    let mut done = vec![];
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(t) = steps.get(i) else { break };
+                        done.push((i, at(base, closed, *t, limits)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, r) in h.join().unwrap_or_default() {
+                results[i] = Some(r);
+            }
+        }
+    });
+    let mut out: Vec<AtT> = results.into_iter().map(|r| r.unwrap_or_else(|| Err(crate::error::Error::Stuck("the any-T check did not finish".into())))).collect::<Result<_>>()?;
+    out.sort_by_key(|a| a.steps);
     Ok(out)
+}
+
+fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> Result<AtT> {
+    let o = Options { steps: Some(steps), params: None, ..base.clone() };
+    let s = Session::load(o)?;
+    let d = derive(&s.plan, &s.rules, limits)?;
+    let last = d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone());
+    let inst = instantiate(closed, steps);
+    let same_form = render(&last, Style::Ascii, usize::MAX / 4) == render(&inst, Style::Ascii, usize::MAX / 4);
+    let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
+    let goal = num.tensor(&d.goal)?;
+    let value = num.tensor_with(&inst, &goal.indices, &goal.dims, &[])?;
+    Ok(AtT { steps, same_form, rel_error: value.rel_diff(&goal) })
 }

@@ -34,10 +34,46 @@ define_language! {
         "tsum" = TSum([Id; 4]),
         "delta" = Delta([Id; 2]),
         // (ix W_r i p) = W⁽ʳ⁾[i,p]; (ix y m) = y[m]
-        "ix" = Ix(Box<[Id]>),
+        "ix" = Ix(Ids),
         // (tx s 3 i) = s⁽³⁾[i]: a name, a time, then indices
-        "tx" = Tx(Box<[Id]>),
+        "tx" = Tx(Ids),
         Symbol(Symbol),
+    }
+}
+
+/// The children of an indexed symbol (name, [time,] indices), kept inline: a boxed slice allocated on every node
+/// copy, which egg makes many of.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ids(smallvec::SmallVec<[Id; 4]>);
+
+impl From<Vec<Id>> for Ids {
+    fn from(v: Vec<Id>) -> Self {
+        Ids(smallvec::SmallVec::from_vec(v))
+    }
+}
+
+impl std::ops::Deref for Ids {
+    type Target = [Id];
+    fn deref(&self) -> &[Id] {
+        &self.0
+    }
+}
+
+impl egg::LanguageChildren for Ids {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn can_be_length(_: usize) -> bool {
+        true
+    }
+    fn from_vec(v: Vec<Id>) -> Self {
+        v.into()
+    }
+    fn as_slice(&self) -> &[Id] {
+        &self.0
+    }
+    fn as_mut_slice(&mut self) -> &mut [Id] {
+        &mut self.0
     }
 }
 
@@ -61,11 +97,48 @@ pub struct Meta {
 #[derive(Debug, Clone)]
 pub struct Data {
     /// Index symbols that may occur free (intersection over the class's members).
-    pub free: BTreeSet<Symbol>,
+    pub free: FreeSet,
     /// The class's value if it is a constant.
     pub konst: Option<Num>,
     /// `Some(s)` if the class contains the plain symbol `s`.
     pub sym: Option<Symbol>,
+}
+
+/// A small set of symbols kept inline (free-index sets have a handful of members; an e-graph has one per class,
+/// and a heap set per class was a third of the derivation's time in malloc).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FreeSet(smallvec::SmallVec<[Symbol; 6]>);
+
+impl FreeSet {
+    pub fn contains(&self, s: &Symbol) -> bool {
+        self.0.contains(s)
+    }
+    pub fn insert(&mut self, s: Symbol) {
+        if !self.0.contains(&s) {
+            self.0.push(s);
+        }
+    }
+    pub fn remove(&mut self, s: &Symbol) {
+        self.0.retain(|x| x != s);
+    }
+    pub fn retain(&mut self, f: impl FnMut(&Symbol) -> bool) {
+        let mut f = f;
+        self.0.retain(|x| f(x));
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Symbol> {
+        self.0.iter()
+    }
+    pub fn extend(&mut self, it: impl IntoIterator<Item = Symbol>) {
+        for s in it {
+            self.insert(s);
+        }
+    }
 }
 
 fn fold_const(eg: &EG, n: &Expr) -> Option<Num> {
@@ -94,7 +167,7 @@ impl Analysis<Expr> for Meta {
     type Data = Data;
 
     fn make(eg: &mut EG, n: &Expr, _id: Id) -> Data {
-        let mut free = BTreeSet::new();
+        let mut free = FreeSet::default();
         let mut sym = None;
         match n {
             Expr::Symbol(s) => {
@@ -102,7 +175,7 @@ impl Analysis<Expr> for Meta {
                 sym = Some(*s);
             }
             Expr::Sum([k, _, body]) | Expr::TSum([k, _, _, body]) => {
-                free.extend(eg[*body].data.free.iter().copied());
+                free = eg[*body].data.free.clone();
                 if let Some(k) = eg[*k].data.sym {
                     free.remove(&k);
                 }

@@ -28,3 +28,8 @@ fn main() -> ExitCode {
         }
     }
 }
+
+// The engine builds and drops many small e-graph nodes; mimalloc makes that about a quarter faster than the
+// system allocator (measured: bench/compare.sh, README "Performance").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -264,6 +264,7 @@ impl Done {
 fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let started = std::time::Instant::now();
     let session = Session::load(options(a, wrt)?)?;
+    let loaded = started.elapsed();
     let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: Some((started + std::time::Duration::from_secs(a.timeout), a.timeout)) };
     let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
     let mut shown = false;
@@ -278,16 +279,20 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     bar.finish_and_clear();
     let derived = started.elapsed();
     let numbers = verify(&session, &derivation, a.trace)?;
+    let verified = started.elapsed();
     let closed = match &session.plan.closed {
         Some(c) => Some((c.clone(), crate::closed::check(&session.options, c, limits)?)),
         None => None,
     };
     if a.stats {
         eprintln!(
-            "stats {wrt}: {} rule applications, largest e-graph {} nodes, derive {:.1} ms, total {:.1} ms",
+            "stats {wrt}: {} rule applications, largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, any-T check {:.1} ms, total {:.1} ms",
             derivation.stats.steps,
             derivation.stats.largest_egraph,
-            derived.as_secs_f64() * 1e3,
+            loaded.as_secs_f64() * 1e3,
+            (derived - loaded).as_secs_f64() * 1e3,
+            (verified - derived).as_secs_f64() * 1e3,
+            (started.elapsed() - verified).as_secs_f64() * 1e3,
             started.elapsed().as_secs_f64() * 1e3
         );
     }

@@ -392,7 +392,7 @@ fn abstract_time(src: &RecExpr<Expr>, id: Id, t: f64, k: Symbol, dst: &mut RecEx
         for c in &ch[2..] {
             kids.push(copy_into(src, *c, dst));
         }
-        return dst.add(Expr::Tx(kids.into_boxed_slice()));
+        return dst.add(Expr::Tx(kids.into()));
     }
     let n = src[id].clone().map_children(|c| abstract_time(src, c, t, k, dst));
     dst.add(n)

@@ -120,7 +120,8 @@ fn find_part(e: &RecExpr<Expr>, pat: &Pattern<Expr>) -> Option<Id> {
     order.into_iter().find(|id| pat.search_eclass(&eg, eg.find(ids[usize::from(*id)])).is_some())
 }
 
-fn derive_where(w: &WhereSpec, rules: &RuleSet, limits: Limits, stats: &mut Stats) -> Result<Where> {
+/// Derive one side equation with its rules.
+pub fn derive_where(w: &WhereSpec, rules: &RuleSet, limits: Limits, stats: &mut Stats) -> Result<Where> {
     let steps = run(&w.lhs, &w.rules, rules, &Default::default(), limits, stats, "a side equation")?;
     let Some(last) = steps.last() else {
         return Err(Error::Stuck(format!(

@@ -14,6 +14,7 @@
 pub mod check;
 pub mod cli;
 pub mod closed;
+pub mod dense;
 pub mod derive;
 pub mod diag;
 pub mod error;

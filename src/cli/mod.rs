@@ -1,6 +1,7 @@
 //! The command line: clap arguments → validated options → run → text on stdout/stderr and an exit code
 //! (0 ok, 1 a check found a mismatch, 2 error). The only module that prints (with [`check`], its `check` part).
 pub mod check;
+pub mod grad;
 use crate::error::Error;
 use crate::render::report::{View, report};
 use crate::render::text::Style;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Check a gradient you derived by hand: proved, refuted with a counterexample and a diagnosis, or agreeing
     #[command(after_help = "Examples:\n  bptt check \"sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]\"          proved (the blog's eq 12)\n  bptt check \"sum_{k=1}^{T} dL/dh^(k)[i] * s^(k)[p]\"            refuted: time index off by one\n  bptt check --wrt W_x '\\sum_{k=1}^{T} \\frac{\\partial L}{\\partial h^{(k)}_i} x^{(k)}_q'\n  bptt check --einstein --steps 2 \"dL/dh^(2)[a] delta(a,i) s^(1)[p] + dL/dh^(2)[a] W_r[a,i] tanh'(h^(1)[i]) s^(0)[p]\"\n  bptt check --any-T \"sum_{k=1}^{T} dL/dh^(k)[i] s^(k-1)[p]\"     for every T = 1..8\n  bptt check --steps-file my-derivation.txt                      one expression per line\n  bptt check -f formula.tex --format json\n\nExit codes: 0 proved or agrees, 1 refuted, 2 error.\nThe typical mistakes it recognises are in rules/mistakes.catalogue (bptt check --rules DIR for your own).")]
     Check(check::CheckArgs),
+    /// Evaluate the derived gradient at any size (T in the thousands): the closed form and the derived recursion
+    #[command(after_help = "Examples:\n  bptt grad                                       ∂L/∂W⁽ʳ⁾ at the default sizes\n  bptt grad --steps 1000 --hidden 64 --input 64   a long sequence, in milliseconds\n  bptt grad --wrt W_x --params mine.json --format json")]
+    Grad(grad::GradArgs),
     /// List the loaded rules with their math comments, or check each one at random points
     #[command(after_help = "Examples:\n  bptt rules\n  bptt rules --check                   every rule instantiated at random points, both sides compared\n  bptt rules --rules my-rules/        a modified copy of the rules/ folder")]
     Rules(RulesArgs),
@@ -426,6 +430,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
     let r = match &cli.command {
         Command::Derive(a) => run_derive(a, color, out),
         Command::Check(a) => check::run_check(a, color, out),
+        Command::Grad(a) => grad::run_grad(a, out),
         Command::Rules(a) => run_rules(a, out),
         Command::Plot(a) => run_plot(a, out),
         Command::Completions { shell } => {

@@ -1,0 +1,36 @@
+//! The fast evaluator (`bptt::dense`) computes the same gradient as the entry-by-entry evaluator and as an
+//! independent BPTT: for the unrolled derivation, and for the closed form at a T far beyond any unrolling.
+mod common;
+use bptt::session::{Options, Session};
+use common::*;
+
+#[test]
+fn the_fast_evaluator_agrees_with_the_reference_evaluator() {
+    for act in ["tanh", "sigmoid", "relu", "identity"] {
+        for (wrt, bias) in [("W_r", false), ("W_x", false), ("W_y", false), ("s0", false), ("b", true), ("c", true)] {
+            for steps in 1..=4 {
+                let o = Options { steps: Some(steps), hidden: Some(3), input: Some(2), output: Some(2), activation: act.into(), wrt: wrt.into(), bias, seed: steps as u64, ..Options::default() };
+                let (s, d, v) = derive_and_verify(o);
+                let fast = bptt::dense::gradient(&s, &d).unwrap();
+                assert_eq!(fast.dims, v.gradient.dims, "{wrt} {act} T={steps}");
+                let diff = fast.rel_diff(&v.gradient);
+                assert!(diff <= 1e-12, "{wrt} {act} T={steps}: fast differs by {diff}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_closed_form_at_large_t_matches_an_independent_bptt() {
+    for (wrt, steps, n, dx) in [("W_r", 50, 4, 3), ("W_x", 50, 4, 3), ("W_r", 200, 8, 8), ("W_x", 120, 6, 5)] {
+        let o = Options { steps: Some(steps), hidden: Some(n), input: Some(dx), output: Some(2), wrt: wrt.into(), seed: 7, ..Options::default() };
+        let s = Session::load(o).unwrap();
+        let fast = bptt::dense::closed_gradient(&s, Default::default()).unwrap();
+        let net = Net::from_json(&s.params.to_json(&s.model), "tanh");
+        let want = net.grad_of(wrt);
+        assert_eq!(fast.data.len(), want.len());
+        for (k, (a, b)) in fast.data.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{wrt} T={steps}: entry {k}: {a} vs oracle {b}");
+        }
+    }
+}

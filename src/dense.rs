@@ -18,16 +18,106 @@ use std::rc::Rc;
 struct D {
     idx: Vec<Symbol>,
     dims: Vec<usize>,
-    data: Vec<f64>,
+    /// Shared: renaming axes or reading a parameter never copies the numbers.
+    data: Rc<Vec<f64>>,
 }
 
 impl D {
     fn scalar(v: f64) -> D {
-        D { idx: vec![], dims: vec![], data: vec![v] }
+        D { idx: vec![], dims: vec![], data: Rc::new(vec![v]) }
     }
     fn map(mut self, f: impl Fn(f64) -> f64) -> D {
-        self.data.iter_mut().for_each(|v| *v = f(*v));
+        Rc::make_mut(&mut self.data).iter_mut().for_each(|v| *v = f(*v));
         self
+    }
+    /// Σ_k a·b without forming the product: a contraction over the shared axis `k` (a matrix-vector product).
+    fn contract(a: &D, b: &D, k: Symbol) -> Option<D> {
+        let (pa, pb) = (a.idx.iter().position(|s| *s == k)?, b.idx.iter().position(|s| *s == k)?);
+        let n = a.dims[pa];
+        if b.dims[pb] != n {
+            return None;
+        }
+        let (sa, sb) = (a.strides(), b.strides());
+        let mut idx = vec![];
+        let mut dims = vec![];
+        let (mut ra, mut rb) = (vec![], vec![]);
+        for (x, st, other, ost) in [(a, &sa, b, &sb), (b, &sb, a, &sa)] {
+            for (j, s) in x.idx.iter().enumerate() {
+                if *s == k || idx.contains(s) {
+                    continue;
+                }
+                idx.push(*s);
+                dims.push(x.dims[j]);
+                let in_other = other.idx.iter().position(|t| t == s).map(|p| ost[p]).unwrap_or(0);
+                if std::ptr::eq(x, a) {
+                    ra.push(st[j]);
+                    rb.push(in_other);
+                } else {
+                    ra.push(in_other);
+                    rb.push(st[j]);
+                }
+            }
+        }
+        let (ka, kb) = (sa[pa], sb[pb]);
+        let total: usize = dims.iter().product();
+        let mut data = Vec::with_capacity(total);
+        let mut ctr = vec![0usize; dims.len()];
+        let (mut oa, mut ob) = (0usize, 0usize);
+        // a matrix times a vector along the matrix's rows (k is the first of two axes): add scaled rows, contiguous
+        if dims.len() == 1 && ((a.idx.len() == 1 && b.idx.len() == 2 && pb == 0) || (b.idx.len() == 1 && a.idx.len() == 2 && pa == 0)) {
+            let (v, m) = if a.idx.len() == 1 { (a, b) } else { (b, a) };
+            let cols = dims[0];
+            let mut out = vec![0.0; cols];
+            for (j, x) in v.data.iter().enumerate() {
+                for (o, w) in out.iter_mut().zip(&m.data[j * cols..(j + 1) * cols]) {
+                    *o += x * w;
+                }
+            }
+            return Some(D { idx, dims, data: Rc::new(out) });
+        }
+        for _ in 0..total {
+            let acc = if ka == 1 && kb == 1 {
+                a.data[oa..oa + n].iter().zip(&b.data[ob..ob + n]).map(|(x, y)| x * y).sum()
+            } else {
+                (0..n).map(|j| a.data[oa + j * ka] * b.data[ob + j * kb]).sum()
+            };
+            data.push(acc);
+            for q in (0..dims.len()).rev() {
+                ctr[q] += 1;
+                oa += ra[q];
+                ob += rb[q];
+                if ctr[q] < dims[q] {
+                    break;
+                }
+                oa -= ra[q] * dims[q];
+                ob -= rb[q] * dims[q];
+                ctr[q] = 0;
+            }
+        }
+        Some(D { idx, dims, data: Rc::new(data) })
+    }
+    /// acc += v, in place when the axes agree.
+    fn add_into(acc: D, v: &D) -> D {
+        if acc.idx == v.idx {
+            let mut acc = acc;
+            Rc::make_mut(&mut acc.data).iter_mut().zip(v.data.iter()).for_each(|(x, y)| *x += y);
+            return acc;
+        }
+        D::zip(&acc, v, |x, y| x + y)
+    }
+    /// acc += a ⊗ b (an outer product over disjoint axes, in acc's order a then b), in place.
+    fn add_outer(acc: &mut D, a: &D, b: &D) -> bool {
+        if a.idx.iter().any(|s| b.idx.contains(s)) || acc.idx.len() != a.idx.len() + b.idx.len() || acc.idx[..a.idx.len()] != a.idx[..] || acc.idx[a.idx.len()..] != b.idx[..] {
+            return false;
+        }
+        let m = b.data.len();
+        let out = Rc::make_mut(&mut acc.data);
+        for (i, x) in a.data.iter().enumerate() {
+            for (o, y) in out[i * m..(i + 1) * m].iter_mut().zip(b.data.iter()) {
+                *o += x * y;
+            }
+        }
+        true
     }
     fn strides(&self) -> Vec<usize> {
         let mut s = vec![1; self.dims.len()];
@@ -39,15 +129,15 @@ impl D {
     /// a ∘ b elementwise over the union of the axes (a's order, then b's new axes).
     fn zip(a: &D, b: &D, f: impl Fn(f64, f64) -> f64) -> D {
         if a.idx == b.idx {
-            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect() };
+            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: Rc::new(a.data.iter().zip(b.data.iter()).map(|(x, y)| f(*x, *y)).collect()) };
         }
         if b.idx.is_empty() {
             let y = b.data[0];
-            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: a.data.iter().map(|x| f(*x, y)).collect() };
+            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: Rc::new(a.data.iter().map(|x| f(*x, y)).collect()) };
         }
         if a.idx.is_empty() {
             let x = a.data[0];
-            return D { idx: b.idx.clone(), dims: b.dims.clone(), data: b.data.iter().map(|y| f(x, *y)).collect() };
+            return D { idx: b.idx.clone(), dims: b.dims.clone(), data: Rc::new(b.data.iter().map(|y| f(x, *y)).collect()) };
         }
         let mut idx = a.idx.clone();
         let mut dims = a.dims.clone();
@@ -74,7 +164,7 @@ impl D {
             let mut k = last;
             loop {
                 if k == 0 {
-                    return D { idx, dims, data };
+                    return D { idx, dims, data: Rc::new(data) };
                 }
                 k -= 1;
                 ctr[k] += 1;
@@ -88,7 +178,7 @@ impl D {
                 ctr[k] = 0;
             }
         }
-        D { idx, dims, data }
+        D { idx, dims, data: Rc::new(data) }
     }
     /// Σ over the axis `k`.
     fn reduce(self, k: Symbol) -> D {
@@ -109,7 +199,7 @@ impl D {
         let mut dims = self.dims;
         idx.remove(p);
         dims.remove(p);
-        D { idx, dims, data }
+        D { idx, dims, data: Rc::new(data) }
     }
     /// The same values with the axes renamed (`from[k]` → `to[k]`).
     fn rename(mut self, from: &[Symbol], to: &[Symbol]) -> D {
@@ -125,9 +215,9 @@ impl D {
         if self.idx == order {
             return Ok(self);
         }
-        let zero = D { idx: order.to_vec(), dims: order.iter().map(|s| self.idx.iter().position(|t| t == s).map(|p| self.dims[p]).unwrap_or(1)).collect(), data: vec![] };
+        let zero = D { idx: order.to_vec(), dims: order.iter().map(|s| self.idx.iter().position(|t| t == s).map(|p| self.dims[p]).unwrap_or(1)).collect(), data: Rc::new(vec![]) };
         let n: usize = zero.dims.iter().product();
-        let ones = D { data: vec![0.0; n], ..zero };
+        let ones = D { data: Rc::new(vec![0.0; n]), ..zero };
         if self.idx.iter().any(|s| !order.contains(s)) {
             return Err(Error::Eval("an index is left over".into()));
         }
@@ -195,7 +285,7 @@ impl<'a> Dense<'a> {
         let dims = self.index_dims(e);
         let mut env = vec![];
         let v = self.eval(e, e.root(), &mut env, &dims)?.permute(order)?;
-        Ok(Tensor { indices: v.idx, dims: v.dims, data: v.data })
+        Ok(Tensor { indices: v.idx, dims: v.dims, data: Rc::try_unwrap(v.data).unwrap_or_else(|d| (*d).clone()) })
     }
 
     /// Fill the caches in the order the recursions run (states forward in time, gradients backward), so that no
@@ -294,6 +384,14 @@ impl<'a> Dense<'a> {
             Expr::Sum([k, d, body]) => {
                 let k = sym(e, *k).ok_or_else(|| Error::Eval("a Σ needs an index".into()))?;
                 let n = sym(e, *d).map(|d| self.dim_of(d)).unwrap_or(0);
+                if let Expr::Mul([x, y]) = &e[*body] {
+                    let (x, y) = (self.eval(e, *x, env, dims)?, self.eval(e, *y, env, dims)?);
+                    if let Some(c) = D::contract(&x, &y, k) {
+                        return Ok(c);
+                    }
+                    let v = D::zip(&x, &y, |a, b| a * b);
+                    return Ok(if v.idx.contains(&k) { v.reduce(k) } else { v.map(|x| x * n as f64) });
+                }
                 let v = self.eval(e, *body, env, dims)?;
                 if v.idx.contains(&k) { v.reduce(k) } else { v.map(|x| x * n as f64) }
             }
@@ -303,12 +401,29 @@ impl<'a> Dense<'a> {
                 let mut acc: Option<D> = None;
                 for t in lo..=hi {
                     env.push((k, t));
+                    // Σₖ a⁽ᵏ⁾ ⊗ b⁽ᵏ⁾ (e.g. ∂L/∂h⁽ᵏ⁾[i] s⁽ᵏ⁻¹⁾[p]) accumulates in place
+                    if let (Expr::Mul([x, y]), Some(a)) = (&e[*body], acc.as_mut()) {
+                        let xy = self.eval(e, *x, env, dims).and_then(|x| Ok((x, self.eval(e, *y, env, dims)?)));
+                        let (x, y) = match xy {
+                            Ok(v) => v,
+                            Err(err) => {
+                                env.pop();
+                                return Err(err);
+                            }
+                        };
+                        env.pop();
+                        if !D::add_outer(a, &x, &y) {
+                            let v = D::zip(&x, &y, |p, q| p * q);
+                            acc = acc.map(|a| D::add_into(a, &v));
+                        }
+                        continue;
+                    }
                     let v = self.eval(e, *body, env, dims);
                     env.pop();
                     let v = v?;
                     acc = Some(match acc {
                         None => v,
-                        Some(a) => D::zip(&a, &v, |x, y| x + y),
+                        Some(a) => D::add_into(a, &v),
                     });
                 }
                 acc.unwrap_or_else(|| D::scalar(0.0))
@@ -318,7 +433,7 @@ impl<'a> Dense<'a> {
                 let n = dims.get(&a).or(dims.get(&b)).copied().unwrap_or(0);
                 let mut data = vec![0.0; n * n];
                 (0..n).for_each(|i| data[i * n + i] = 1.0);
-                D { idx: vec![a, b], dims: vec![n, n], data }
+                D { idx: vec![a, b], dims: vec![n, n], data: Rc::new(data) }
             }
             Expr::Ix(ch) | Expr::Tx(ch) => {
                 let name = sym(e, ch[0]).ok_or_else(|| Error::Eval("a name".into()))?;
@@ -342,12 +457,15 @@ impl<'a> Dense<'a> {
 
     /// A parameter, data or quantity at step `t`, over placeholder axes.
     fn named(&mut self, name: Symbol, t: i64) -> Result<(Vec<Symbol>, Rc<D>)> {
+        if let Some(v) = self.quantities.get(&(name, t)) {
+            return Ok((v.idx.clone(), v.clone()));
+        }
         let decl = self.model.decls.get(&name).ok_or_else(|| Error::Eval(format!("unknown name `{name}`")))?;
-        let axes: Vec<Symbol> = (0..decl.dims.len()).map(|k| Symbol::from(format!("§{k}"))).collect();
         if decl.kind == DeclKind::Quantity {
             let v = self.quantity(name, t)?;
             return Ok((v.idx.clone(), v));
         }
+        let axes: Vec<Symbol> = (0..decl.dims.len()).map(|k| Symbol::from(format!("§{k}"))).collect();
         let a = self.params.values.get(&name).ok_or_else(|| Error::Eval(format!("no values for `{name}`")))?;
         let dims: Vec<usize> = decl.dims.iter().map(|d| self.dim_of(*d)).collect();
         let n: usize = dims.iter().product();
@@ -359,7 +477,10 @@ impl<'a> Dense<'a> {
         } else {
             a.data.clone()
         };
-        Ok((axes.clone(), Rc::new(D { idx: axes, dims, data })))
+        let data = Rc::new(data);
+        let v = Rc::new(D { idx: axes.clone(), dims, data });
+        self.quantities.insert((name, t), v.clone());
+        Ok((axes, v))
     }
 
     /// A quantity from its definition, memoised per step.
@@ -398,7 +519,7 @@ impl<'a> Dense<'a> {
         let (model, sizes, params) = (self.model, self.sizes, self.params);
         let num = self.reference.get_or_insert_with(|| crate::eval::Numeric::new(model, sizes, params));
         let v = num.tensor_with(&e, &axes, &dims, &[])?;
-        let v = Rc::new(D { idx: axes.clone(), dims, data: v.data });
+        let v = Rc::new(D { idx: axes.clone(), dims, data: Rc::new(v.data) });
         self.grads.insert((name, t), v.clone());
         Ok((axes, v))
     }

@@ -167,3 +167,21 @@ pub fn check_names(e: &RecExpr<Expr>, model: &Model, text: &str, file: &str) -> 
     }
     Ok(())
 }
+
+/// σ(x) and σ′(x) as the model's activation and its derivative.
+pub fn sigma_is_activation(e: &RecExpr<Expr>, activation: &str) -> RecExpr<Expr> {
+    let nodes: Vec<Expr> = e
+        .as_ref()
+        .iter()
+        .map(|n| match (n, activation) {
+            (Expr::Sigmoid(a), "tanh") => Expr::Tanh(*a),
+            (Expr::Sigmoid(a), "relu") => Expr::Relu(*a),
+            (Expr::Sigmoid(a), "identity") => Expr::Identity(*a),
+            (Expr::DSigmoid(a), "tanh") => Expr::DTanh(*a),
+            (Expr::DSigmoid(a), "relu") => Expr::DRelu(*a),
+            (Expr::DSigmoid(a), "identity") => Expr::DIdentity(*a),
+            (n, _) => n.clone(),
+        })
+        .collect();
+    RecExpr::from(nodes)
+}

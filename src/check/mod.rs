@@ -128,6 +128,9 @@ pub fn gradient_name(s: &Session) -> String {
 pub fn read_formula(s: &Session, text: &str, file: &str, einstein: bool) -> Result<RecExpr<Expr>> {
     let target: Vec<Symbol> = target_indices(s).into_iter().map(|t| t.0).collect();
     let f = input::read(text, file, &s.model, einstein, &target)?;
+    // σ is the blog's name for the activation: σ′ means tanh′ in a tanh model (write `sigmoid` to mean the sigmoid)
+    let generic = (text.contains('σ') || text.contains("sigma")) && !text.contains("sigmoid");
+    let f = if generic { input::sigma_is_activation(&f, &s.options.activation) } else { f };
     input::check_names(&f, &s.model, text, file)?;
     input::check_free(&f, &s.model, &target, &gradient_name(s), file)?;
     Ok(f)

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 /// Derive the gradients of a recurrent network step by step, the way a teacher writes them on a board,
 /// and check every step with numbers.
 #[derive(Parser, Debug)]
-#[command(name = "bptt", version, after_help = "Start with:  bptt derive\nMore:        bptt derive --wrt W_x   bptt derive --help   bptt rules")]
+#[command(name = "bptt", version, after_help = "Start with:  bptt derive\nMore:        bptt derive --wrt W_x   bptt check --help   bptt grad --help   bptt rules")]
 pub struct Cli {
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -270,27 +270,35 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let session = Session::load(options(a, wrt)?)?;
     let loaded = started.elapsed();
     let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: Some((started + std::time::Duration::from_secs(a.timeout), a.timeout)) };
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
-    let mut shown = false;
-    let derivation = crate::derive::derive_with(&session.plan, &session.rules, limits, &mut |title| {
-        if !shown && started.elapsed().as_secs_f64() > 1.0 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            shown = true;
-        }
-        bar.set_message(format!("deriving ∂L/∂{wrt}: {title}"));
+    // The any-T check (eight more derivations) does not depend on this one: it runs beside it.
+    let (derivation, numbers, derived, verified, closed) = std::thread::scope(|scope| -> Result<_, Error> {
+        let any_t = session.plan.closed.as_ref().map(|c| {
+            let o = &session.options;
+            scope.spawn(move || crate::closed::check(o, c, limits).map(|r| (c.clone(), r)))
+        });
+        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        let mut shown = false;
+        let derivation = crate::derive::derive_with(&session.plan, &session.rules, limits, &mut |title| {
+            if !shown && started.elapsed().as_secs_f64() > 1.0 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                shown = true;
+            }
+            bar.set_message(format!("deriving ∂L/∂{wrt}: {title}"));
+        })?;
+        bar.finish_and_clear();
+        let derived = started.elapsed();
+        let numbers = verify(&session, &derivation, a.trace)?;
+        let verified = started.elapsed();
+        let closed = match any_t {
+            Some(h) => Some(h.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??),
+            None => None,
+        };
+        Ok((derivation, numbers, derived, verified, closed))
     })?;
-    bar.finish_and_clear();
-    let derived = started.elapsed();
-    let numbers = verify(&session, &derivation, a.trace)?;
-    let verified = started.elapsed();
-    let closed = match &session.plan.closed {
-        Some(c) => Some((c.clone(), crate::closed::check(&session.options, c, limits)?)),
-        None => None,
-    };
     if a.stats {
         eprintln!(
-            "stats {wrt}: {} rule applications, largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, any-T check {:.1} ms, total {:.1} ms",
+            "stats {wrt}: {} rule applications, largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, then waiting for the any-T check (beside them) {:.1} ms, total {:.1} ms",
             derivation.stats.steps,
             derivation.stats.largest_egraph,
             loaded.as_secs_f64() * 1e3,

@@ -239,7 +239,7 @@ impl P<'_> {
                     let (a, b) = (self.sym(&a), self.sym(&b));
                     Ok(self.out.add(Expr::Delta([a, b])))
                 }
-                "tanh" | "sigmoid" | "relu" | "id" if matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(&w),
+                "tanh" | "sigmoid" | "sigma" | "relu" | "id" if matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(&w),
                 w if w.starts_with('d') && (w == "d" || w[1..].starts_with(|c: char| c.is_ascii_alphabetic())) && self.is_derivative() => self.derivative(false),
                 _ => self.quantity(),
             },
@@ -382,8 +382,8 @@ impl P<'_> {
         Ok(self.out.add(match (name, prime) {
             ("tanh", false) => Expr::Tanh(a),
             ("tanh", true) => Expr::DTanh(a),
-            ("sigmoid", false) => Expr::Sigmoid(a),
-            ("sigmoid", true) => Expr::DSigmoid(a),
+            ("sigmoid" | "sigma", false) => Expr::Sigmoid(a),
+            ("sigmoid" | "sigma", true) => Expr::DSigmoid(a),
             ("relu", false) => Expr::Relu(a),
             ("relu", true) => Expr::DRelu(a),
             ("id", false) => Expr::Identity(a),

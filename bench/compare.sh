@@ -32,16 +32,16 @@ for T in 2 4 6 8 16 32; do
   }
   read -r sp spb <<<"$(peer sympy)"
   read -r se seb <<<"$(peer symengine)"
-  ratio=$(python3 -c "print('-' if '$sp'=='timeout' else f'{float(\"$sp\")/$ours:.0f}×')")
+  ratio=$(python3 -c "print(f'> {$TIMEOUT/$ours:.0f}×' if '$sp'=='timeout' else f'{float(\"$sp\")/$ours:.0f}×')")
   [ "$sp" = timeout ] && sp=">${TIMEOUT} (timeout)"
   [ "$se" = timeout ] && se=">${TIMEOUT} (timeout)"
   echo "| $T | $ours | $bytes | $sp | $spb | $se | $seb | $ratio |"
 done
 
 echo
-echo "Numbers: ∂L/∂W_r at hidden 64, input 64, T = 1000 (same parameters for both)."
+echo "Numbers: ∂L/∂W_r at hidden 64, input 64 (same parameters for both; median of 5 runs)."
+printf '\n| T | bptt grad (ms) | numpy BPTT (ms) | numpy / bptt | max abs difference |\n|---|---|---|---|---|\n' 
 tmp=$(mktemp -d)
-$B derive --steps 1000 --hidden 64 --input 64 --format json --max-steps 1 2>/dev/null >/dev/null || true
 $PY - "$tmp/params.json" <<'PYEOF'
 import json, sys
 import numpy as np
@@ -57,16 +57,33 @@ for T in 250 500 1000; do
   else
     f="$tmp/params.json"
   fi
-  ours=$($B grad --params "$f" --stats --format json 2>"$tmp/stats" | tee "$tmp/ours.json" >/dev/null; sed -n 's/.*evaluate \([0-9.]*\) ms/\1/p' "$tmp/stats")
-  theirs=$($PY bench/peers.py numpy 64 64 $T "$f")
-  $PY - "$tmp/ours.json" "$ours" "$theirs" "$T" <<'PYEOF'
+  # the median of 5 runs each: evaluation time only (bptt: the side equations derived at this T and the closed
+  # form evaluated; numpy: the forward and backward loops)
+  ours=$(for i in 1 2 3 4 5; do $B grad --params "$f" --stats --format json 2>"$tmp/stats" >"$tmp/ours.json"; sed -n 's/.*evaluate \([0-9.]*\) ms/\1/p' "$tmp/stats"; done | sort -g | sed -n 3p)
+  theirs=$(for i in 1 2 3 4 5; do $PY bench/peers.py numpy 64 64 $T "$f" > "$tmp/theirs$i.json"; $PY -c "import json; print(json.load(open('$tmp/theirs$i.json'))['seconds'])"; done | sort -g | sed -n 3p)
+  $PY - "$tmp/ours.json" "$ours" "$theirs" "$T" "$tmp/theirs1.json" <<'PYEOF'
 import json, sys
 import numpy as np
 ours = json.load(open(sys.argv[1]))
-theirs = json.loads(sys.argv[3])
+theirs = json.load(open(sys.argv[5]))
 diff = np.max(np.abs(np.array(ours["gradient"]) - np.array(theirs["gradient"])))
-o, t = float(sys.argv[2]) / 1e3, theirs["seconds"]
-print(f"T={sys.argv[4]:>5}: bptt grad (evaluation) {o*1e3:8.1f} ms   numpy BPTT {t*1e3:8.1f} ms   numpy / bptt {t/o:5.2f}   max |difference| {diff:.1e}")
+o, t = float(sys.argv[2]) / 1e3, float(sys.argv[3])
+print(f"| {sys.argv[4]} | {o*1e3:.1f} | {t*1e3:.1f} | {t/o:.2f} | {diff:.1e} |")
 PYEOF
 done
 rm -rf "$tmp"
+
+echo
+echo "bptt alone (whole process, median of 5 runs):"
+printf '\n| command | T | time (ms) | output bytes |\n|---|---|---|---|\n'
+median() { for i in 1 2 3 4 5; do s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); done | sort -n | sed -n 3p; }
+for T in 3 10 30 100; do
+  echo "| derive | $T | $(median $B derive --steps $T) | $($B derive --steps $T | wc -c) |"
+done
+for T in 3 50; do
+  echo "| derive --wrt all | $T | $(median $B derive --wrt all --steps $T) | $($B derive --wrt all --steps $T | wc -c) |"
+done
+for T in 3 10; do
+  echo "| check (proved) | $T | $(median $B check --steps $T 'sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]') | |"
+  echo "| check (refuted + diagnosis) | $T | $(median $B check --steps $T 'sum_{k=1}^{T} dL/dh^(k)[i] * s^(k)[p]') | |"
+done

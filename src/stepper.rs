@@ -6,7 +6,7 @@ use crate::lang::{EG, Expr, Meta};
 use crate::plan::RuleUse;
 use crate::rules::RuleSet;
 use egg::{Id, Language, RecExpr, Symbol};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 use std::collections::BTreeSet;
 
 /// One rule application.
@@ -47,14 +47,18 @@ pub struct Stats {
 /// make cycles), so it is linear in the e-graph's size (egg's fixpoint extractor is quadratic on deep terms).
 fn extract(eg: &EG, root: Id, banned: &HashSet<Expr>) -> RecExpr<Expr> {
     type Cost = (u32, usize);
-    fn best(eg: &EG, id: Id, banned: &HashSet<Expr>, memo: &mut HashMap<Id, Option<(Cost, usize)>>, active: &mut HashSet<Id>) -> Option<Cost> {
+    /// Per canonical class: not visited, or the best (cost, node) found (None: only cycles).
+    type Memo = Vec<Option<Option<(Cost, usize)>>>;
+    fn best(eg: &EG, id: Id, banned: &HashSet<Expr>, memo: &mut Memo, active: &mut [bool]) -> Option<Cost> {
         let id = eg.find(id);
-        if let Some(m) = memo.get(&id) {
+        let k = usize::from(id);
+        if let Some(m) = memo[k] {
             return m.map(|x| x.0);
         }
-        if !active.insert(id) {
+        if active[k] {
             return None;
         }
+        active[k] = true;
         let mut choice: Option<(Cost, usize)> = None;
         'nodes: for (i, n) in eg[id].nodes.iter().enumerate() {
             let mut cost: Cost = (u32::from(banned.contains(n)), 1);
@@ -68,25 +72,28 @@ fn extract(eg: &EG, root: Id, banned: &HashSet<Expr>) -> RecExpr<Expr> {
                 choice = Some((cost, i));
             }
         }
-        active.remove(&id);
-        memo.insert(id, choice);
+        active[k] = false;
+        memo[k] = Some(choice);
         choice.map(|x| x.0)
     }
-    fn build(eg: &EG, id: Id, memo: &HashMap<Id, Option<(Cost, usize)>>, out: &mut RecExpr<Expr>, done: &mut HashMap<Id, Id>) -> Id {
+    fn build(eg: &EG, id: Id, memo: &Memo, out: &mut RecExpr<Expr>, done: &mut [Option<Id>]) -> Id {
         let id = eg.find(id);
-        if let Some(d) = done.get(&id) {
-            return *d;
+        let k = usize::from(id);
+        if let Some(d) = done[k] {
+            return d;
         }
-        let i = memo.get(&id).copied().flatten().map(|x| x.1).unwrap_or(0);
+        let i = memo[k].flatten().map(|x| x.1).unwrap_or(0);
         let n = eg[id].nodes[i].clone().map_children(|c| build(eg, c, memo, out, done));
         let new = out.add(n);
-        done.insert(id, new);
+        done[k] = Some(new);
         new
     }
-    let mut memo = HashMap::default();
-    best(eg, root, banned, &mut memo, &mut HashSet::default());
+    // canonical ids are below this bound (egg numbers classes by the node that created them)
+    let size = eg.classes().map(|c| usize::from(c.id)).max().unwrap_or(0) + 1;
+    let mut memo: Memo = vec![None; size];
+    best(eg, root, banned, &mut memo, &mut vec![false; size]);
     let mut out = RecExpr::default();
-    build(eg, root, &memo, &mut out, &mut HashMap::default());
+    build(eg, root, &memo, &mut out, &mut vec![None; size]);
     out
 }
 

@@ -7,14 +7,35 @@ use crate::rules::RuleSet;
 use crate::stepper::{Limits, Stats, Step, run};
 use egg::{Id, Language, Pattern, RecExpr, Searcher, Symbol};
 
-/// One micro step, with the whole expression after it.
+/// One micro step; the whole expression after it is [`TraceStep::whole`].
 #[derive(Debug, Clone)]
 pub struct TraceStep {
     pub rule: String,
     pub count: usize,
-    pub whole: RecExpr<Expr>,
     /// The focused part after the step, when the beat works on a part.
     pub part: Option<RecExpr<Expr>>,
+    whole: WholeOf,
+}
+
+/// How a micro step's whole expression is had: it is the step's term, or the step's part plugged into the
+/// beat's context (shared by every step of the beat, so a long focused beat does not copy the whole each step),
+/// or the unchanged whole of an aside.
+#[derive(Debug, Clone)]
+enum WholeOf {
+    Term(RecExpr<Expr>),
+    Plug(std::sync::Arc<RecExpr<Expr>>),
+    Same(std::sync::Arc<RecExpr<Expr>>),
+}
+
+impl TraceStep {
+    /// The whole expression after this step.
+    pub fn whole(&self) -> RecExpr<Expr> {
+        match (&self.whole, &self.part) {
+            (WholeOf::Term(t), _) => t.clone(),
+            (WholeOf::Plug(ctx), Some(p)) => plug(ctx, p),
+            (WholeOf::Plug(ctx), None) | (WholeOf::Same(ctx), _) => (**ctx).clone(),
+        }
+    }
 }
 
 /// A side equation `lhs = rhs` shown under a beat.
@@ -182,7 +203,10 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
                     part: Some(last.term.clone()),
                     whole: whole.clone(),
                     wheres: ws,
-                    trace: steps.iter().map(|s| TraceStep { rule: s.rule.clone(), count: s.count, whole: whole.clone(), part: Some(s.term.clone()) }).collect(),
+                    trace: {
+                        let same = std::sync::Arc::new(whole.clone());
+                        steps.iter().map(|s| TraceStep { rule: s.rule.clone(), count: s.count, whole: WholeOf::Same(same.clone()), part: Some(s.term.clone()) }).collect()
+                    },
                     aside: true,
                 });
             }
@@ -222,11 +246,12 @@ fn run_beat(
     if steps.is_empty() && !uses.is_empty() {
         return Ok(None);
     }
+    let ctx = focus.as_ref().map(|f| std::sync::Arc::new(f.ctx.clone()));
     let trace: Vec<TraceStep> = steps
         .iter()
-        .map(|s| match focus {
-            Some(f) => TraceStep { rule: s.rule.clone(), count: s.count, whole: plug(&f.ctx, &s.term), part: Some(s.term.clone()) },
-            None => TraceStep { rule: s.rule.clone(), count: s.count, whole: s.term.clone(), part: None },
+        .map(|s| match &ctx {
+            Some(c) => TraceStep { rule: s.rule.clone(), count: s.count, whole: WholeOf::Plug(c.clone()), part: Some(s.term.clone()) },
+            None => TraceStep { rule: s.rule.clone(), count: s.count, whole: WholeOf::Term(s.term.clone()), part: None },
         })
         .collect();
     let part_lhs = focus.as_ref().map(|f| f.origin.clone());

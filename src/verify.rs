@@ -144,7 +144,7 @@ fn walk_trace(num: &mut Numeric, steps: &[TraceStep], start: &Tensor, like: &Ten
     let mut culprit = None;
     let mut out = vec![];
     for st in steps {
-        let v = tensor_over(num, &st.whole, like)?;
+        let v = tensor_over(num, &st.whole(), like)?;
         if culprit.is_none() && v.rel_diff(&prev) > STEP_TOL {
             culprit = Some(st.rule.clone());
         }

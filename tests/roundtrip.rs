@@ -33,7 +33,7 @@ fn every_printed_expression_reads_back() {
                     all.push(b.whole.clone());
                     all.extend(b.part_lhs.iter().cloned());
                     all.extend(b.part.iter().cloned());
-                    all.extend(b.trace.iter().map(|t| t.whole.clone()));
+                    all.extend(b.trace.iter().map(|t| t.whole()));
                     for w in &b.wheres {
                         all.push(w.lhs.clone());
                         all.push(w.rhs.clone());

@@ -106,7 +106,14 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
         let _ = writeln!(out, "{INDENT}rules: {}", paint(&rules.join(", "), "33", v.color));
         if v.trace {
             for (si, st) in b.trace.iter().enumerate() {
-                let shown = st.part.as_ref().unwrap_or(&st.whole);
+                let whole;
+                let shown = match &st.part {
+                    Some(p) => p,
+                    None => {
+                        whole = st.whole();
+                        &whole
+                    }
+                };
                 let times = if st.count > 1 { format!(" (×{})", st.count) } else { String::new() };
                 let _ = writeln!(out, "{INDENT}  {}{times}: {}", st.rule, expr(shown, v, INDENT.len() + 4));
                 if let Some(val) = n.trace.get(bi).and_then(|t| t.get(si)) {

@@ -77,7 +77,7 @@ impl D {
         }
         for _ in 0..total {
             let acc = if ka == 1 && kb == 1 {
-                a.data[oa..oa + n].iter().zip(&b.data[ob..ob + n]).map(|(x, y)| x * y).sum()
+                dot(&a.data[oa..oa + n], &b.data[ob..ob + n])
             } else {
                 (0..n).map(|j| a.data[oa + j * ka] * b.data[ob + j * kb]).sum()
             };
@@ -223,6 +223,20 @@ impl D {
         }
         Ok(D::zip(&ones, &self, |_, y| y))
     }
+}
+
+/// x · y with four running sums (the compiler vectorises it; the order of additions is fixed, so the result is
+/// deterministic).
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
+    for (a, b) in xc.zip(yc) {
+        for l in 0..4 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 type Key = (Symbol, i64);

@@ -338,23 +338,14 @@ impl<'a> Dense<'a> {
     fn index_dims(&self, e: &RecExpr<Expr>) -> HashMap<Symbol, usize> {
         let mut out = HashMap::default();
         for n in e.as_ref() {
-            let (ch, first) = match n {
-                Expr::Ix(ch) => (ch, 1),
-                Expr::Tx(ch) => (ch, 2),
-                Expr::Sum([k, d, _]) => {
-                    if let (Some(k), Some(d)) = (sym(e, *k), sym(e, *d)) {
-                        out.entry(k).or_insert(self.dim_of(d));
-                    }
-                    continue;
-                }
-                _ => continue,
-            };
-            let Some(decl) = sym(e, ch[0]).and_then(|n| self.model.decls.get(&n)) else { continue };
-            for (c, d) in ch[first..].iter().zip(&decl.dims) {
-                if let Some(s) = sym(e, *c) {
-                    out.insert(s, self.dim_of(*d));
-                }
+            if let Expr::Sum([k, d, _]) = n
+                && let (Some(k), Some(d)) = (sym(e, *k), sym(e, *d))
+            {
+                out.entry(k).or_insert(self.dim_of(d));
             }
+        }
+        for u in self.model.index_uses(e) {
+            out.insert(u.index, self.dim_of(u.dim));
         }
         out
     }

@@ -83,7 +83,8 @@ struct Focus {
 
 const HOLE: &str = "__part__";
 
-fn summarize(steps: &[Step]) -> Vec<(String, usize)> {
+/// Rule names with how many steps each fired in, in order of first use.
+pub fn summarize(steps: &[Step]) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = vec![];
     for s in steps {
         match out.iter_mut().find(|(n, _)| *n == s.rule) {

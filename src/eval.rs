@@ -122,19 +122,8 @@ impl<'a> Numeric<'a> {
     /// The size of each free index of `e`, found from where it is used (an index of W⁽ʳ⁾ ranges over n_h, …).
     pub fn index_dims(&self, e: &RecExpr<Expr>, free: &[Symbol]) -> Result<Vec<usize>> {
         let mut found: HashMap<Symbol, usize> = HashMap::default();
-        for n in e.as_ref() {
-            let (ch, first) = match n {
-                Expr::Ix(ch) => (ch, 1),
-                Expr::Tx(ch) => (ch, 2),
-                _ => continue,
-            };
-            let Expr::Symbol(name) = &e[ch[0]] else { continue };
-            let Some(d) = self.model.decls.get(name) else { continue };
-            for (c, dim) in ch[first..].iter().zip(&d.dims) {
-                if let Expr::Symbol(s) = &e[*c] {
-                    found.entry(*s).or_insert(self.sizes.dims.get(dim).copied().unwrap_or(0));
-                }
-            }
+        for u in self.model.index_uses(e) {
+            found.entry(u.index).or_insert(self.sizes.dims.get(&u.dim).copied().unwrap_or(0));
         }
         free.iter()
             .map(|s| found.get(s).copied().or(self.default_dim).ok_or_else(|| Error::Eval(format!("cannot tell which size the free index `{s}` ranges over"))))

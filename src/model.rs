@@ -127,7 +127,37 @@ fn strip_q(e: &RecExpr<Expr>) -> RecExpr<Expr> {
     )
 }
 
+/// One place an index symbol is used in an indexed name: the node, the name (W_r), the index (i) and the size
+/// that position ranges over (n_h).
+pub struct IndexUse {
+    pub node: usize,
+    pub name: Symbol,
+    pub index: Symbol,
+    pub dim: Symbol,
+}
+
 impl Model {
+    /// Every use of a plain index symbol in a declared indexed name of `e` (`W_r[i,p]` gives i and p, over n_h).
+    pub fn index_uses(&self, e: &egg::RecExpr<crate::lang::Expr>) -> Vec<IndexUse> {
+        use crate::lang::Expr;
+        let mut out = vec![];
+        for (node, n) in e.as_ref().iter().enumerate() {
+            let (ch, first) = match n {
+                Expr::Ix(ch) => (ch, 1),
+                Expr::Tx(ch) => (ch, 2),
+                _ => continue,
+            };
+            let Expr::Symbol(name) = &e[ch[0]] else { continue };
+            let Some(d) = self.decls.get(name) else { continue };
+            for (c, dim) in ch[first..].iter().zip(&d.dims) {
+                if let Expr::Symbol(index) = &e[*c] {
+                    out.push(IndexUse { node, name: *name, index: *index, dim: *dim });
+                }
+            }
+        }
+        out
+    }
+
     /// Read a model file: declarations first, then definitions (each a rule). Returns the model and the unfold
     /// rules; problems go to `diags`.
     pub fn read(file: &str, text: &Arc<str>, ctx: &Arc<crate::rules::apply::Ctx>, diags: &mut Vec<Diag>) -> (Model, Vec<Rule>) {

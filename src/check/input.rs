@@ -119,24 +119,11 @@ pub fn check_free(e: &RecExpr<Expr>, model: &Model, target: &[Symbol], gradient:
 
 /// Uses of a free index with a size other than the gradient's: (index, the use, the size it has there).
 pub fn shape_conflicts(e: &RecExpr<Expr>, model: &Model, target: &[(Symbol, Symbol)]) -> Vec<(Symbol, String, Symbol)> {
-    let mut out = vec![];
-    for n in e.as_ref() {
-        let (ch, first) = match n {
-            Expr::Ix(ch) => (ch, 1),
-            Expr::Tx(ch) => (ch, 2),
-            _ => continue,
-        };
-        let Expr::Symbol(name) = &e[ch[0]] else { continue };
-        let Some(d) = model.decls.get(name) else { continue };
-        for (c, dim) in ch[first..].iter().zip(&d.dims) {
-            if let Expr::Symbol(s) = &e[*c]
-                && let Some((_, want)) = target.iter().find(|(t, _)| t == s)
-                && want != dim
-                && !out.iter().any(|(x, _, _): &(Symbol, String, Symbol)| x == s)
-            {
-                let at = crate::lang::sub_expr(e, e.as_ref().iter().position(|m| m == n).map(Id::from).unwrap_or(e.root()));
-                out.push((*s, crate::render::text::render(&at, crate::render::text::Style::Unicode, usize::MAX / 4), *dim));
-            }
+    let mut out: Vec<(Symbol, String, Symbol)> = vec![];
+    for u in model.index_uses(e) {
+        if target.iter().any(|(t, want)| *t == u.index && *want != u.dim) && !out.iter().any(|(x, _, _)| *x == u.index) {
+            let at = crate::lang::sub_expr(e, Id::from(u.node));
+            out.push((u.index, crate::render::text::render(&at, crate::render::text::Style::Unicode, usize::MAX / 4), u.dim));
         }
     }
     out

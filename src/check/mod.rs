@@ -98,22 +98,11 @@ impl Checked {
 
 /// The gradient's free indices with the size each ranges over.
 pub fn target_indices(s: &Session) -> Vec<(Symbol, Symbol)> {
-    let goal = &s.plan.goal;
-    let free = input::free_of(goal, &s.model);
-    let mut out = vec![];
-    for n in goal.as_ref() {
-        if let Expr::Ix(ch) | Expr::Tx(ch) = n {
-            let first = if matches!(n, Expr::Tx(_)) { 2 } else { 1 };
-            let Expr::Symbol(name) = &goal[ch[0]] else { continue };
-            let Some(d) = s.model.decls.get(name) else { continue };
-            for (c, dim) in ch[first..].iter().zip(&d.dims) {
-                if let Expr::Symbol(x) = &goal[*c]
-                    && free.contains(x)
-                    && !out.iter().any(|(y, _)| y == x)
-                {
-                    out.push((*x, *dim));
-                }
-            }
+    let free = input::free_of(&s.plan.goal, &s.model);
+    let mut out: Vec<(Symbol, Symbol)> = vec![];
+    for u in s.model.index_uses(&s.plan.goal) {
+        if free.contains(&u.index) && !out.iter().any(|(y, _)| *y == u.index) {
+            out.push((u.index, u.dim));
         }
     }
     out
@@ -239,22 +228,12 @@ fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, en
     Ok(None)
 }
 
-fn counts(steps: &[crate::stepper::Step]) -> Vec<(String, usize)> {
-    let mut out: Vec<(String, usize)> = vec![];
-    for st in steps {
-        match out.iter_mut().find(|(n, _)| *n == st.rule) {
-            Some(c) => c.1 += 1,
-            None => out.push((st.rule.clone(), 1)),
-        }
-    }
-    out
-}
 
 /// Expand with the [`EXPAND`] rules (those the rule set has).
 fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<(RecExpr<Expr>, Vec<(String, usize)>)> {
     let uses: Vec<RuleUse> = EXPAND.iter().filter(|n| s.rules.get(n).is_some()).map(|n| RuleUse { name: n.to_string(), limit: None }).collect();
     let steps = run(e, &uses, &s.rules, &symbols(e), limits, &mut Stats::default(), "check: expanding")?;
-    Ok((steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone()), counts(&steps)))
+    Ok((steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone()), crate::derive::summarize(&steps)))
 }
 
 /// Try to prove `f` equal to the gradient by the rules.

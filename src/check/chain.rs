@@ -43,6 +43,7 @@ pub fn formula_lines(text: &str) -> Vec<(usize, String)> {
 }
 
 /// Check every line of `text` (named `file` in errors).
+#[allow(clippy::too_many_arguments)]
 pub fn check_chain(s: &Session, d: &Derivation, cat: &super::mistakes::Catalogue, text: &str, file: &str, einstein: bool, n: usize, limits: Limits) -> Result<Vec<Line>> {
     let lines = formula_lines(text);
     if lines.is_empty() {

@@ -187,8 +187,10 @@ pub fn random_test(s: &Session, f: &RecExpr<Expr>, against: &RecExpr<Expr>, size
             let d = |i: &usize| (yours.data[*i] - truth.data[*i]).abs();
             d(a).partial_cmp(&d(b)).unwrap_or(std::cmp::Ordering::Equal)
         });
+        // NaN is never close: a formula that evaluates to NaN is refuted
+        let close = |w: usize| (yours.data[w] - truth.data[w]).abs() <= TOL * scale;
         if let Some(w) = worst
-            && !((yours.data[w] - truth.data[w]).abs() <= TOL * scale)
+            && !close(w)
         {
             let entry = entry_of(&truth, w);
             let first_step = if against == &s.plan.goal { first_step(s, sizes, &params, f, &entry).ok().flatten() } else { None };
@@ -230,7 +232,10 @@ fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, en
 
 
 /// Expand with the [`EXPAND`] rules (those the rule set has).
-fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<(RecExpr<Expr>, Vec<(String, usize)>)> {
+/// An expanded expression and the rules (with counts) that expanded it.
+type Expanded = (RecExpr<Expr>, Vec<(String, usize)>);
+
+fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<Expanded> {
     let uses: Vec<RuleUse> = EXPAND.iter().filter(|n| s.rules.get(n).is_some()).map(|n| RuleUse { name: n.to_string(), limit: None }).collect();
     let steps = run(e, &uses, &s.rules, &symbols(e), limits, &mut Stats::default(), "check: expanding")?;
     Ok((steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone()), crate::derive::summarize(&steps)))

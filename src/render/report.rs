@@ -56,7 +56,7 @@ fn model_lines(m: &Model, v: &View, out: &mut String) {
         let rhs = render(&Model::shown_rhs(d), v.style, 1000);
         let guard = if d.guards.is_empty() { String::new() } else { "   for t ≥ 1".replace('≥', if v.style == Style::Unicode { "≥" } else { ">=" }) };
         let tag = d.eq.as_ref().map(|e| format!("({e})")).unwrap_or_default();
-        let _ = writeln!(out, "{}{lhs} = {rhs}{guard}", format!("{tag:<7}"));
+        let _ = writeln!(out, "{tag:<7}{lhs} = {rhs}{guard}");
     }
 }
 

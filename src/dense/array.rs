@@ -1,0 +1,232 @@
+//! The arrays of the fast evaluator: values over named axes, with broadcasting products, contractions (Σ over a
+//! shared axis without forming the product), reductions, in-place accumulation and axis renaming.
+use crate::error::{Error, Result};
+use egg::Symbol;
+use std::rc::Rc;
+
+/// A dense array over named axes (row-major in the order of `idx`).
+#[derive(Debug, Clone)]
+pub(super) struct D {
+    pub(super) idx: Vec<Symbol>,
+    pub(super) dims: Vec<usize>,
+    /// Shared: renaming axes or reading a parameter never copies the numbers.
+    pub(super) data: Rc<Vec<f64>>,
+}
+
+impl D {
+    pub(super) fn scalar(v: f64) -> D {
+        D { idx: vec![], dims: vec![], data: Rc::new(vec![v]) }
+    }
+    pub(super) fn map(mut self, f: impl Fn(f64) -> f64) -> D {
+        Rc::make_mut(&mut self.data).iter_mut().for_each(|v| *v = f(*v));
+        self
+    }
+    /// Σ_k a·b without forming the product: a contraction over the shared axis `k` (a matrix-vector product).
+    pub(super) fn contract(a: &D, b: &D, k: Symbol) -> Option<D> {
+        let (pa, pb) = (a.idx.iter().position(|s| *s == k)?, b.idx.iter().position(|s| *s == k)?);
+        let n = a.dims[pa];
+        if b.dims[pb] != n {
+            return None;
+        }
+        let (sa, sb) = (a.strides(), b.strides());
+        let mut idx = vec![];
+        let mut dims = vec![];
+        let (mut ra, mut rb) = (vec![], vec![]);
+        for (x, st, other, ost) in [(a, &sa, b, &sb), (b, &sb, a, &sa)] {
+            for (j, s) in x.idx.iter().enumerate() {
+                if *s == k || idx.contains(s) {
+                    continue;
+                }
+                idx.push(*s);
+                dims.push(x.dims[j]);
+                let in_other = other.idx.iter().position(|t| t == s).map(|p| ost[p]).unwrap_or(0);
+                if std::ptr::eq(x, a) {
+                    ra.push(st[j]);
+                    rb.push(in_other);
+                } else {
+                    ra.push(in_other);
+                    rb.push(st[j]);
+                }
+            }
+        }
+        let (ka, kb) = (sa[pa], sb[pb]);
+        let total: usize = dims.iter().product();
+        let mut data = Vec::with_capacity(total);
+        let mut ctr = vec![0usize; dims.len()];
+        let (mut oa, mut ob) = (0usize, 0usize);
+        // a matrix times a vector along the matrix's rows (k is the first of two axes): add scaled rows, contiguous
+        if dims.len() == 1 && ((a.idx.len() == 1 && b.idx.len() == 2 && pb == 0) || (b.idx.len() == 1 && a.idx.len() == 2 && pa == 0)) {
+            let (v, m) = if a.idx.len() == 1 { (a, b) } else { (b, a) };
+            let cols = dims[0];
+            let mut out = vec![0.0; cols];
+            for (j, x) in v.data.iter().enumerate() {
+                for (o, w) in out.iter_mut().zip(&m.data[j * cols..(j + 1) * cols]) {
+                    *o += x * w;
+                }
+            }
+            return Some(D { idx, dims, data: Rc::new(out) });
+        }
+        for _ in 0..total {
+            let acc = if ka == 1 && kb == 1 {
+                dot(&a.data[oa..oa + n], &b.data[ob..ob + n])
+            } else {
+                (0..n).map(|j| a.data[oa + j * ka] * b.data[ob + j * kb]).sum()
+            };
+            data.push(acc);
+            for q in (0..dims.len()).rev() {
+                ctr[q] += 1;
+                oa += ra[q];
+                ob += rb[q];
+                if ctr[q] < dims[q] {
+                    break;
+                }
+                oa -= ra[q] * dims[q];
+                ob -= rb[q] * dims[q];
+                ctr[q] = 0;
+            }
+        }
+        Some(D { idx, dims, data: Rc::new(data) })
+    }
+    /// acc += v, in place when the axes agree.
+    pub(super) fn add_into(acc: D, v: &D) -> D {
+        if acc.idx == v.idx {
+            let mut acc = acc;
+            Rc::make_mut(&mut acc.data).iter_mut().zip(v.data.iter()).for_each(|(x, y)| *x += y);
+            return acc;
+        }
+        D::zip(&acc, v, |x, y| x + y)
+    }
+    /// acc += a ⊗ b (an outer product over disjoint axes, in acc's order a then b), in place.
+    pub(super) fn add_outer(acc: &mut D, a: &D, b: &D) -> bool {
+        if a.idx.iter().any(|s| b.idx.contains(s)) || acc.idx.len() != a.idx.len() + b.idx.len() || acc.idx[..a.idx.len()] != a.idx[..] || acc.idx[a.idx.len()..] != b.idx[..] {
+            return false;
+        }
+        let m = b.data.len();
+        let out = Rc::make_mut(&mut acc.data);
+        for (i, x) in a.data.iter().enumerate() {
+            for (o, y) in out[i * m..(i + 1) * m].iter_mut().zip(b.data.iter()) {
+                *o += x * y;
+            }
+        }
+        true
+    }
+    pub(super) fn strides(&self) -> Vec<usize> {
+        let mut s = vec![1; self.dims.len()];
+        for k in (0..self.dims.len().saturating_sub(1)).rev() {
+            s[k] = s[k + 1] * self.dims[k + 1];
+        }
+        s
+    }
+    /// a ∘ b elementwise over the union of the axes (a's order, then b's new axes).
+    pub(super) fn zip(a: &D, b: &D, f: impl Fn(f64, f64) -> f64) -> D {
+        if a.idx == b.idx {
+            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: Rc::new(a.data.iter().zip(b.data.iter()).map(|(x, y)| f(*x, *y)).collect()) };
+        }
+        if b.idx.is_empty() {
+            let y = b.data[0];
+            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: Rc::new(a.data.iter().map(|x| f(*x, y)).collect()) };
+        }
+        if a.idx.is_empty() {
+            let x = a.data[0];
+            return D { idx: b.idx.clone(), dims: b.dims.clone(), data: Rc::new(b.data.iter().map(|y| f(x, *y)).collect()) };
+        }
+        let mut idx = a.idx.clone();
+        let mut dims = a.dims.clone();
+        for (s, n) in b.idx.iter().zip(&b.dims) {
+            if !idx.contains(s) {
+                idx.push(*s);
+                dims.push(*n);
+            }
+        }
+        // the stride of every result axis in a and in b (0 where the operand does not have it)
+        let (sa, sb) = (a.strides(), b.strides());
+        let pick = |x: &D, st: &[usize]| -> Vec<usize> { idx.iter().map(|s| x.idx.iter().position(|t| t == s).map(|p| st[p]).unwrap_or(0)).collect() };
+        let (pa, pb) = (pick(a, &sa), pick(b, &sb));
+        let total: usize = dims.iter().product();
+        let mut data = Vec::with_capacity(total);
+        let last = dims.len() - 1;
+        let mut ctr = vec![0usize; dims.len()];
+        let (mut oa, mut ob) = (0usize, 0usize);
+        while data.len() < total {
+            // the innermost axis as a tight loop
+            for j in 0..dims[last] {
+                data.push(f(a.data[oa + j * pa[last]], b.data[ob + j * pb[last]]));
+            }
+            let mut k = last;
+            loop {
+                if k == 0 {
+                    return D { idx, dims, data: Rc::new(data) };
+                }
+                k -= 1;
+                ctr[k] += 1;
+                oa += pa[k];
+                ob += pb[k];
+                if ctr[k] < dims[k] {
+                    break;
+                }
+                oa -= pa[k] * dims[k];
+                ob -= pb[k] * dims[k];
+                ctr[k] = 0;
+            }
+        }
+        D { idx, dims, data: Rc::new(data) }
+    }
+    /// Σ over the axis `k`.
+    pub(super) fn reduce(self, k: Symbol) -> D {
+        let Some(p) = self.idx.iter().position(|s| *s == k) else { return self };
+        let outer: usize = self.dims[..p].iter().product();
+        let n = self.dims[p];
+        let inner: usize = self.dims[p + 1..].iter().product();
+        let mut data = vec![0.0; outer * inner];
+        for o in 0..outer {
+            for j in 0..n {
+                let src = &self.data[(o * n + j) * inner..(o * n + j + 1) * inner];
+                for (d, s) in data[o * inner..(o + 1) * inner].iter_mut().zip(src) {
+                    *d += s;
+                }
+            }
+        }
+        let mut idx = self.idx;
+        let mut dims = self.dims;
+        idx.remove(p);
+        dims.remove(p);
+        D { idx, dims, data: Rc::new(data) }
+    }
+    /// The same values with the axes renamed (`from[k]` → `to[k]`).
+    pub(super) fn rename(mut self, from: &[Symbol], to: &[Symbol]) -> D {
+        for s in &mut self.idx {
+            if let Some(p) = from.iter().position(|f| f == s) {
+                *s = to[p];
+            }
+        }
+        self
+    }
+    /// Reorder the axes to `order`.
+    pub(super) fn permute(self, order: &[Symbol]) -> Result<D> {
+        if self.idx == order {
+            return Ok(self);
+        }
+        let zero = D { idx: order.to_vec(), dims: order.iter().map(|s| self.idx.iter().position(|t| t == s).map(|p| self.dims[p]).unwrap_or(1)).collect(), data: Rc::new(vec![]) };
+        let n: usize = zero.dims.iter().product();
+        let ones = D { data: Rc::new(vec![0.0; n]), ..zero };
+        if self.idx.iter().any(|s| !order.contains(s)) {
+            return Err(Error::Eval("an index is left over".into()));
+        }
+        Ok(D::zip(&ones, &self, |_, y| y))
+    }
+}
+
+/// x · y with four running sums (the compiler vectorises it; the order of additions is fixed, so the result is
+/// deterministic).
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
+    for (a, b) in xc.zip(yc) {
+        for l in 0..4 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+

@@ -119,6 +119,15 @@ fn a_proof_names_the_rules_that_connect_the_two() {
     assert!(out.contains("yours:    backprop-h ×3, backprop-s ×2, backprop-s-last"), "{out}");
     assert!(out.contains("derived:  time-sum-unroll, backprop-h ×3, backprop-s ×2, backprop-s-last"), "{out}");
     assert!(out.trim_end().ends_with("✓ PROVED"), "{out}");
+    // every expansion step on request, each with its rule
+    let o = run(&["check", "--steps", "2", "--trace", "dL/dh^(2)[i] s^(1)[p] + dL/dh^(1)[i] s^(0)[p]"]);
+    let out = stdout(&o);
+    assert!(out.contains("derived, step by step:\n           time-sum-unroll: ∂L/∂h⁽¹⁾[i] s⁽⁰⁾[p] + ∂L/∂h⁽²⁾[i] s⁽¹⁾[p]"), "{out}");
+    // a form of the derivation itself: the beats that lead to it, with their rules
+    let o = run(&["check", "sum_a dL/ds^(3)[a] * ds^(3)[a]/dW_r[i,p]"]);
+    let out = stdout(&o);
+    assert!(out.contains("it is eq 7 of the derivation, up to the order of terms and factors; the rules from the goal to it:"), "{out}");
+    assert!(out.contains("(6)  unfold-loss, d-sum, d-half-square, d-sub, d-leaf, sub-zero\n           (7)  unfold-y,"), "{out}");
     // an agreeing form the rules cannot expand is never called proved
     let o = run(&["check", "--steps", "2", "sum_a dL/dh^(2)[a] (delta(a,i) s^(1)[p] + sum_b W_r[a,b] ds^(1)[b]/dW_r[i,p])"]);
     assert_eq!(o.status.code(), Some(0));

@@ -59,6 +59,11 @@ pub struct Proof {
     pub reference_rules: Vec<(String, usize)>,
     /// The number of products both sides expand to.
     pub products: usize,
+    /// For an exact match: the beats of the derivation from the goal up to that form, with their rules.
+    pub chain: Vec<(String, Vec<(String, usize)>)>,
+    /// Every expansion step (rule, form after it) on each side.
+    pub yours_steps: Vec<(String, RecExpr<Expr>)>,
+    pub reference_steps: Vec<(String, RecExpr<Expr>)>,
 }
 
 /// Why a formula is wrong.
@@ -232,20 +237,29 @@ fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, en
 
 
 /// Expand with the [`EXPAND`] rules (those the rule set has).
-/// An expanded expression and the rules (with counts) that expanded it.
-type Expanded = (RecExpr<Expr>, Vec<(String, usize)>);
+/// An expanded expression, the rules (with counts) that expanded it, and every step.
+type Expanded = (RecExpr<Expr>, Vec<(String, usize)>, Vec<(String, RecExpr<Expr>)>);
 
 fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<Expanded> {
     let uses: Vec<RuleUse> = EXPAND.iter().filter(|n| s.rules.get(n).is_some()).map(|n| RuleUse { name: n.to_string(), limit: None }).collect();
     let steps = run(e, &uses, &s.rules, &symbols(e), limits, &mut Stats::default(), "check: expanding")?;
-    Ok((steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone()), crate::derive::summarize(&steps)))
+    let last = steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone());
+    let summary = crate::derive::summarize(&steps);
+    Ok((last, summary, steps.into_iter().map(|t| (t.rule, t.term)).collect()))
 }
 
 /// Try to prove `f` equal to the gradient by the rules.
 fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Result<Option<Proof>> {
     let reference = reference(s, d);
     let nf = normal_form(f);
-    let beat = d.beats.iter().rev().find(|b| b.part.is_none() && normal_form(&b.whole) == nf);
+    let at = d.beats.iter().rposition(|b| b.part.is_none() && normal_form(&b.whole) == nf);
+    let beat = at.map(|i| &d.beats[i]);
+    let upto = if normal_form(&reference) == nf { Some(d.beats.len()) } else { at.map(|i| i + 1) };
+    let chain = d.beats[..upto.unwrap_or(0)]
+        .iter()
+        .filter(|b| !b.rules.is_empty())
+        .map(|b| (b.eq.map(|e| format!("({e})")).unwrap_or_else(|| "  · ".into()), b.rules.clone()))
+        .collect();
     let exact = if normal_form(&reference) == nf {
         Some(match &s.plan.closed {
             Some(_) => format!("the derived result{}", d.beats.last().and_then(|b| b.eq).map(|e| format!(", eq {e}")).unwrap_or_default()),
@@ -257,13 +271,13 @@ fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Resu
             None => format!("the step “{}” of the derivation", b.title),
         })
     };
-    let (mine, yours_rules) = expand(s, f, limits)?;
-    let (theirs, reference_rules) = expand(s, &reference, limits)?;
+    let (mine, yours_rules, yours_steps) = expand(s, f, limits)?;
+    let (theirs, reference_rules, reference_steps) = expand(s, &reference, limits)?;
     let (Some(a), Some(b)) = (canon::canon(&mine, &s.model, &s.sizes), canon::canon(&theirs, &s.model, &s.sizes)) else { return Ok(None) };
     if !a.same(&b) && exact.is_none() {
         return Ok(None);
     }
-    Ok(Some(Proof { exact, reference, yours_rules, reference_rules, products: b.len() }))
+    Ok(Some(Proof { exact, reference, yours_rules, reference_rules, products: b.len(), chain, yours_steps, reference_steps }))
 }
 
 /// Which mistakes of the catalogue turn the true gradient into `f` (numerically at the given points, or, when
@@ -279,7 +293,7 @@ fn diagnose(s: &Session, d: &Derivation, cat: &Catalogue, f: &RecExpr<Expr>, siz
         yours.push(num.tensor_with(f, &goal.indices, &goal.dims, &[]).ok().map(|t| (goal, t)));
     }
     let symbolic = yours.iter().any(Option::is_none);
-    let (mine, _) = expand(s, f, limits)?;
+    let (mine, _, _) = expand(s, f, limits)?;
     let canon_f = if symbolic { canon::canon(&mine, &s.model, sizes) } else { None };
     let mut found: Vec<usize> = vec![];
     for w in &wrong {
@@ -287,7 +301,7 @@ fn diagnose(s: &Session, d: &Derivation, cat: &Catalogue, f: &RecExpr<Expr>, siz
             continue;
         }
         let same = if symbolic {
-            let (theirs, _) = match expand(s, &w.form, limits) {
+            let (theirs, _, _) = match expand(s, &w.form, limits) {
                 Ok(x) => x,
                 Err(_) => continue,
             };

@@ -55,6 +55,9 @@ pub struct CheckArgs {
     /// Plain ASCII instead of Unicode
     #[arg(long)]
     pub ascii: bool,
+    /// With a proof by expansion: every rule application on both sides, with the form after it
+    #[arg(long)]
+    pub trace: bool,
     /// Line width for expressions
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=100_000))]
     pub width: u64,
@@ -100,7 +103,7 @@ struct AtT {
 }
 
 pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
-    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: false, color: color && a.format == CheckFormat::Text };
+    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == CheckFormat::Text };
     let base = model_options(&a.model, &a.wrt, &a.rules)?;
     let limits = Limits { deadline: Some((std::time::Instant::now() + std::time::Duration::from_secs(120), 120)), ..Limits::default() };
     let n = a.points as usize;

@@ -98,13 +98,25 @@ pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
         Verdict::Proved(p) => {
             let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; tolerance {TOL:e} relative)", ok("✓"), c.points, sizes(s, &c.sizes));
             if let Some(x) = &p.exact {
-                let _ = writeln!(out, "proof    it is {x}, up to the order of terms and factors (bptt derive shows every rule from ∂L/∂… to it)");
+                let _ = writeln!(out, "proof    it is {x}, up to the order of terms and factors; the rules from the goal to it:");
+                for (eq, r) in &p.chain {
+                    let _ = writeln!(out, "           {eq:<5}{}", paint(&rules(r), "33", v.color));
+                }
             } else {
                 let reference = render(&p.reference, v.style, usize::MAX / 4);
                 let _ = writeln!(out, "proof    expanded by the rules, yours and the derived result {reference}");
                 let _ = writeln!(out, "         become the same sum of {} products (terms and factors in any order, Σ indices renamed, δ contracted)", p.products);
                 let _ = writeln!(out, "           yours:    {}", rules(&p.yours_rules));
                 let _ = writeln!(out, "           derived:  {}", rules(&p.reference_rules));
+                if v.trace {
+                    for (who, steps) in [("yours", &p.yours_steps), ("derived", &p.reference_steps)] {
+                        let _ = writeln!(out, "         {who}, step by step:");
+                        for (rule, form) in steps.iter() {
+                            let shown = render(form, v.style, v.width.saturating_sub(13).max(30)).replace('\n', "\n             ");
+                            let _ = writeln!(out, "           {}: {shown}", paint(rule, "36", v.color));
+                        }
+                    }
+                }
             }
             let _ = writeln!(out, "verdict  {}", ok("✓ PROVED"));
         }

@@ -47,7 +47,7 @@ pub fn check(base: &Options, closed: &RecExpr<Expr>, limits: Limits) -> Result<V
     let mut results: Vec<Option<Result<AtT>>> = (0..steps.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_w| {
+            .map(|_| {
                 let (steps, next) = (&steps, &next);
                 scope.spawn(move || {
                     let mut done = vec![];

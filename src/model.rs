@@ -137,6 +137,11 @@ pub struct IndexUse {
 }
 
 impl Model {
+    /// Is `s` a name rather than an index: a declared name, a size, or the number of steps T?
+    pub fn is_name(&self, s: Symbol) -> bool {
+        self.decls.contains_key(&s) || self.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
+    }
+
     /// Every use of a plain index symbol in a declared indexed name of `e` (`W_r[i,p]` gives i and p, over n_h).
     pub fn index_uses(&self, e: &egg::RecExpr<crate::lang::Expr>) -> Vec<IndexUse> {
         use crate::lang::Expr;

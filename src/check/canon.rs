@@ -50,10 +50,6 @@ impl Builder<'_> {
         self.env.iter().rev().find(|(k, _)| *k == s).map(|(_, v)| v)
     }
 
-    fn is_name(&self, s: Symbol) -> bool {
-        self.model.decls.contains_key(&s) || self.model.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
-    }
-
     /// A whole number, if `id` is time arithmetic over known steps.
     fn int(&self, e: &RecExpr<Expr>, id: Id) -> Option<i64> {
         match &e[id] {
@@ -76,7 +72,7 @@ impl Builder<'_> {
         match self.lookup(s) {
             Some(Val::Index(x)) => Some(*x),
             Some(Val::Time(_)) => None,
-            None if self.is_name(s) => None,
+            None if self.model.is_name(s) => None,
             None => Some(s),
         }
     }

@@ -17,14 +17,9 @@ pub fn read(text: &str, file: &str, model: &Model, einstein: bool, target_free: 
     Ok(if einstein { crate::read::latex::sizes_from_use(&implicit_sums(&e, model, target_free), model) } else { e })
 }
 
-/// The names that are not indices: the model's names and sizes, and T.
-fn is_name(model: &Model, s: Symbol) -> bool {
-    model.decls.contains_key(&s) || model.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
-}
-
 /// The free index symbols of `e` (names of the model and T are not indices).
 pub fn free_of(e: &RecExpr<Expr>, model: &Model) -> Vec<Symbol> {
-    free_indices(e, e.root()).into_iter().filter(|s| !is_name(model, *s)).collect()
+    free_indices(e, e.root()).into_iter().filter(|s| !model.is_name(*s)).collect()
 }
 
 /// Einstein's convention, as the blog writes: an index repeated in two factors of a product, and not a free index
@@ -47,7 +42,7 @@ pub fn implicit_sums(e: &RecExpr<Expr>, model: &Model, target_free: &[Symbol]) -
                 let mut count: Vec<(Symbol, usize)> = vec![];
                 for f in &fs {
                     for s in free_indices(e, *f) {
-                        if is_name(m, s) || keep.contains(&s) || bound.contains(&s) {
+                        if m.is_name(s) || keep.contains(&s) || bound.contains(&s) {
                             continue;
                         }
                         match count.iter_mut().find(|(x, _)| *x == s) {

@@ -252,15 +252,16 @@ fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<Expanded> {
 fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Result<Option<Proof>> {
     let reference = reference(s, d);
     let nf = normal_form(f);
+    let is_result = normal_form(&reference) == nf;
     let at = d.beats.iter().rposition(|b| b.part.is_none() && normal_form(&b.whole) == nf);
     let beat = at.map(|i| &d.beats[i]);
-    let upto = if normal_form(&reference) == nf { Some(d.beats.len()) } else { at.map(|i| i + 1) };
+    let upto = if is_result { Some(d.beats.len()) } else { at.map(|i| i + 1) };
     let chain = d.beats[..upto.unwrap_or(0)]
         .iter()
         .filter(|b| !b.rules.is_empty())
         .map(|b| (b.eq.map(|e| format!("({e})")).unwrap_or_else(|| "  · ".into()), b.rules.clone()))
         .collect();
-    let exact = if normal_form(&reference) == nf {
+    let exact = if is_result {
         Some(match &s.plan.closed {
             Some(_) => format!("the derived result{}", d.beats.last().and_then(|b| b.eq).map(|e| format!(", eq {e}")).unwrap_or_default()),
             None => "the derived result".into(),
@@ -293,8 +294,7 @@ fn diagnose(s: &Session, d: &Derivation, cat: &Catalogue, f: &RecExpr<Expr>, siz
         yours.push(num.tensor_with(f, &goal.indices, &goal.dims, &[]).ok().map(|t| (goal, t)));
     }
     let symbolic = yours.iter().any(Option::is_none);
-    let (mine, _, _) = expand(s, f, limits)?;
-    let canon_f = if symbolic { canon::canon(&mine, &s.model, sizes) } else { None };
+    let canon_f = if symbolic { canon::canon(&expand(s, f, limits)?.0, &s.model, sizes) } else { None };
     let mut found: Vec<usize> = vec![];
     for w in &wrong {
         if found.contains(&w.mistake) {

@@ -1,16 +1,12 @@
 //! The report of `bptt check`: the formula as read, the random test, the proof or the counterexample, the
 //! diagnosis and the verdict — as text, or as one JSON object.
-use super::report::View;
+use super::report::{View, paint};
 use super::text::{Style, render};
 use crate::check::chain::{Line, Status};
 use crate::check::{Checked, Counterexample, Point, TOL, Verdict, Why};
 use crate::session::Session;
 use serde_json::{Value, json};
 use std::fmt::Write;
-
-fn paint(s: &str, code: &str, on: bool) -> String {
-    if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
-}
 
 fn sizes(s: &Session, p: &crate::params::Sizes) -> String {
     s.model.dims.iter().map(|(d, o)| format!("{o} {}", p.dims.get(d).copied().unwrap_or(0))).collect::<Vec<_>>().join(", ")

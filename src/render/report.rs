@@ -19,7 +19,8 @@ pub struct View {
     pub color: bool,
 }
 
-fn paint(s: &str, code: &str, on: bool) -> String {
+/// `s` in the ANSI colour `code` when `on`.
+pub(crate) fn paint(s: &str, code: &str, on: bool) -> String {
     if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
 }
 

@@ -25,11 +25,15 @@ pub struct Options {
     pub rules_dir: Option<PathBuf>,
     /// The model with biases b (hidden) and c (output).
     pub bias: bool,
+    /// A loss at every step, summed over t (else only at the last step).
+    pub many_to_many: bool,
+    /// The loss: `mse` (½‖y − ȳ‖²) or `softmax-ce` (cross-entropy of softmax(y) against ȳ).
+    pub loss: String,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { steps: None, hidden: None, input: None, output: None, activation: "tanh".into(), wrt: "W_r".into(), seed: 1, params: None, rules_dir: None, bias: false }
+        Options { steps: None, hidden: None, input: None, output: None, activation: "tanh".into(), wrt: "W_r".into(), seed: 1, params: None, rules_dir: None, bias: false, many_to_many: false, loss: "mse".into() }
     }
 }
 
@@ -37,6 +41,27 @@ impl Options {
     /// The model file these options select.
     pub fn model_file(&self) -> &'static str {
         if self.bias { "models/rnn-bias.model" } else { "models/rnn.model" }
+    }
+
+    /// The plan file for `wrt` (many-to-many plans live in `plans/m2m/`).
+    pub fn plan_file(&self, wrt: &str) -> String {
+        if self.many_to_many { format!("plans/m2m/{wrt}.plan") } else { format!("plans/{wrt}.plan") }
+    }
+
+    /// The template for these options at `steps` time steps.
+    pub fn template(&self, steps: usize) -> Template {
+        let shape = if self.many_to_many { "m2m" } else { "m2o" };
+        Template { act: self.activation.clone(), steps, tags: vec![shape.to_string(), self.loss.clone()] }
+    }
+
+    /// The model in words, for headers: "many-to-one RNN with biases".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} RNN{}{}",
+            if self.many_to_many { "many-to-many" } else { "many-to-one" },
+            if self.bias { " with biases" } else { "" },
+            if self.loss == "mse" { String::new() } else { format!(", {} loss", self.loss) }
+        )
     }
 }
 
@@ -64,7 +89,7 @@ pub fn targets_for(options: &Options) -> Vec<&'static str> {
 
 /// The gradients a plan exists for (`rules/plans/NAME.plan`).
 pub fn targets() -> Vec<&'static str> {
-    crate::rules::MANIFEST.iter().filter_map(|(n, _)| n.strip_prefix("plans/").and_then(|n| n.strip_suffix(".plan"))).collect()
+    crate::rules::MANIFEST.iter().filter_map(|(n, _)| n.strip_prefix("plans/").and_then(|n| n.strip_suffix(".plan"))).filter(|n| !n.contains('/')).collect()
 }
 
 fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Result<(Model, RuleSet)> {
@@ -95,7 +120,7 @@ impl Session {
             return Err(Error::Usage(format!("no derivation with respect to `{}` yet; choose one of {}", options.wrt, targets().join(", "))));
         }
         // The params file fixes T; the rules need T, so read sizes first with a throw-away model load.
-        let probe = Template { act: options.activation.clone(), steps: options.steps.unwrap_or(DEFAULT_STEPS).max(1) };
+        let probe = options.template(options.steps.unwrap_or(DEFAULT_STEPS).max(1));
         let probe_sources = Sources::load(options.rules_dir.as_deref(), &probe)?;
         let ctx = Arc::new(Ctx::default());
         let probe_model = {
@@ -113,14 +138,14 @@ impl Session {
             }
             None => (None, default_sizes(&options, &probe_model)?),
         };
-        let template = Template { act: options.activation.clone(), steps: sizes.steps };
+        let template = options.template(sizes.steps);
         let sources = Sources::load(options.rules_dir.as_deref(), &template)?;
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
         ctx.independent = probe_model.decls.keys().copied().filter(|s| probe_model.is_independent(*s)).collect();
         let ctx = Arc::new(ctx);
         let (model, rules) = read_rule_files(&sources, &ctx, options.model_file())?;
         let mut diags = vec![];
-        let plan_name = format!("plans/{}.plan", options.wrt);
+        let plan_name = options.plan_file(&options.wrt);
         let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;
         let plan = Plan::read(file, text, &rules, &mut diags);
         finish(diags)?;

@@ -130,6 +130,14 @@ pub enum Activation {
     Identity,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Loss {
+    /// ½ Σ_m (y[m] − ȳ[m])², the blog's loss
+    Mse,
+    /// −Σ_m ȳ[m] log softmax(y)[m], the cross-entropy of softmax(y) against the target distribution ȳ
+    SoftmaxCe,
+}
+
 #[derive(Args, Debug)]
 pub struct RulesArgs {
     /// Read rule, model and plan files from DIR instead of the built-in set (same file names as rules/)
@@ -149,6 +157,12 @@ pub struct ModelArgs {
     /// Add biases: h⁽ᵗ⁾ = W⁽ʳ⁾s⁽ᵗ⁻¹⁾ + W⁽ˣ⁾x⁽ᵗ⁾ + b, y = W⁽ʸ⁾s⁽ᵀ⁾ + c (then --wrt b and --wrt c exist)
     #[arg(long)]
     pub bias: bool,
+    /// A loss at every step, L = Σ_t ℓ(y⁽ᵗ⁾, ȳ⁽ᵗ⁾) with y⁽ᵗ⁾ = W⁽ʸ⁾s⁽ᵗ⁾ (the blog's model has one loss, at the last step)
+    #[arg(long)]
+    pub many_to_many: bool,
+    /// The loss at an output
+    #[arg(long, value_enum, default_value_t = Loss::Mse)]
+    pub loss: Loss,
     /// Hidden size n (default 3)
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub hidden: Option<u64>,
@@ -248,6 +262,11 @@ pub fn model_options(a: &ModelArgs, wrt: &str, rules: &Option<PathBuf>) -> Resul
         params: read_params(&a.params)?,
         rules_dir: rules.clone(),
         bias: a.bias,
+        many_to_many: a.many_to_many,
+        loss: match a.loss {
+            Loss::Mse => "mse".into(),
+            Loss::SoftmaxCe => "softmax-ce".into(),
+        },
     })
 }
 

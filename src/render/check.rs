@@ -124,7 +124,7 @@ pub fn header(s: &Session, v: &View, any_t: bool) -> String {
     let g = crate::check::gradient_name(s);
     let g = if v.style == Style::Ascii { super::text::asciify(&g) } else { g };
     let t = if any_t { "T=1..8".to_string() } else { format!("T={}", s.sizes.steps) };
-    format!("check  {g} for a many-to-one RNN{}   {t}  {}  {}", if s.options.bias { " with biases" } else { "" }, s.options.activation, sizes(s, &s.sizes).replace(',', " "))
+    format!("check  {g} for a {}   {t}  {}  {}", s.options.describe(), s.options.activation, sizes(s, &s.sizes).replace(',', " "))
 }
 
 /// The verdict word, for JSON.

@@ -40,8 +40,8 @@ pub fn header(s: &Session, v: &View) -> String {
         None => format!("seed {}", s.options.seed),
     };
     format!(
-        "{d}L/{d}{wrt} for a many-to-one RNN{}   T={}  {}  hidden {}  input {}  output {}  {numbers}",
-        if s.options.bias { " with biases" } else { "" },
+        "{d}L/{d}{wrt} for a {}   T={}  {}  hidden {}  input {}  output {}  {numbers}",
+        s.options.describe(),
         s.sizes.steps,
         s.options.activation,
         s.size("hidden"),

@@ -33,6 +33,10 @@ pub enum Cond {
     Ordered(Var, Var),
     /// `not-self ?w`: the matched (d X ?w) is not the derivative of a quantity with respect to itself.
     NotSelf(Var),
+    /// `after-start ?t`: ?t is a time step after the start, t ≥ 1 (a symbolic step counts as one).
+    AfterStart(Var),
+    /// `reaches ?x ?t`: ?x holds a derivative ∂X⁽ᵗ⁾/∂… of a quantity at the time step ?t.
+    Reaches(Var, Var),
 }
 
 /// The names and shapes of the conditions, for parsing and for `bptt rules`.
@@ -44,13 +48,15 @@ pub const CONDITIONS: &[(&str, usize, &str)] = &[
     ("adjacent", 2, "adjacent ?a ?b: the time step ?b is ?a + 1"),
     ("ordered", 2, "ordered ?a ?b: ?a ≤ ?b, so a Σ over time from ?a to ?b is not empty"),
     ("not-self", 1, "not-self ?w: the matched (d X ?w) is not a quantity differentiated with respect to itself"),
+    ("after-start", 1, "after-start ?t: ?t ≥ 1, a time step after the start (a symbolic k counts as one)"),
+    ("reaches", 2, "reaches ?x ?t: ?x holds a derivative ∂X⁽ᵗ⁾/∂… of a quantity at the time step ?t"),
 ];
 
 impl Cond {
     pub fn vars(&self) -> Vec<Var> {
         match self {
-            Cond::NotFree(a, b) | Cond::Adjacent(a, b) | Cond::Ordered(a, b) => vec![*a, *b],
-            Cond::Const(a) | Cond::Gt(a, _) | Cond::BeforeEnd(a) | Cond::HasDelta(a) | Cond::NotSelf(a) => vec![*a],
+            Cond::NotFree(a, b) | Cond::Adjacent(a, b) | Cond::Ordered(a, b) | Cond::Reaches(a, b) => vec![*a, *b],
+            Cond::Const(a) | Cond::Gt(a, _) | Cond::BeforeEnd(a) | Cond::HasDelta(a) | Cond::NotSelf(a) | Cond::AfterStart(a) => vec![*a],
         }
     }
 }
@@ -61,7 +67,7 @@ pub struct Conds {
     pub ctx: Arc<Ctx>,
 }
 
-fn konst(eg: &EG, id: Id) -> Option<f64> {
+pub(crate) fn konst(eg: &EG, id: Id) -> Option<f64> {
     eg[id].data.konst.map(|v| v.into_inner())
 }
 
@@ -79,6 +85,11 @@ impl Condition<Expr, crate::lang::Meta> for Conds {
                 None => eg[s[*a]].data.sym.is_some(),
             },
             Cond::HasDelta(a) => has_delta(eg, s[*a], 16),
+            Cond::AfterStart(a) => match konst(eg, s[*a]) {
+                Some(t) => t >= 1.0,
+                None => eg[s[*a]].data.sym.is_some(),
+            },
+            Cond::Reaches(x, t) => konst(eg, s[*t]).is_some_and(|t| super::regroup::reaches(eg, s[*x], t, 24)),
             Cond::Adjacent(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if y == x + 1.0),
             Cond::Ordered(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if x <= y),
             Cond::NotSelf(w) => {
@@ -141,7 +152,7 @@ pub fn pick_name(used: &BTreeSet<Symbol>, preferred: &str) -> Symbol {
     unreachable!("the name pool is unbounded")
 }
 
-fn union_term(eg: &mut EG, eclass: Id, term: &RecExpr<Expr>) -> Vec<Id> {
+pub(crate) fn union_term(eg: &mut EG, eclass: Id, term: &RecExpr<Expr>) -> Vec<Id> {
     let id = eg.add_expr(term);
     if eg.union(eclass, id) { vec![eclass] } else { vec![] }
 }
@@ -295,7 +306,7 @@ fn mentions(e: &RecExpr<Expr>, id: Id, k: Symbol) -> bool {
 
 /// Copy `root` of `src` into `dst`, replacing the free symbol `k` by `j`; `None` if a binder named `j` would
 /// capture it.
-fn rename(src: &RecExpr<Expr>, root: Id, k: Symbol, j: Symbol, dst: &mut RecExpr<Expr>) -> Option<Id> {
+pub(crate) fn rename(src: &RecExpr<Expr>, root: Id, k: Symbol, j: Symbol, dst: &mut RecExpr<Expr>) -> Option<Id> {
     let n = &src[root];
     match n {
         Expr::Symbol(s) if *s == k => return Some(dst.add(Expr::Symbol(j))),
@@ -426,6 +437,9 @@ pub const APPLIERS: &[(&str, usize, &str)] = &[
     ("delta-contract", 2, "@delta-contract ?k ?body on (sum ?k ?n ?body): Σ_k δ(k,j) f(k) = f(j)"),
     ("time-sum", 1, "@time-sum ?t: a term at step ?t = Σ_{k=t}^{t} of it with times written relative to k"),
     ("time-unroll", 4, "@time-unroll ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body) with numeric bounds: f(lo) + … + f(hi)"),
+    ("time-peel", 4, "@time-peel ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body): f(hi) + Σ_{k=lo}^{hi−1} f(k)"),
+    ("time-peel-next", 5, "@time-peel-next ?x ?k ?lo ?hi ?body on (+ ?x (tsum …)): f(hi) joins the last term of ?x"),
+    ("sum-merge", 5, "@sum-merge ?a ?n ?x ?b ?y on (+ (sum ?a ?n ?x) (sum ?b ?n ?y)): one Σ when x and y end in the same factor"),
 ];
 
 /// `@time-unroll ?k ?lo ?hi ?body`: a Σ over time with numeric bounds written out term by term, each time step
@@ -438,7 +452,7 @@ pub struct TimeUnroll {
 }
 
 /// Copy `id` with the symbol `k` replaced by the number `t`, folding time arithmetic (a binder of `k` shadows it).
-fn put_time(src: &RecExpr<Expr>, id: Id, k: Symbol, t: f64, dst: &mut RecExpr<Expr>) -> Id {
+pub(crate) fn put_time(src: &RecExpr<Expr>, id: Id, k: Symbol, t: f64, dst: &mut RecExpr<Expr>) -> Id {
     let binds = |b: &Id| matches!(&src[*b], Expr::Symbol(s) if *s == k);
     match &src[id] {
         Expr::Symbol(s) if *s == k => dst.add(num(t)),

@@ -2,6 +2,7 @@
 //! `--rules DIR`), their loading with every error reported at once, and the loaded rule set.
 pub mod apply;
 pub mod parse;
+pub mod regroup;
 
 use crate::diag::{Diag, Diags};
 use crate::error::{Error, Result};
@@ -30,6 +31,7 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("plans/s0.plan", include_str!("../../rules/plans/s0.plan")),
     ("plans/b.plan", include_str!("../../rules/plans/b.plan")),
     ("plans/c.plan", include_str!("../../rules/plans/c.plan")),
+    ("plans/m2m/W_r.plan", include_str!("../../rules/plans/m2m/W_r.plan")),
     ("mistakes.catalogue", include_str!("../../rules/mistakes.catalogue")),
 ];
 
@@ -39,19 +41,48 @@ pub struct Sources {
     pub files: Vec<(String, Arc<str>)>,
 }
 
-/// Values for the placeholders in rule, model and plan files.
+/// Values for the placeholders in rule, model and plan files, and the model variant that picks tagged lines.
 pub struct Template {
     pub act: String,
     pub steps: usize,
+    /// The variant tags that hold (`m2o` or `m2m`, `mse` or `softmax-ce`): a line starting with `[TAG …]` is kept
+    /// only when every tag in the brackets holds.
+    pub tags: Vec<String>,
 }
 
 fn superscript(s: &str) -> String {
     s.chars().map(crate::render::text::sup_char).collect()
 }
 
+/// The variant tags a file may use in `[TAG …]` line prefixes.
+pub const TAGS: &[&str] = &["m2o", "m2m", "mse", "softmax-ce"];
+
 impl Template {
+    /// Keep the lines whose `[TAG …]` prefix holds (the prefix becomes spaces, so columns in error messages stay
+    /// right) and blank the others; then replace the placeholders.
     pub fn expand(&self, text: &str) -> String {
-        text.replace("{act}", &self.act)
+        let mut kept = String::with_capacity(text.len());
+        for line in text.split_inclusive('\n') {
+            let body = line.trim_end_matches(['\n', '\r']);
+            let lead = body.len() - body.trim_start().len();
+            let tags = body[lead..].strip_prefix('[').and_then(|r| r.split_once(']')).filter(|(t, _)| {
+                let t: Vec<&str> = t.split_whitespace().collect();
+                !t.is_empty() && t.iter().all(|w| TAGS.contains(w))
+            });
+            match tags {
+                Some((t, _)) if t.split_whitespace().all(|w| self.tags.iter().any(|h| h == w)) => {
+                    kept.push_str(&body[..lead]);
+                    kept.push_str(&" ".repeat(t.len() + 2));
+                    kept.push_str(&line[lead + t.len() + 2..]);
+                }
+                Some(_) => {
+                    kept.push_str(&" ".repeat(body.len()));
+                    kept.push_str(&line[body.len()..]);
+                }
+                None => kept.push_str(line),
+            }
+        }
+        kept.replace("{act}", &self.act)
             .replace("{T-1sup}", &superscript(&self.steps.saturating_sub(1).to_string()))
             .replace("{T-1}", &self.steps.saturating_sub(1).to_string())
             .replace("{Tsup}", &superscript(&self.steps.to_string()))

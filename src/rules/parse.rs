@@ -1,6 +1,7 @@
 //! Reading one rule line (`name: LHS => RHS if COND, …`) into a checked egg rewrite, reporting every problem
 //! with its span and a hint.
 use super::apply::{APPLIERS, CONDITIONS, Cond, Conds, Contract, Ctx, DLeaf, Fresh, TimeSum, TimeUnroll};
+use super::regroup::{SumMerge, TimePeel};
 use crate::diag::Diag;
 use crate::lang::{Expr, Rw};
 use crate::sexp::{Src, parse_one, to_pattern};
@@ -134,6 +135,8 @@ fn parse_cond(src: &Src, s: &str, span: Range<usize>) -> Result<Cond, Diag> {
         ["adjacent", a, b] => Cond::Adjacent(var(a)?, var(b)?),
         ["ordered", a, b] => Cond::Ordered(var(a)?, var(b)?),
         ["not-self", a] => Cond::NotSelf(var(a)?),
+        ["after-start", a] => Cond::AfterStart(var(a)?),
+        ["reaches", x, t] => Cond::Reaches(var(x)?, var(t)?),
         [a, ">", v] => Cond::Gt(
             var(a)?,
             v.parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| src.diag(span.clone(), format!("`{v}` is not a number")))?,
@@ -189,6 +192,9 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
             ("delta-contract", [k, b]) => mk!(Contract { k: *k, body: *b }),
             ("time-sum", [t]) => mk!(TimeSum { t: *t }),
             ("time-unroll", [k, lo, hi, body]) => mk!(TimeUnroll { k: *k, lo: *lo, hi: *hi, body: *body }),
+            ("time-peel", [k, lo, hi, body]) => mk!(TimePeel { x: None, k: *k, lo: *lo, hi: *hi, body: *body }),
+            ("time-peel-next", [x, k, lo, hi, body]) => mk!(TimePeel { x: Some(*x), k: *k, lo: *lo, hi: *hi, body: *body }),
+            ("sum-merge", [a, n, x, b, y]) => mk!(SumMerge { a: *a, n: *n, x: *x, b: *b, y: *y }),
             _ => Err(format!("unknown applier @{a}")),
         },
         Rhs::Pattern(rhs) => {

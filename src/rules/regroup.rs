@@ -1,0 +1,131 @@
+//! Appliers that regroup terms for a loss at every step (`--many-to-many`): taking the last term out of a Σ over
+//! time so it can join the term that reaches the same step (`@time-peel`, `@time-peel-next`), and merging two
+//! Σs that end in the same factor into one (`@sum-merge`). The `reaches` condition says which step a term is at.
+use super::apply::{konst, put_time, rename, representative, union_term};
+use crate::lang::{EG, Expr, copy_into, num};
+use egg::{Applier, Id, Language, PatternAst, RecExpr, Subst, Symbol, Var};
+use rustc_hash::FxHashSet as HashSet;
+
+/// Whether the class `id` holds, within `depth` levels, a derivative (d X⁽ᵗ⁾ …) of something at the time step `t`.
+pub fn reaches(eg: &EG, id: Id, t: f64, depth: usize) -> bool {
+    fn go(eg: &EG, id: Id, t: f64, depth: usize, seen: &mut HashSet<Id>) -> bool {
+        let id = eg.find(id);
+        if depth == 0 || !seen.insert(id) {
+            return false;
+        }
+        eg[id].nodes.iter().any(|n| match n {
+            Expr::D([x, _]) => eg[*x].nodes.iter().any(|m| matches!(m, Expr::Tx(ch) if konst(eg, ch[1]) == Some(t))),
+            n => n.children().iter().any(|c| go(eg, *c, t, depth - 1, seen)),
+        })
+    }
+    go(eg, id, t, depth, &mut HashSet::default())
+}
+
+/// `@time-peel ?k ?lo ?hi ?body` on `(tsum ?k ?lo ?hi ?body)`: f(hi) + Σ_{k=lo}^{hi−1} f(k) (just f(hi) when
+/// lo = hi). `@time-peel-next ?x …` on `(+ ?x (tsum …))`: the same, with f(hi) placed right after the last term
+/// of ?x (the end of its chain of `+`), the term it is to be merged with: (c + (x' + f(hi))) + Σ_{k=lo}^{hi−1} f(k)
+/// for ?x = c + x'.
+pub struct TimePeel {
+    pub x: Option<Var>,
+    pub k: Var,
+    pub lo: Var,
+    pub hi: Var,
+    pub body: Var,
+}
+
+impl Applier<Expr, crate::lang::Meta> for TimePeel {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let (Some(lo), Some(hi), Some(k)) = (konst(eg, subst[self.lo]), konst(eg, subst[self.hi]), eg[subst[self.k]].data.sym) else { return vec![] };
+        if lo.fract() != 0.0 || hi.fract() != 0.0 || lo > hi {
+            return vec![];
+        }
+        let Some(body) = representative(eg, subst[self.body]) else { return vec![] };
+        let x = match self.x {
+            Some(v) => match representative(eg, subst[v]) {
+                Some(x) => Some(x),
+                None => return vec![],
+            },
+            None => None,
+        };
+        let mut out = RecExpr::default();
+        let f = put_time(&body, body.root(), k, hi, &mut out);
+        let head = match &x {
+            None => f,
+            Some(x) => join_last(x, x.root(), f, &mut out),
+        };
+        if lo < hi {
+            let kk = out.add(Expr::Symbol(k));
+            let l = out.add(num(lo));
+            let h = out.add(num(hi - 1.0));
+            let b = copy_into(&body, body.root(), &mut out);
+            let rest = out.add(Expr::TSum([kk, l, h, b]));
+            out.add(Expr::Add([head, rest]));
+        }
+        union_term(eg, eclass, &out)
+    }
+    fn vars(&self) -> Vec<Var> {
+        let mut v: Vec<Var> = self.x.into_iter().collect();
+        v.extend([self.k, self.lo, self.hi, self.body]);
+        v
+    }
+}
+
+/// Copy `x` with its last term (the end of its chain of `+`) replaced by `last + f`.
+fn join_last(x: &RecExpr<Expr>, id: Id, f: Id, out: &mut RecExpr<Expr>) -> Id {
+    match &x[id] {
+        Expr::Add([c, rest]) => {
+            let c = copy_into(x, *c, out);
+            let rest = join_last(x, *rest, f, out);
+            out.add(Expr::Add([c, rest]))
+        }
+        _ => {
+            let last = copy_into(x, id, out);
+            out.add(Expr::Add([last, f]))
+        }
+    }
+}
+
+/// Structural equality of two sub-terms.
+fn same(a: &RecExpr<Expr>, i: Id, b: &RecExpr<Expr>, j: Id) -> bool {
+    a[i].matches(&b[j]) && a[i].children().iter().zip(b[j].children()).all(|(x, y)| same(a, *x, b, *y))
+}
+
+/// `@sum-merge ?a ?n ?x ?b ?y` on `(+ (sum ?a ?n ?x) (sum ?b ?n ?y))` with x = g(a) d(a), y = h(b) d(b):
+/// Σ_a (g(a) + h(a)) d(a). Applies only when both bodies end in the same factor d (up to the bound index).
+pub struct SumMerge {
+    pub a: Var,
+    pub n: Var,
+    pub x: Var,
+    pub b: Var,
+    pub y: Var,
+}
+
+impl Applier<Expr, crate::lang::Meta> for SumMerge {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let (Some(a), Some(b)) = (eg[subst[self.a]].data.sym, eg[subst[self.b]].data.sym) else { return vec![] };
+        if a != b && eg[subst[self.y]].data.free.contains(&a) {
+            return vec![];
+        }
+        let (Some(x), Some(y)) = (representative(eg, subst[self.x]), representative(eg, subst[self.y])) else { return vec![] };
+        let (Expr::Mul([gx, dx]), Expr::Mul([gy, dy])) = (&x[x.root()], &y[y.root()]) else { return vec![] };
+        let mut renamed = RecExpr::default();
+        let Some(dy) = rename(&y, *dy, b, a, &mut renamed) else { return vec![] };
+        if !same(&x, *dx, &renamed, dy) {
+            return vec![];
+        }
+        let mut out = RecExpr::default();
+        let Some(n) = representative(eg, subst[self.n]) else { return vec![] };
+        let gx = copy_into(&x, *gx, &mut out);
+        let Some(gy) = rename(&y, *gy, b, a, &mut out) else { return vec![] };
+        let g = out.add(Expr::Add([gx, gy]));
+        let d = copy_into(&x, *dx, &mut out);
+        let body = out.add(Expr::Mul([g, d]));
+        let aa = out.add(Expr::Symbol(a));
+        let nn = copy_into(&n, n.root(), &mut out);
+        out.add(Expr::Sum([aa, nn, body]));
+        union_term(eg, eclass, &out)
+    }
+    fn vars(&self) -> Vec<Var> {
+        vec![self.a, self.n, self.x, self.b, self.y]
+    }
+}

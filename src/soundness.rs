@@ -88,10 +88,13 @@ fn roles(rule: &Rule) -> HashMap<Var, Role> {
     }
     for c in &rule.conds {
         match c {
+            // a number in a time slot is a time step
             Cond::Const(v) => {
-                out.insert(*v, Role::Number);
+                if out.get(v) != Some(&Role::Time) {
+                    out.insert(*v, Role::Number);
+                }
             }
-            Cond::Gt(v, _) | Cond::BeforeEnd(v) => {
+            Cond::Gt(v, _) | Cond::BeforeEnd(v) | Cond::AfterStart(v) => {
                 out.insert(*v, Role::Time);
             }
             Cond::Adjacent(a, b) | Cond::Ordered(a, b) => {
@@ -191,10 +194,74 @@ impl Gen {
     }
 }
 
+/// The shapes some rules need before they can fire at all: a Σ body that ends in a factor over the Σ's own
+/// index (so that `sum-merge` finds two sums ending in the same factor), and a term holding ∂X⁽ᵗ⁾/∂… for a
+/// `reaches ?x ?t` condition.
+struct Shapes {
+    /// Body variable → binder variable, for every Σ of the pattern.
+    bodies: HashMap<Var, Var>,
+    /// ?x → ?t of each `reaches` condition.
+    reaches: HashMap<Var, Var>,
+    /// The factor every Σ body ends in (name, time), chosen once per instance.
+    tail: (&'static str, usize),
+}
+
+fn shapes(rule: &Rule, g: &mut Gen) -> Shapes {
+    let ast = rule.lhs.as_ref();
+    let var = |c: &Id| match &ast[usize::from(*c)] {
+        ENodeOrVar::Var(v) => Some(*v),
+        _ => None,
+    };
+    let mut bodies = HashMap::new();
+    for n in ast {
+        if let ENodeOrVar::ENode(Expr::Sum([k, _, b])) = n
+            && let (Some(k), Some(b)) = (var(k), var(b)) {
+                bodies.insert(b, k);
+            }
+    }
+    let reaches = rule.conds.iter().filter_map(|c| match c {
+        Cond::Reaches(x, t) => Some((*x, *t)),
+        _ => None,
+    }).collect();
+    let tail = (g.pick(&["h", "s"]), g.time());
+    Shapes { bodies, reaches, tail }
+}
+
 fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<Expr> {
     let binders: Vec<&str> = ["k", "l"].to_vec();
+    let shape = shapes(rule, g);
     let mut out = RecExpr::default();
     let mut vars: HashMap<Var, Id> = HashMap::new();
+    // times are picked first, so that a `reaches ?x ?t` term can use ?t's value
+    let mut times: HashMap<Var, usize> = HashMap::new();
+    for v in crate::rules::parse::pattern_vars(&rule.lhs) {
+        if roles.get(&v) == Some(&Role::Time) {
+            times.insert(v, g.time());
+        }
+    }
+    // most draws honour the time conditions (`adjacent`, `ordered`), so that rules guarded by them fire
+    if g.below(4) != 0 {
+        for c in &rule.conds {
+            if let Cond::Adjacent(a, b) = c
+                && let (Some(x), Some(_)) = (times.get(a).copied(), times.get(b)) {
+                    if x < g.steps {
+                        times.insert(*b, x + 1);
+                    } else {
+                        times.insert(*a, x - 1);
+                        times.insert(*b, x);
+                    }
+                }
+        }
+        for c in &rule.conds {
+            if let Cond::Ordered(a, b) = c
+                && let (Some(x), Some(y)) = (times.get(a).copied(), times.get(b).copied())
+                && x > y {
+                    times.insert(*a, y);
+                    times.insert(*b, x);
+                }
+        }
+    }
+    let mut names: HashMap<Var, &str> = HashMap::new();
     let mut map: Vec<Id> = vec![];
     let mut bi = 0;
     let mut pool: Vec<&str> = vec!["i", "j"];
@@ -208,13 +275,14 @@ fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<
                             let b = binders[bi % binders.len()];
                             bi += 1;
                             pool.push(b);
+                            names.insert(*v, b);
                             out.add(Expr::Symbol(b.into()))
                         }
                         Role::Index => {
                             let s = g.pick(&pool);
                             out.add(Expr::Symbol(s.into()))
                         }
-                        Role::Time => out.add(num(g.time() as f64)),
+                        Role::Time => out.add(num(times.get(v).copied().unwrap_or(1) as f64)),
                         Role::Dim => out.add(Expr::Symbol("n_h".into())),
                         Role::Number => out.add(num([0.5, 2.0, 3.0, 1.0, 0.0][g.below(5)])),
                         Role::Name(true, _) => out.add(Expr::Symbol(g.pick(&["h", "s"]).into())),
@@ -223,7 +291,28 @@ fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<
                         Role::Wrt => g.wrt(&mut out),
                         Role::Scalar => {
                             let p = pool.clone();
-                            g.scalar(&mut out, &p, 2)
+                            let x = g.scalar(&mut out, &p, 2);
+                            let binder = shape.bodies.get(v).and_then(|k| names.get(k)).filter(|_| g.below(2) == 0);
+                            if let Some(k) = binder {
+                                let (name, t) = shape.tail;
+                                let n = out.add(Expr::Symbol(name.into()));
+                                let t = out.add(num(t as f64));
+                                let k = out.add(Expr::Symbol((*k).into()));
+                                let tail = out.add(Expr::Tx(vec![n, t, k].into()));
+                                out.add(Expr::Mul([x, tail]))
+                            } else if let Some(t) = shape.reaches.get(v).and_then(|t| times.get(t)) {
+                                let n = out.add(Expr::Symbol("s".into()));
+                                let t = out.add(num(*t as f64));
+                                let i = out.add(Expr::Symbol(g.pick(&p).into()));
+                                let q = out.add(Expr::Tx(vec![n, t, i].into()));
+                                let w = g.wrt(&mut out);
+                                let d = out.add(Expr::D([q, w]));
+                                let y = g.scalar(&mut out, &p, 1);
+                                let dy = out.add(Expr::Mul([y, d]));
+                                out.add(Expr::Add([x, dy]))
+                            } else {
+                                x
+                            }
                         }
                     };
                     vars.insert(*v, id);

@@ -146,6 +146,12 @@ pub struct RulesArgs {
     /// Check every rule at random points: instantiate it, apply it, compare both sides numerically
     #[arg(long)]
     pub check: bool,
+    /// The rules of the model with a loss at every step (lines tagged [m2m] replace those tagged [m2o])
+    #[arg(long)]
+    pub many_to_many: bool,
+    /// The rules of the model with this loss (lines tagged [mse] or [softmax-ce])
+    #[arg(long, value_enum, default_value_t = Loss::Mse)]
+    pub loss: Loss,
 }
 
 /// The model and its numbers: shared by `derive` and `check`.
@@ -263,11 +269,15 @@ pub fn model_options(a: &ModelArgs, wrt: &str, rules: &Option<PathBuf>) -> Resul
         rules_dir: rules.clone(),
         bias: a.bias,
         many_to_many: a.many_to_many,
-        loss: match a.loss {
-            Loss::Mse => "mse".into(),
-            Loss::SoftmaxCe => "softmax-ce".into(),
-        },
+        loss: loss_name(a.loss),
     })
+}
+
+fn loss_name(l: Loss) -> String {
+    match l {
+        Loss::Mse => "mse".into(),
+        Loss::SoftmaxCe => "softmax-ce".into(),
+    }
 }
 
 /// One derivation with its numbers.
@@ -386,7 +396,7 @@ fn summary(done: &[Done], view: &View) -> String {
 }
 
 fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let session = Session::load(Options { rules_dir: a.rules.clone(), ..Options::default() })?;
+    let session = Session::load(Options { rules_dir: a.rules.clone(), many_to_many: a.many_to_many, loss: loss_name(a.loss), ..Options::default() })?;
     let mut text = String::new();
     let mut file = "";
     for r in &session.rules.rules {

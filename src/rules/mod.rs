@@ -32,6 +32,11 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("plans/b.plan", include_str!("../../rules/plans/b.plan")),
     ("plans/c.plan", include_str!("../../rules/plans/c.plan")),
     ("plans/m2m/W_r.plan", include_str!("../../rules/plans/m2m/W_r.plan")),
+    ("plans/m2m/W_x.plan", include_str!("../../rules/plans/m2m/W_x.plan")),
+    ("plans/m2m/W_y.plan", include_str!("../../rules/plans/m2m/W_y.plan")),
+    ("plans/m2m/s0.plan", include_str!("../../rules/plans/m2m/s0.plan")),
+    ("plans/m2m/b.plan", include_str!("../../rules/plans/m2m/b.plan")),
+    ("plans/m2m/c.plan", include_str!("../../rules/plans/m2m/c.plan")),
     ("mistakes.catalogue", include_str!("../../rules/mistakes.catalogue")),
 ];
 

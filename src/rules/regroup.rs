@@ -22,9 +22,9 @@ pub fn reaches(eg: &EG, id: Id, t: f64, depth: usize) -> bool {
 }
 
 /// `@time-peel ?k ?lo ?hi ?body` on `(tsum ?k ?lo ?hi ?body)`: f(hi) + Σ_{k=lo}^{hi−1} f(k) (just f(hi) when
-/// lo = hi). `@time-peel-next ?x …` on `(+ ?x (tsum …))`: the same, with f(hi) placed right after the last term
-/// of ?x (the end of its chain of `+`), the term it is to be merged with: (c + (x' + f(hi))) + Σ_{k=lo}^{hi−1} f(k)
-/// for ?x = c + x'.
+/// lo = hi). `@time-peel-next ?x …` on `(+ ?x (tsum …))`: the same, with f(hi) placed right after the term of
+/// ?x that reaches step hi, the term it is to be merged with: (c + (x' + f(hi))) + Σ_{k=lo}^{hi−1} f(k) for
+/// ?x = c + x'.
 pub struct TimePeel {
     pub x: Option<Var>,
     pub k: Var,
@@ -51,7 +51,7 @@ impl Applier<Expr, crate::lang::Meta> for TimePeel {
         let f = put_time(&body, body.root(), k, hi, &mut out);
         let head = match &x {
             None => f,
-            Some(x) => join_last(x, x.root(), f, &mut out),
+            Some(x) => join_at(x, x.root(), hi, f, &mut out),
         };
         if lo < hi {
             let kk = out.add(Expr::Symbol(k));
@@ -70,17 +70,29 @@ impl Applier<Expr, crate::lang::Meta> for TimePeel {
     }
 }
 
-/// Copy `x` with its last term (the end of its chain of `+`) replaced by `last + f`.
-fn join_last(x: &RecExpr<Expr>, id: Id, f: Id, out: &mut RecExpr<Expr>) -> Id {
+/// Whether the sub-term `id` holds a derivative (d X⁽ᵗ⁾ …) of something at the time step `t`.
+fn term_reaches(x: &RecExpr<Expr>, id: Id, t: f64) -> bool {
     match &x[id] {
-        Expr::Add([c, rest]) => {
-            let c = copy_into(x, *c, out);
-            let rest = join_last(x, *rest, f, out);
-            out.add(Expr::Add([c, rest]))
+        Expr::D([q, _]) => matches!(&x[*q], Expr::Tx(ch) if matches!(&x[ch[1]], Expr::Num(v) if v.into_inner() == t)),
+        n => n.children().iter().any(|c| term_reaches(x, *c, t)),
+    }
+}
+
+/// Copy `x` with the term of its `+` chain that reaches step `t` (the first one, else the last term) replaced
+/// by `term + f`.
+fn join_at(x: &RecExpr<Expr>, id: Id, t: f64, f: Id, out: &mut RecExpr<Expr>) -> Id {
+    match &x[id] {
+        Expr::Add([l, r]) => {
+            let (l, r) = if term_reaches(x, *l, t) {
+                (join_at(x, *l, t, f, out), copy_into(x, *r, out))
+            } else {
+                (copy_into(x, *l, out), join_at(x, *r, t, f, out))
+            };
+            out.add(Expr::Add([l, r]))
         }
         _ => {
-            let last = copy_into(x, id, out);
-            out.add(Expr::Add([last, f]))
+            let term = copy_into(x, id, out);
+            out.add(Expr::Add([term, f]))
         }
     }
 }

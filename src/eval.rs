@@ -236,6 +236,19 @@ impl<'a> Numeric<'a> {
                 let dy = if y.1 == 0.0 { 0.0 } else { v * x.0.ln() * y.1 };
                 Dual(v, dx + dy)
             }
+            Expr::Exp(a) => {
+                let x = ev(self, *a, env)?;
+                let v = x.0.exp();
+                Dual(v, v * x.1)
+            }
+            Expr::Log(a) => {
+                let x = ev(self, *a, env)?;
+                Dual(x.0.ln(), x.1 / x.0)
+            }
+            Expr::Recip(a) => {
+                let x = ev(self, *a, env)?;
+                Dual(1.0 / x.0, -x.1 / (x.0 * x.0))
+            }
             Expr::Tanh(a) | Expr::Sigmoid(a) | Expr::Relu(a) | Expr::Identity(a) => {
                 let x = ev(self, *a, env)?;
                 let (f, df, _) = act(act_name(&e[id]), x.0);

@@ -26,6 +26,10 @@ define_language! {
         "dsigmoid" = DSigmoid(Id),
         "drelu" = DRelu(Id),
         "didentity" = DIdentity(Id),
+        // exp, log and 1/a: the softmax cross-entropy loss
+        "exp" = Exp(Id),
+        "log" = Log(Id),
+        "recip" = Recip(Id),
         // (d e w): the derivative of e with respect to the quantity w
         "d" = D([Id; 2]),
         // (sum k dim body): Σ over the bound index k, which ranges over the size named dim

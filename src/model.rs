@@ -29,6 +29,8 @@ pub struct Decl {
     pub timed: bool,
     pub dims: Vec<Symbol>,
     pub json: String,
+    /// Declared `… distribution`: along its last index the entries are ≥ 0 and sum to 1 (a softmax target).
+    pub distribution: bool,
 }
 
 /// The time slot of a definition's left-hand side.
@@ -206,6 +208,10 @@ impl Model {
                     _ => DeclKind::Quantity,
                 };
                 let mut rest = rest.to_vec();
+                let distribution = rest.last() == Some(&"distribution");
+                if distribution {
+                    rest.pop();
+                }
                 let mut json = name.to_string();
                 if let [.., "as", key] = rest.as_slice() {
                     json = key.to_string();
@@ -229,12 +235,12 @@ impl Model {
                 if kind != DeclKind::Quantity {
                     self.order.push(sym);
                 }
-                self.decls.insert(sym, Decl { kind, timed, dims, json });
+                self.decls.insert(sym, Decl { kind, timed, dims, json, distribution });
                 Ok(())
             }
             _ => Err(bad(
                 format!("cannot read the declaration `{line}`"),
-                "declarations are `dim n_h hidden`, `param W_r n_h n_h`, `data x time n_x`, `data ybar n_y as target`, `quantity h time n_h`",
+                "declarations are `dim n_h hidden`, `param W_r n_h n_h`, `data x time n_x`, `data ybar n_y as target` (add `distribution` for a target that sums to 1), `quantity h time n_h`",
             )),
         }
     }

@@ -79,7 +79,17 @@ impl Params {
         for name in &model.order {
             let shape = shape_of(model, *name, sizes);
             let n: usize = shape.iter().product();
-            let data = (0..n).map(|_| 0.9 * (2.0 * unit(&mut rng) - 1.0)).map(|v| (v * 1e6).round() / 1e6).collect();
+            let mut data: Vec<f64> = (0..n).map(|_| 0.9 * (2.0 * unit(&mut rng) - 1.0)).map(|v| (v * 1e6).round() / 1e6).collect();
+            if model.decls.get(name).is_some_and(|d| d.distribution) {
+                // a target distribution: |v| made positive, each row (last index) scaled to sum to 1
+                let m = shape.last().copied().unwrap_or(1).max(1);
+                for row in data.chunks_mut(m) {
+                    let total: f64 = row.iter().map(|v| v.abs() + 0.05).sum();
+                    row.iter_mut().for_each(|v| *v = ((v.abs() + 0.05) / total * 1e6).round() / 1e6);
+                    let rest: f64 = row[..m - 1].iter().sum();
+                    row[m - 1] = 1.0 - rest;
+                }
+            }
             values.insert(*name, Array { shape, data });
         }
         Params { values }
@@ -117,6 +127,22 @@ impl Params {
             let rank = d.dims.len() + usize::from(d.timed);
             let arr = read_array(val, rank).map_err(|m| bad(format!("`{}`: {m}", d.json)))?;
             arrays.insert(*name, arr);
+        }
+        for name in &model.order {
+            let (Some(d), Some(a)) = (model.decls.get(name), arrays.get(name)) else { continue };
+            if d.distribution {
+                let m = a.shape.last().copied().unwrap_or(1).max(1);
+                for (r, row) in a.data.chunks(m).enumerate() {
+                    let total: f64 = row.iter().sum();
+                    if row.iter().any(|v| *v < 0.0) || (total - 1.0).abs() > 1e-9 {
+                        let at = if d.timed { format!("step {}", r + 1) } else { "the target".to_string() };
+                        return Err(bad(format!(
+                            "`{}` must be a probability distribution for --loss softmax-ce: entries ≥ 0 that sum to 1, but {at} sums to {total}",
+                            d.json
+                        )));
+                    }
+                }
+            }
         }
         // sizes: from the first array that shows each dimension
         let mut dims: BTreeMap<Symbol, usize> = BTreeMap::new();

@@ -73,3 +73,40 @@ fn the_closed_form_holds_for_t_1_to_8_for_both_weights_and_activations() {
         }
     }
 }
+
+#[test]
+fn the_closed_form_holds_for_t_1_to_8_for_every_variant() {
+    for loss in ["mse", "softmax-ce"] {
+        for many_to_many in [false, true] {
+            for wrt in ["W_r", "W_x", "b", "W_y", "c"] {
+                let o = bptt::session::Options { wrt: wrt.into(), bias: true, many_to_many, loss: loss.into(), ..Default::default() };
+                let s = bptt::session::Session::load(o.clone()).unwrap();
+                let case = format!("{wrt} {loss} many-to-many={many_to_many}");
+                // many-to-one W⁽ʸ⁾ and c have no Σ over time: their result at T is the closed form already
+                let Some(closed) = s.plan.closed.as_ref() else {
+                    assert!(!many_to_many && (wrt == "W_y" || wrt == "c"), "{case}: a plan without a closed form");
+                    continue;
+                };
+                let checks = bptt::closed::check(&o, closed, Default::default()).unwrap();
+                assert_eq!(checks.len(), 8, "{case}");
+                for c in checks {
+                    assert!(c.same_form, "{case}: the derivation at T={} ends in the closed form", c.steps);
+                    assert!(c.rel_error <= 1e-9, "{case}: T={} value differs by {}", c.steps, c.rel_error);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_many_to_many_derivation_comes_from_its_rules() {
+    // the many-to-many fold names ∂L/∂s⁽ᵗ⁾ where the path from step t+1 meets the output at t; make the rule name
+    // the wrong step and the derivation shows it, and the numbers catch it at the step that used the rule
+    let dir = copy_rules("m2m-wrong-fold", &[("models/rnn-backprop.rules", "=> (d L (tx s ?t ?b)) if adjacent ?t ?u", "=> (d L (tx s ?u ?b)) if adjacent ?t ?u")]);
+    let o = run(&["derive", "--many-to-many", "--steps", "3", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("∂L/∂s⁽³⁾[b] ∂s⁽²⁾[b]/∂W⁽ʳ⁾[i,p]"), "{out}");
+    let beat = out.split("\n\n").find(|b| b.contains("sum-merge, fold-s\n") && b.contains("✗ (change")).unwrap_or("");
+    assert!(!beat.is_empty(), "the beat that used fold-s is marked wrong: {out}");
+}

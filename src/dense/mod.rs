@@ -152,6 +152,9 @@ impl<'a> Dense<'a> {
                 let p = if p.idx.is_empty() { p.data[0] } else { return Err(Error::Eval("an exponent with an index".into())) };
                 self.eval(e, *a, env, dims)?.map(|x| x.powf(p))
             }
+            Expr::Exp(a) => self.eval(e, *a, env, dims)?.map(f64::exp),
+            Expr::Log(a) => self.eval(e, *a, env, dims)?.map(f64::ln),
+            Expr::Recip(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 / x),
             Expr::Tanh(a) => self.eval(e, *a, env, dims)?.map(f64::tanh),
             Expr::DTanh(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 - x.tanh().powi(2)),
             Expr::Sigmoid(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 / (1.0 + (-x).exp())),

@@ -47,6 +47,7 @@ pub fn name(n: &str, style: Style) -> String {
     if style == Style::Latex {
         return match n {
             "ybar" => "\\bar{y}".into(),
+            "yhat" => "\\hat{y}".into(),
             "L" => "L".into(),
             _ => match tagged(n) {
                 Some((base, tag)) => format!("{base}^{{({tag})}}"),
@@ -61,8 +62,10 @@ pub fn name(n: &str, style: Style) -> String {
             },
         };
     }
-    if n == "ybar" {
-        return "ȳ".into();
+    match n {
+        "ybar" => return "ȳ".into(),
+        "yhat" => return "ŷ".into(),
+        _ => {}
     }
     match tagged(n) {
         Some((base, tag)) => format!("{base}⁽{}⁾", sup(tag).unwrap_or_default()),
@@ -271,6 +274,12 @@ impl Printer<'_> {
                 let last = fs.len() - 1;
                 let mut d = RcDoc::nil();
                 for (k, f) in fs.iter().enumerate() {
+                    // a · (1/c) reads a / c (in LaTeX it stays a \frac{1}{c} factor)
+                    if let (true, false, Expr::Recip(c)) = (k > 0, self.tex(), &self.e[*f]) {
+                        let simple = self.is_leaf(*c) || matches!(&self.e[*c], Expr::Exp(_) | Expr::Log(_));
+                        d = d.append(text(" / ")).append(self.paren(self.doc(*c, 1), !simple));
+                        continue;
+                    }
                     if k > 0 {
                         let sep = match (self.starts_with_number(*f), self.style) {
                             (true, Style::Unicode) => " · ",
@@ -303,6 +312,13 @@ impl Printer<'_> {
                     (_, Style::Latex) => base.append(text("^{")).append(self.doc(*b, 0)).append(text("}")),
                     _ => base.append(text("^")).append(self.doc(*b, 2)),
                 }
+            }
+            Expr::Exp(a) => self.func(if self.tex() { "\\exp" } else { "exp" }, *a),
+            Expr::Log(a) => self.func(if self.tex() { "\\log" } else { "log" }, *a),
+            Expr::Recip(a) if self.tex() => text("\\frac{1}{").append(self.doc(*a, 0)).append(text("}")),
+            Expr::Recip(a) => {
+                let leaf = self.is_leaf(*a) || matches!(&self.e[*a], Expr::Exp(_) | Expr::Log(_));
+                self.paren(text("1/").append(self.paren(self.doc(*a, 0), !leaf)), prec > 2)
             }
             Expr::Tanh(a) => self.func(&self.act("tanh", false), *a),
             Expr::Sigmoid(a) => self.func(&self.act("sigmoid", false), *a),
@@ -408,6 +424,7 @@ pub fn asciify(s: &str) -> String {
             '“' | '”' => out.push('"'),
             '½' => out.push_str("1/2"),
             'ȳ' => out.push_str("ybar"),
+            'ŷ' => out.push_str("yhat"),
             '…' => out.push_str("..."),
             '‖' => out.push('|'),
             'ᵀ' => out.push_str("^T"),

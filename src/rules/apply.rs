@@ -440,6 +440,7 @@ pub const APPLIERS: &[(&str, usize, &str)] = &[
     ("time-peel", 4, "@time-peel ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body): f(hi) + Σ_{k=lo}^{hi−1} f(k)"),
     ("time-peel-next", 5, "@time-peel-next ?x ?k ?lo ?hi ?body on (+ ?x (tsum …)): f(hi) joins the last term of ?x"),
     ("sum-merge", 5, "@sum-merge ?a ?n ?x ?b ?y on (+ (sum ?a ?n ?x) (sum ?b ?n ?y)): one Σ when x and y end in the same factor"),
+    ("sum-merge-sub", 5, "@sum-merge-sub ?a ?n ?x ?b ?y on (- (sum ?a ?n ?x) (sum ?b ?n ?y)): the same for a difference"),
 ];
 
 /// `@time-unroll ?k ?lo ?hi ?body`: a Σ over time with numeric bounds written out term by term, each time step

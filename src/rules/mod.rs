@@ -40,7 +40,7 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("mistakes.catalogue", include_str!("../../rules/mistakes.catalogue")),
 ];
 
-/// The source files after template expansion: `{act}`, `{T}`, `{T-1}` and `{Tsup}` are replaced.
+/// The source files after template expansion: `{act}`, `{T}`, `{T-1}`, `{Tsup}`, `{out}` and `{loss-rules}` are replaced.
 #[derive(Clone)]
 pub struct Sources {
     pub files: Vec<(String, Arc<str>)>,
@@ -58,6 +58,10 @@ pub struct Template {
 fn superscript(s: &str) -> String {
     s.chars().map(crate::render::text::sup_char).collect()
 }
+
+/// What `{loss-rules}` in a plan stands for with `--loss softmax-ce`: the rules that turn the derivative of the
+/// cross-entropy into Σ_m (ŷ[m] − ȳ[m]) ∂y[m]/∂w, the same shape as the squared error's Σ_m (y[m] − ȳ[m]) ∂y[m]/∂w.
+pub const SOFTMAX_RULES: &str = "d-mul mul-zero-left add-zero-left d-log d-exp fold-softmax mul-sub-distrib sum-sub-split sum-factor-out target-sum-one mul-one-left sum-merge-sub";
 
 /// The variant tags a file may use in `[TAG …]` line prefixes.
 pub const TAGS: &[&str] = &["m2o", "m2m", "mse", "softmax-ce"];
@@ -87,7 +91,10 @@ impl Template {
                 None => kept.push_str(line),
             }
         }
+        let softmax = self.tags.iter().any(|t| t == "softmax-ce");
         kept.replace("{act}", &self.act)
+            .replace("{out}", if softmax { "yhat" } else { "y" })
+            .replace("{loss-rules}", if softmax { SOFTMAX_RULES } else { "" })
             .replace("{T-1sup}", &superscript(&self.steps.saturating_sub(1).to_string()))
             .replace("{T-1}", &self.steps.saturating_sub(1).to_string())
             .replace("{Tsup}", &superscript(&self.steps.to_string()))

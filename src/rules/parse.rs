@@ -194,7 +194,8 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
             ("time-unroll", [k, lo, hi, body]) => mk!(TimeUnroll { k: *k, lo: *lo, hi: *hi, body: *body }),
             ("time-peel", [k, lo, hi, body]) => mk!(TimePeel { x: None, k: *k, lo: *lo, hi: *hi, body: *body }),
             ("time-peel-next", [x, k, lo, hi, body]) => mk!(TimePeel { x: Some(*x), k: *k, lo: *lo, hi: *hi, body: *body }),
-            ("sum-merge", [a, n, x, b, y]) => mk!(SumMerge { a: *a, n: *n, x: *x, b: *b, y: *y }),
+            ("sum-merge", [a, n, x, b, y]) => mk!(SumMerge { a: *a, n: *n, x: *x, b: *b, y: *y, sub: false }),
+            ("sum-merge-sub", [a, n, x, b, y]) => mk!(SumMerge { a: *a, n: *n, x: *x, b: *b, y: *y, sub: true }),
             _ => Err(format!("unknown applier @{a}")),
         },
         Rhs::Pattern(rhs) => {

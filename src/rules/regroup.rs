@@ -110,6 +110,8 @@ pub struct SumMerge {
     pub x: Var,
     pub b: Var,
     pub y: Var,
+    /// `@sum-merge-sub`: Σ_a g(a) d(a) − Σ_b h(b) d(b) = Σ_a (g(a) − h(a)) d(a).
+    pub sub: bool,
 }
 
 impl Applier<Expr, crate::lang::Meta> for SumMerge {
@@ -129,7 +131,7 @@ impl Applier<Expr, crate::lang::Meta> for SumMerge {
         let Some(n) = representative(eg, subst[self.n]) else { return vec![] };
         let gx = copy_into(&x, *gx, &mut out);
         let Some(gy) = rename(&y, *gy, b, a, &mut out) else { return vec![] };
-        let g = out.add(Expr::Add([gx, gy]));
+        let g = out.add(if self.sub { Expr::Sub([gx, gy]) } else { Expr::Add([gx, gy]) });
         let d = copy_into(&x, *dx, &mut out);
         let body = out.add(Expr::Mul([g, d]));
         let aa = out.add(Expr::Symbol(a));

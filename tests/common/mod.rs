@@ -46,7 +46,11 @@ pub struct Net {
     pub wy: Vec<Vec<f64>>,
     pub s0: Vec<f64>,
     pub x: Vec<Vec<f64>>,
-    pub target: Vec<f64>,
+    /// The target at the last step (many-to-one), or at every step (many-to-many): one row per output.
+    pub targets: Vec<Vec<f64>>,
+    pub many_to_many: bool,
+    /// Softmax cross-entropy instead of ½‖y − ȳ‖².
+    pub softmax: bool,
     pub act: String,
     /// Biases (zero without --bias).
     pub b: Vec<f64>,
@@ -63,11 +67,32 @@ fn vector(v: &serde_json::Value) -> Vec<f64> {
 
 impl Net {
     pub fn from_json(p: &serde_json::Value, act: &str) -> Net {
+        Net::variant(p, act, "mse")
+    }
+
+    /// A model variant: the target is one row per step for many-to-many; `loss` is mse or softmax-ce.
+    pub fn variant(p: &serde_json::Value, act: &str, loss: &str) -> Net {
         let n = vector(&p["s0"]).len();
-        let m = vector(&p["target"]).len();
+        let many_to_many = p["target"][0].is_array();
+        let targets = if many_to_many { matrix(&p["target"]) } else { vec![vector(&p["target"])] };
+        let m = targets[0].len();
         let b = if p.get("b").is_some() { vector(&p["b"]) } else { vec![0.0; n] };
         let c = if p.get("c").is_some() { vector(&p["c"]) } else { vec![0.0; m] };
-        Net { wr: matrix(&p["W_r"]), wx: matrix(&p["W_x"]), wy: matrix(&p["W_y"]), s0: vector(&p["s0"]), x: matrix(&p["x"]), target: vector(&p["target"]), act: act.to_string(), b, c }
+        Net { wr: matrix(&p["W_r"]), wx: matrix(&p["W_x"]), wy: matrix(&p["W_y"]), s0: vector(&p["s0"]), x: matrix(&p["x"]), targets, many_to_many, softmax: loss == "softmax-ce", act: act.to_string(), b, c }
+    }
+
+    /// The loss at one output and its gradient ∂ℓ/∂y, written out directly.
+    fn output_loss(&self, y: &[f64], target: &[f64]) -> (f64, Vec<f64>) {
+        if self.softmax {
+            let top = y.iter().fold(f64::NEG_INFINITY, |a, b| a.max(*b));
+            let z: f64 = y.iter().map(|v| (v - top).exp()).sum();
+            let lse = top + z.ln();
+            let total: f64 = target.iter().sum();
+            let loss = target.iter().zip(y).map(|(t, v)| t * (lse - v)).sum();
+            (loss, y.iter().zip(target).map(|(v, t)| (v - lse).exp() * total - t).collect())
+        } else {
+            (y.iter().zip(target).map(|(a, b)| 0.5 * (a - b) * (a - b)).sum(), y.iter().zip(target).map(|(a, b)| a - b).collect())
+        }
     }
 
     fn act(&self, h: f64) -> (f64, f64) {
@@ -115,13 +140,24 @@ impl Net {
             s.push(ht.iter().map(|v| self.act(*v).0).collect());
             h.push(ht);
         }
-        let y: Vec<f64> = self.wy.iter().zip(&self.c).map(|(row, c)| row.iter().zip(&s[t_max]).map(|(w, v)| w * v).sum::<f64>() + c).collect();
-        let loss = y.iter().zip(&self.target).map(|(a, b)| 0.5 * (a - b) * (a - b)).sum();
-        let e: Vec<f64> = (0..n).map(|a| (0..y.len()).map(|m| (y[m] - self.target[m]) * self.wy[m][a]).sum()).collect();
+        let out = |t: usize| -> Vec<f64> { self.wy.iter().zip(&self.c).map(|(row, c)| row.iter().zip(&s[t]).map(|(w, v)| w * v).sum::<f64>() + c).collect() };
+        // the steps with an output and its residual ∂ℓ/∂y⁽ᵗ⁾
+        let steps: Vec<usize> = if self.many_to_many { (1..=t_max).collect() } else { vec![t_max] };
+        let mut loss = 0.0;
+        let mut resid = vec![vec![]; t_max + 1];
+        for (row, t) in steps.iter().enumerate() {
+            let (l, r) = self.output_loss(&out(*t), &self.targets[row]);
+            loss += l;
+            resid[*t] = r;
+        }
+        let m = self.wy.len();
+        let e = |t: usize| -> Vec<f64> { (0..n).map(|a| if resid[t].is_empty() { 0.0 } else { (0..m).map(|o| resid[t][o] * self.wy[o][a]).sum() }).collect() };
         let mut delta = vec![vec![0.0; n]; t_max + 1];
-        delta[t_max] = (0..n).map(|i| self.act(h[t_max][i]).1 * e[i]).collect();
+        let e_last = e(t_max);
+        delta[t_max] = (0..n).map(|i| self.act(h[t_max][i]).1 * e_last[i]).collect();
         for k in (1..t_max).rev() {
-            delta[k] = (0..n).map(|i| self.act(h[k][i]).1 * (0..n).map(|j| self.wr[j][i] * delta[k + 1][j]).sum::<f64>()).collect();
+            let ek = e(k);
+            delta[k] = (0..n).map(|i| self.act(h[k][i]).1 * ((0..n).map(|j| self.wr[j][i] * delta[k + 1][j]).sum::<f64>() + ek[i])).collect();
         }
         let d = self.x[0].len();
         let mut wr = vec![vec![0.0; n]; n];
@@ -136,10 +172,10 @@ impl Net {
                 }
             }
         }
-        let wy = (0..y.len()).map(|o| (0..n).map(|j| (y[o] - self.target[o]) * s[t_max][j]).collect()).collect();
+        let wy = (0..m).map(|o| (0..n).map(|j| steps.iter().map(|t| resid[*t][o] * s[*t][j]).sum()).collect()).collect();
         let s0 = (0..n).map(|j| (0..n).map(|a| delta[1][a] * self.wr[a][j]).sum()).collect();
         let b = (0..n).map(|i| (1..=t_max).map(|k| delta[k][i]).sum()).collect();
-        let c = (0..y.len()).map(|o| y[o] - self.target[o]).collect();
+        let c = (0..m).map(|o| steps.iter().map(|t| resid[*t][o]).sum()).collect();
         Grads { loss, delta, wr, wx, wy, s0, states: s, b, c }
     }
 }

@@ -55,20 +55,40 @@ fn the_notes_compile_without_overfull_lines() {
                 for eq in always.iter().chain(if steps >= 3 { from_t3.iter() } else { [].iter() }) {
                     assert!(tex.contains(&format!("\\tag{{{eq}}}")), "{case}: equation {eq} is tagged");
                 }
-                if let Some(bin) = &latex {
-                    let file = dir.join(format!("{case}.tex"));
-                    std::fs::write(&file, &tex).unwrap();
-                    let r = std::process::Command::new(bin)
-                        .args(["-interaction=nonstopmode", "-halt-on-error", file.file_name().unwrap().to_str().unwrap()])
-                        .current_dir(&dir)
-                        .output()
-                        .unwrap();
-                    let log = String::from_utf8_lossy(&r.stdout);
-                    assert!(r.status.success(), "{case}: pdflatex failed:\n{log}");
-                    assert!(!log.contains("Overfull \\hbox"), "{case}: overfull lines:\n{log}");
-                }
+                compile(&latex, &dir, &case, &tex);
             }
         }
+    }
+}
+
+/// Compile `tex` with pdflatex (when there is one): it must succeed without overfull lines.
+fn compile(latex: &Option<std::path::PathBuf>, dir: &std::path::Path, case: &str, tex: &str) {
+    let Some(bin) = latex else { return };
+    let file = dir.join(format!("{case}.tex"));
+    std::fs::write(&file, tex).unwrap();
+    let r = std::process::Command::new(bin)
+        .args(["-interaction=nonstopmode", "-halt-on-error", file.file_name().unwrap().to_str().unwrap()])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{case}: pdflatex failed:\n{log}");
+    assert!(!log.contains("Overfull \\hbox"), "{case}: overfull lines:\n{log}");
+}
+
+#[test]
+fn the_notes_of_every_model_variant_compile() {
+    let latex = pdflatex();
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp/latex");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (shape, loss) in [("--many-to-many", "mse"), ("--many-to-many", "softmax-ce"), ("--activation=tanh", "softmax-ce")] {
+        let case = format!("all{shape}-{loss}");
+        let o = run(&["derive", "--wrt", "all", "--bias", shape, "--loss", loss, "--steps", "3", "--format", "latex"]);
+        assert_eq!(o.status.code(), Some(0), "{case}: {}", stderr(&o));
+        let tex = stdout(&o);
+        structure_ok(&tex);
+        assert!(tex.contains(if loss == "mse" { "many-to-many RNN" } else { "softmax cross-entropy" }), "{case}: the title names the model");
+        compile(&latex, &dir, &case, &tex);
     }
 }
 
@@ -108,7 +128,7 @@ fn katex_renders_every_block_of_the_markdown() {
         assert_eq!(md.matches("$$").count() % 2, 0);
         return;
     };
-    for args in [vec!["--wrt", "W_r", "--notation-map"], vec!["--wrt", "W_x"], vec!["--wrt", "all", "--bias", "--steps", "4"], vec!["--activation", "sigmoid", "--steps", "5"]] {
+    for args in [vec!["--wrt", "W_r", "--notation-map"], vec!["--wrt", "W_x"], vec!["--wrt", "all", "--bias", "--steps", "4"], vec!["--activation", "sigmoid", "--steps", "5"], vec!["--wrt", "all", "--many-to-many", "--loss", "softmax-ce", "--bias", "--steps", "3"]] {
         let mut full = vec!["derive", "--format", "markdown"];
         full.extend(args.iter());
         let md = stdout(&run(&full));

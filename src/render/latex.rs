@@ -44,6 +44,8 @@ pub fn prose(s: &str, markdown: bool) -> String {
             '×' => out.push_str("$\\times$"),
             '½' => out.push_str("$\\frac12$"),
             'ȳ' => out.push_str("$\\bar y$"),
+            'ŷ' => out.push_str("$\\hat y$"),
+            'ℓ' => out.push_str("$\\ell$"),
             '…' => out.push_str("\\ldots{}"),
             '“' => out.push_str("``"),
             '”' => out.push_str("''"),

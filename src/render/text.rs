@@ -425,6 +425,7 @@ pub fn asciify(s: &str) -> String {
             '½' => out.push_str("1/2"),
             'ȳ' => out.push_str("ybar"),
             'ŷ' => out.push_str("yhat"),
+            'ℓ' => out.push('l'),
             '…' => out.push_str("..."),
             '‖' => out.push('|'),
             'ᵀ' => out.push_str("^T"),

@@ -89,10 +89,8 @@ fn roles(rule: &Rule) -> HashMap<Var, Role> {
     for c in &rule.conds {
         match c {
             // a number in a time slot is a time step
-            Cond::Const(v) => {
-                if out.get(v) != Some(&Role::Time) {
-                    out.insert(*v, Role::Number);
-                }
+            Cond::Const(v) if out.get(v) != Some(&Role::Time) => {
+                out.insert(*v, Role::Number);
             }
             Cond::Gt(v, _) | Cond::BeforeEnd(v) | Cond::AfterStart(v) => {
                 out.insert(*v, Role::Time);

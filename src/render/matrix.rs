@@ -127,7 +127,7 @@ pub fn show(m: &M, style: Style) -> String {
         M::Add(a, b) => format!("{} + {}", show(a, style), show(b, style)),
         M::Sub(a, b) => format!("{} {} {}", show(a, style), if style == Style::Unicode { "−" } else { "-" }, paren(b)),
         M::Outer(a, b) => format!("{} {}{t}", paren(a), paren(b)),
-        M::TSum(k, lo, hi, _, _, b) => format!("{}_{{{k}={lo}}}^{{{hi}}} {}", if style == Style::Unicode { "Σ" } else { "sum" }, show(b, style)),
+        M::TSum(k, lo, hi, _, _, b) => format!("{}_{{{k}={lo}}}^{{{hi}}} {}", if style == Style::Unicode { "Σ" } else { "sum" }, paren(b)),
     }
 }
 

@@ -51,7 +51,11 @@ impl Options {
     /// The template for these options at `steps` time steps.
     pub fn template(&self, steps: usize) -> Template {
         let shape = if self.many_to_many { "m2m" } else { "m2o" };
-        Template { act: self.activation.clone(), steps, tags: vec![shape.to_string(), self.loss.clone()] }
+        let mut tags = vec![shape.to_string(), self.loss.clone()];
+        if self.bias {
+            tags.push("bias".into());
+        }
+        Template { act: self.activation.clone(), steps, tags }
     }
 
     /// The model in words, for headers: "many-to-one RNN with biases".

@@ -89,7 +89,7 @@ impl Condition<Expr, crate::lang::Meta> for Conds {
                 Some(t) => t >= 1.0,
                 None => eg[s[*a]].data.sym.is_some(),
             },
-            Cond::Reaches(x, t) => konst(eg, s[*t]).is_some_and(|t| super::regroup::reaches(eg, s[*x], t, 24)),
+            Cond::Reaches(x, t) => konst(eg, s[*t]).is_some_and(|t| super::regroup::reaches(eg, s[*x], t)),
             Cond::Adjacent(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if y == x + 1.0),
             Cond::Ordered(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if x <= y),
             Cond::NotSelf(w) => {

@@ -50,8 +50,8 @@ pub struct Sources {
 pub struct Template {
     pub act: String,
     pub steps: usize,
-    /// The variant tags that hold (`m2o` or `m2m`, `mse` or `softmax-ce`): a line starting with `[TAG …]` is kept
-    /// only when every tag in the brackets holds.
+    /// The variant tags that hold (`m2o` or `m2m`, `mse` or `softmax-ce`, and `bias`): a line starting with
+    /// `[TAG …]` is kept only when every tag in the brackets holds.
     pub tags: Vec<String>,
 }
 
@@ -64,7 +64,7 @@ fn superscript(s: &str) -> String {
 pub const SOFTMAX_RULES: &str = "d-mul mul-zero-left add-zero-left d-log d-exp fold-softmax mul-sub-distrib sum-sub-split sum-factor-out target-sum-one mul-one-left sum-merge-sub";
 
 /// The variant tags a file may use in `[TAG …]` line prefixes.
-pub const TAGS: &[&str] = &["m2o", "m2m", "mse", "softmax-ce"];
+pub const TAGS: &[&str] = &["m2o", "m2m", "mse", "softmax-ce", "bias"];
 
 impl Template {
     /// Keep the lines whose `[TAG …]` prefix holds (the prefix becomes spaces, so columns in error messages stay

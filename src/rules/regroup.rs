@@ -6,19 +6,24 @@ use crate::lang::{EG, Expr, copy_into, num};
 use egg::{Applier, Id, Language, PatternAst, RecExpr, Subst, Symbol, Var};
 use rustc_hash::FxHashSet as HashSet;
 
-/// Whether the class `id` holds, within `depth` levels, a derivative (d X⁽ᵗ⁾ …) of something at the time step `t`.
-pub fn reaches(eg: &EG, id: Id, t: f64, depth: usize) -> bool {
-    fn go(eg: &EG, id: Id, t: f64, depth: usize, seen: &mut HashSet<Id>) -> bool {
-        let id = eg.find(id);
-        if depth == 0 || !seen.insert(id) {
-            return false;
+/// Whether the class `id` holds a derivative (d X⁽ᵗ⁾ …) of something at the time step `t` (each class is visited
+/// once, so this is linear in the e-graph however deep the term is).
+pub fn reaches(eg: &EG, id: Id, t: f64) -> bool {
+    let mut seen: HashSet<Id> = HashSet::default();
+    let mut todo = vec![eg.find(id)];
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
         }
-        eg[id].nodes.iter().any(|n| match n {
-            Expr::D([x, _]) => eg[*x].nodes.iter().any(|m| matches!(m, Expr::Tx(ch) if konst(eg, ch[1]) == Some(t))),
-            n => n.children().iter().any(|c| go(eg, *c, t, depth - 1, seen)),
-        })
+        for n in &eg[id].nodes {
+            match n {
+                Expr::D([x, _]) if eg[*x].nodes.iter().any(|m| matches!(m, Expr::Tx(ch) if konst(eg, ch[1]) == Some(t))) => return true,
+                Expr::D(_) => {}
+                n => todo.extend(n.children().iter().map(|c| eg.find(*c))),
+            }
+        }
     }
-    go(eg, id, t, depth, &mut HashSet::default())
+    false
 }
 
 /// `@time-peel ?k ?lo ?hi ?body` on `(tsum ?k ?lo ?hi ?body)`: f(hi) + Σ_{k=lo}^{hi−1} f(k) (just f(hi) when
@@ -70,12 +75,21 @@ impl Applier<Expr, crate::lang::Meta> for TimePeel {
     }
 }
 
-/// Whether the sub-term `id` holds a derivative (d X⁽ᵗ⁾ …) of something at the time step `t`.
+/// Whether the sub-term `id` holds a derivative (d X⁽ᵗ⁾ …) of something at the time step `t` (each shared node
+/// is visited once).
 fn term_reaches(x: &RecExpr<Expr>, id: Id, t: f64) -> bool {
-    match &x[id] {
-        Expr::D([q, _]) => matches!(&x[*q], Expr::Tx(ch) if matches!(&x[ch[1]], Expr::Num(v) if v.into_inner() == t)),
-        n => n.children().iter().any(|c| term_reaches(x, *c, t)),
+    let mut seen = vec![false; x.as_ref().len()];
+    let mut todo = vec![id];
+    while let Some(id) = todo.pop() {
+        if std::mem::replace(&mut seen[usize::from(id)], true) {
+            continue;
+        }
+        match &x[id] {
+            Expr::D([q, _]) if matches!(&x[*q], Expr::Tx(ch) if matches!(&x[ch[1]], Expr::Num(v) if v.into_inner() == t)) => return true,
+            n => todo.extend(n.children().iter().copied()),
+        }
     }
+    false
 }
 
 /// Copy `x` with the term of its `+` chain that reaches step `t` (the first one, else the last term) replaced

@@ -125,7 +125,7 @@ impl Session {
         }
         // The params file fixes T; the rules need T, so read sizes first with a throw-away model load.
         let probe = options.template(options.steps.unwrap_or(DEFAULT_STEPS).max(1));
-        let probe_sources = Sources::load(options.rules_dir.as_deref(), &probe)?;
+        let probe_sources = Sources::load_only(options.rules_dir.as_deref(), &probe, |n| n == options.model_file())?;
         let ctx = Arc::new(Ctx::default());
         let probe_model = {
             let mut diags = vec![];

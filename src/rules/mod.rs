@@ -91,22 +91,55 @@ impl Template {
                 None => kept.push_str(line),
             }
         }
+        self.placeholders(&kept)
+    }
+
+    /// Replace `{act}`, `{out}`, `{loss-rules}`, `{T}`, `{T-1}`, `{Tsup}`, `{T-1sup}` in one pass; any other
+    /// `{…}` is left as it is.
+    fn placeholders(&self, text: &str) -> String {
         let softmax = self.tags.iter().any(|t| t == "softmax-ce");
-        kept.replace("{act}", &self.act)
-            .replace("{out}", if softmax { "yhat" } else { "y" })
-            .replace("{loss-rules}", if softmax { SOFTMAX_RULES } else { "" })
-            .replace("{T-1sup}", &superscript(&self.steps.saturating_sub(1).to_string()))
-            .replace("{T-1}", &self.steps.saturating_sub(1).to_string())
-            .replace("{Tsup}", &superscript(&self.steps.to_string()))
-            .replace("{T}", &self.steps.to_string())
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut rest = text;
+        while let Some(at) = rest.find('{') {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at..];
+            let end = tail.find('}').map(|e| e + 1).unwrap_or(tail.len());
+            let value = match &tail[..end] {
+                "{act}" => Some(self.act.clone()),
+                "{out}" => Some(if softmax { "yhat" } else { "y" }.to_string()),
+                "{loss-rules}" => Some(if softmax { SOFTMAX_RULES } else { "" }.to_string()),
+                "{T}" => Some(self.steps.to_string()),
+                "{T-1}" => Some(self.steps.saturating_sub(1).to_string()),
+                "{Tsup}" => Some(superscript(&self.steps.to_string())),
+                "{T-1sup}" => Some(superscript(&self.steps.saturating_sub(1).to_string())),
+                _ => None,
+            };
+            match value {
+                Some(v) => {
+                    out.push_str(&v);
+                    rest = &tail[end..];
+                }
+                None => {
+                    out.push('{');
+                    rest = &tail[1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
 
 impl Sources {
     /// The embedded files, or the same file names read from `dir`.
     pub fn load(dir: Option<&Path>, t: &Template) -> Result<Sources> {
+        Sources::load_only(dir, t, |_| true)
+    }
+
+    /// The files whose manifest name passes `keep` (the sizes probe needs only the model file).
+    pub fn load_only(dir: Option<&Path>, t: &Template, keep: impl Fn(&str) -> bool) -> Result<Sources> {
         let mut files = vec![];
-        for (name, text) in MANIFEST {
+        for (name, text) in MANIFEST.iter().filter(|(n, _)| keep(n)) {
             let raw = match dir {
                 None => text.to_string(),
                 Some(d) => {

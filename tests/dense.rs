@@ -34,3 +34,23 @@ fn the_closed_form_at_large_t_matches_an_independent_bptt() {
         }
     }
 }
+
+#[test]
+fn the_fast_closed_form_of_every_variant_matches_the_derivation() {
+    for (many_to_many, loss) in [(true, "mse"), (false, "softmax-ce"), (true, "softmax-ce")] {
+        for wrt in ["W_r", "W_x", "b"] {
+            for steps in [1, 4, 7] {
+                let o = Options { steps: Some(steps), wrt: wrt.into(), bias: true, many_to_many, loss: loss.into(), seed: 11, ..Options::default() };
+                let (s, _, v) = derive_and_verify(o);
+                let fast = bptt::dense::closed_gradient(&s, Default::default()).unwrap();
+                let case = format!("{wrt} T={steps} many-to-many={many_to_many} {loss}");
+                assert_eq!(fast.dims, v.gradient.dims, "{case}");
+                assert!(fast.rel_diff(&v.gradient) <= 1e-12, "{case}: differs by {}", fast.rel_diff(&v.gradient));
+            }
+        }
+    }
+    // and `bptt grad` prints a vector as a JSON vector
+    let o = run(&["grad", "--bias", "--wrt", "b", "--many-to-many", "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(j["gradient"].as_array().map(|a| a.iter().all(|x| x.is_f64())), Some(true), "{j}");
+}

@@ -50,7 +50,11 @@ pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let cols = g.dims.last().copied().unwrap_or(1).max(1);
     let rows: Vec<&[f64]> = g.data.chunks(cols).collect();
     let text = match a.format {
-        GradFormat::Json => format!("{}\n", serde_json::json!({"wrt": a.wrt, "steps": s.sizes.steps, "indices": g.indices.iter().map(|x| x.as_str()).collect::<Vec<_>>(), "shape": g.dims, "gradient": rows})),
+        GradFormat::Json => {
+            // the JSON array has the gradient's shape: a vector for b, a matrix for W_r and W_x
+            let gradient = if g.dims.len() == 1 { serde_json::json!(g.data) } else { serde_json::json!(rows) };
+            format!("{}\n", serde_json::json!({"wrt": a.wrt, "steps": s.sizes.steps, "indices": g.indices.iter().map(|x| x.as_str()).collect::<Vec<_>>(), "shape": g.dims, "gradient": gradient}))
+        }
         GradFormat::Csv => rows.iter().map(|r| r.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(",") + "\n").collect(),
         GradFormat::Text => {
             let head = format!("∂L/∂{} (T={}, from the closed form and the derived recursion)\n", crate::render::text::name(&a.wrt, crate::render::text::Style::Unicode), s.sizes.steps);

@@ -224,3 +224,19 @@ fn check_output_is_deterministic() {
     let f = "sum_{k=1}^{T} dL/ds^(k)[i] * s^(k-1)[p]";
     assert_eq!(run(&["check", f]).stdout, run(&["check", f]).stdout);
 }
+
+#[test]
+fn check_works_for_the_model_variants() {
+    // many-to-many: the Σₖ form is proved from the m2m derivation; a time slip is refuted and diagnosed
+    let o = run(&["check", "--many-to-many", "sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("PROVED") && stdout(&o).contains("many-to-many RNN"), "{}", stdout(&o));
+    let o = run(&["check", "--many-to-many", "sum_{k=1}^{T} dL/dh^(k)[i] * s^(k)[p]"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("mistake-state-off-by-one"), "{}", stdout(&o));
+    // softmax cross-entropy: the output gradient is ŷ − ȳ; written with y − ȳ (the squared error's) it is refuted
+    let o = run(&["check", "--loss", "softmax-ce", "--wrt", "W_y", "(ŷ[o] - ȳ[o]) * s^(3)[j]"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(&["check", "--loss", "softmax-ce", "--wrt", "W_y", "(y[o] - ȳ[o]) * s^(3)[j]"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}

@@ -92,6 +92,8 @@ pub struct Numeric<'a> {
     local: Option<QKey>,
     /// Adjoints: for an output quantity E, ∂E/∂P for every quantity P that E depends on.
     adjoints: HashMap<QKey, HashMap<QKey, f64>>,
+    /// The free-index sets of each definition's right-hand side, by definition (computed once).
+    def_free: Vec<Option<std::rc::Rc<Free>>>,
 }
 
 type Env = Vec<(Symbol, i64)>;
@@ -116,6 +118,7 @@ impl<'a> Numeric<'a> {
             reading: vec![],
             local: None,
             adjoints: HashMap::default(),
+            def_free: vec![None; model.defs.len()],
         }
     }
 
@@ -425,7 +428,7 @@ impl<'a> Numeric<'a> {
 
     fn defined(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
         let model = self.model;
-        for d in model.defs.iter().filter(|d| d.name == k.name) {
+        for (di, d) in model.defs.iter().enumerate().filter(|(_, d)| d.name == k.name) {
             let mut env: Env = vec![];
             match (&d.time, k.time) {
                 (None, None) => {}
@@ -440,7 +443,14 @@ impl<'a> Numeric<'a> {
                 return Err(Error::Eval(format!("`{}` has no time step {} (steps are 0..{})", k.name, k.time.unwrap_or(0), self.sizes.steps)));
             }
             env.extend(d.idx.iter().copied().zip(k.idx.iter().copied()));
-            let free = free_sets(&d.rhs);
+            let free = match &self.def_free[di] {
+                Some(f) => f.clone(),
+                None => {
+                    let f = std::rc::Rc::new(free_sets(&d.rhs));
+                    self.def_free[di] = Some(f.clone());
+                    f
+                }
+            };
             let mut memo = HashMap::default();
             return self.eval(&d.rhs, d.rhs.root(), &mut env, seed, &free, &mut memo);
         }

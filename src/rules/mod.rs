@@ -40,7 +40,7 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("mistakes.catalogue", include_str!("../../rules/mistakes.catalogue")),
 ];
 
-/// The source files after template expansion: `{act}`, `{T}`, `{T-1}`, `{Tsup}`, `{out}` and `{loss-rules}` are replaced.
+/// The source files after template expansion: `{act}`, `{T}`, `{T-1}`, `{Tsup}` and `{out}` are replaced.
 #[derive(Clone)]
 pub struct Sources {
     pub files: Vec<(String, Arc<str>)>,
@@ -58,10 +58,6 @@ pub struct Template {
 fn superscript(s: &str) -> String {
     s.chars().map(crate::render::text::sup_char).collect()
 }
-
-/// What `{loss-rules}` in a plan stands for with `--loss softmax-ce`: the rules that turn the derivative of the
-/// cross-entropy into Σ_m (ŷ[m] − ȳ[m]) ∂y[m]/∂w, the same shape as the squared error's Σ_m (y[m] − ȳ[m]) ∂y[m]/∂w.
-pub const SOFTMAX_RULES: &str = "d-mul mul-zero-left add-zero-left d-log d-exp fold-softmax mul-sub-distrib sum-sub-split sum-factor-out target-sum-one mul-one-left sum-merge-sub";
 
 /// The variant tags a file may use in `[TAG …]` line prefixes.
 pub const TAGS: &[&str] = &["m2o", "m2m", "mse", "softmax-ce", "bias"];
@@ -94,7 +90,7 @@ impl Template {
         self.placeholders(&kept)
     }
 
-    /// Replace `{act}`, `{out}`, `{loss-rules}`, `{T}`, `{T-1}`, `{Tsup}`, `{T-1sup}` in one pass; any other
+    /// Replace `{act}`, `{out}`, `{T}`, `{T-1}`, `{Tsup}`, `{T-1sup}` in one pass; any other
     /// `{…}` is left as it is.
     fn placeholders(&self, text: &str) -> String {
         let softmax = self.tags.iter().any(|t| t == "softmax-ce");
@@ -107,7 +103,6 @@ impl Template {
             let value = match &tail[..end] {
                 "{act}" => Some(self.act.clone()),
                 "{out}" => Some(if softmax { "yhat" } else { "y" }.to_string()),
-                "{loss-rules}" => Some(if softmax { SOFTMAX_RULES } else { "" }.to_string()),
                 "{T}" => Some(self.steps.to_string()),
                 "{T-1}" => Some(self.steps.saturating_sub(1).to_string()),
                 "{Tsup}" => Some(superscript(&self.steps.to_string())),

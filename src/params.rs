@@ -125,7 +125,14 @@ impl Params {
             let Some(d) = model.decls.get(name) else { continue };
             let val = obj.get(&d.json).ok_or_else(|| bad(format!("missing key `{}`; the keys are {}", d.json, keys(model))))?;
             let rank = d.dims.len() + usize::from(d.timed);
-            let arr = read_array(val, rank).map_err(|m| bad(format!("`{}`: {m}", d.json)))?;
+            let arr = read_array(val, rank).map_err(|m| {
+                let shape = match (d.timed, d.json == "target") {
+                    (true, true) => " (with --many-to-many the target has one row per time step: [[…], […], …])",
+                    (true, false) => " (one row per time step: [[…], […], …])",
+                    _ => "",
+                };
+                bad(format!("`{}`: {m}{shape}", d.json))
+            })?;
             arrays.insert(*name, arr);
         }
         for name in &model.order {
@@ -134,12 +141,14 @@ impl Params {
                 let m = a.shape.last().copied().unwrap_or(1).max(1);
                 for (r, row) in a.data.chunks(m).enumerate() {
                     let total: f64 = row.iter().sum();
-                    if row.iter().any(|v| *v < 0.0) || (total - 1.0).abs() > 1e-9 {
-                        let at = if d.timed { format!("step {}", r + 1) } else { "the target".to_string() };
-                        return Err(bad(format!(
-                            "`{}` must be a probability distribution for --loss softmax-ce: entries ≥ 0 that sum to 1, but {at} sums to {total}",
-                            d.json
-                        )));
+                    let at = if d.timed { format!("step {}", r + 1) } else { "the target".to_string() };
+                    let what = match row.iter().position(|v| *v < 0.0) {
+                        Some(i) => Some(format!("{at} has the negative entry {} at position {}", row[i], i + 1)),
+                        None if (total - 1.0).abs() > 1e-9 => Some(format!("{at} sums to {total}")),
+                        None => None,
+                    };
+                    if let Some(what) = what {
+                        return Err(bad(format!("`{}` must be a probability distribution for --loss softmax-ce: entries ≥ 0 that sum to 1, but {what}", d.json)));
                     }
                 }
             }

@@ -81,3 +81,24 @@ fn the_size_mismatch_messages_name_the_option() {
     let o = run(&["derive", "--hidden", "3", "--params", data("fixture.json").to_str().unwrap()]);
     assert_eq!(stderr(&o).trim(), "error: --hidden 3 disagrees with the params file, which has hidden size 2");
 }
+
+#[test]
+fn variant_params_are_checked_with_a_hint() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = run(&["derive", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let file = dir.join("m2o-params.json");
+    std::fs::write(&file, v["params"].to_string()).unwrap();
+    // a many-to-one params file given to the many-to-many model: the target needs a row per step
+    let o = run(&["derive", "--many-to-many", "--params", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`target`") && stderr(&o).contains("one row per time step"), "{}", stderr(&o));
+    // a negative target entry is named for the softmax loss
+    let mut p = v["params"].clone();
+    p["target"] = serde_json::json!([-0.5, 1.5]);
+    std::fs::write(&file, p.to_string()).unwrap();
+    let o = run(&["derive", "--loss", "softmax-ce", "--params", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("negative entry -0.5 at position 1"), "{}", stderr(&o));
+}

@@ -239,4 +239,5 @@ fn check_works_for_the_model_variants() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let o = run(&["check", "--loss", "softmax-ce", "--wrt", "W_y", "(y[o] - ȳ[o]) * s^(3)[j]"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("mistake-softmax-residual"), "{}", stdout(&o));
 }

@@ -69,6 +69,9 @@ impl Options {
     }
 }
 
+/// The losses a model file has lines for (`[mse]`, `[softmax-ce]`).
+pub const LOSSES: &[&str] = &["mse", "softmax-ce"];
+
 /// Default sizes: T = 3, hidden 3, input 2, output 2.
 pub const DEFAULT_STEPS: usize = 3;
 
@@ -119,6 +122,9 @@ impl Session {
     pub fn load(options: Options) -> Result<Session> {
         if !crate::lang::ACTIVATIONS.contains(&options.activation.as_str()) {
             return Err(Error::Usage(format!("unknown activation `{}`; choose one of {}", options.activation, crate::lang::ACTIVATIONS.join(", "))));
+        }
+        if !LOSSES.contains(&options.loss.as_str()) {
+            return Err(Error::Usage(format!("unknown loss `{}`; choose one of {}", options.loss, LOSSES.join(", "))));
         }
         if !targets().contains(&options.wrt.as_str()) {
             return Err(Error::Usage(format!("no derivation with respect to `{}` yet; choose one of {}", options.wrt, targets().join(", "))));

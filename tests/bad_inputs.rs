@@ -102,3 +102,12 @@ fn variant_params_are_checked_with_a_hint() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("negative entry -0.5 at position 1"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_unknown_loss_in_the_library_options_is_an_error() {
+    let o = bptt::session::Options { loss: "hinge".into(), ..bptt::session::Options::default() };
+    match bptt::session::Session::load(o) {
+        Err(e) => assert!(e.to_string().contains("unknown loss `hinge`; choose one of mse, softmax-ce"), "{e}"),
+        Ok(_) => panic!("an unknown loss loads"),
+    }
+}

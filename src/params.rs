@@ -133,25 +133,10 @@ impl Params {
                 };
                 bad(format!("`{}`: {m}{shape}", d.json))
             })?;
-            arrays.insert(*name, arr);
-        }
-        for name in &model.order {
-            let (Some(d), Some(a)) = (model.decls.get(name), arrays.get(name)) else { continue };
             if d.distribution {
-                let m = a.shape.last().copied().unwrap_or(1).max(1);
-                for (r, row) in a.data.chunks(m).enumerate() {
-                    let total: f64 = row.iter().sum();
-                    let at = if d.timed { format!("step {}", r + 1) } else { "the target".to_string() };
-                    let what = match row.iter().position(|v| *v < 0.0) {
-                        Some(i) => Some(format!("{at} has the negative entry {} at position {}", row[i], i + 1)),
-                        None if (total - 1.0).abs() > 1e-9 => Some(format!("{at} sums to {total}")),
-                        None => None,
-                    };
-                    if let Some(what) = what {
-                        return Err(bad(format!("`{}` must be a probability distribution for --loss softmax-ce: entries ≥ 0 that sum to 1, but {what}", d.json)));
-                    }
-                }
+                check_distribution(d, &arr).map_err(bad)?;
             }
+            arrays.insert(*name, arr);
         }
         // sizes: from the first array that shows each dimension
         let mut dims: BTreeMap<Symbol, usize> = BTreeMap::new();
@@ -194,6 +179,22 @@ impl Params {
         }
         Ok((Params { values: arrays }, Sizes { steps, dims }))
     }
+}
+
+/// Each row (last index) of a target declared `distribution` is ≥ 0 and sums to 1: what the softmax loss needs.
+fn check_distribution(d: &crate::model::Decl, a: &Array) -> std::result::Result<(), String> {
+    let m = a.shape.last().copied().unwrap_or(1).max(1);
+    for (r, row) in a.data.chunks(m).enumerate() {
+        let total: f64 = row.iter().sum();
+        let at = if d.timed { format!("step {}", r + 1) } else { "the target".to_string() };
+        let what = match row.iter().position(|v| *v < 0.0) {
+            Some(i) => format!("{at} has the negative entry {} at position {}", row[i], i + 1),
+            None if (total - 1.0).abs() > 1e-9 => format!("{at} sums to {total}"),
+            None => continue,
+        };
+        return Err(format!("`{}` must be a probability distribution for --loss softmax-ce: entries ≥ 0 that sum to 1, but {what}", d.json));
+    }
+    Ok(())
 }
 
 fn keys(model: &Model) -> String {

@@ -58,13 +58,22 @@ impl Options {
         Template { act: self.activation.clone(), steps, tags }
     }
 
-    /// The model in words, for headers: "many-to-one RNN with biases".
+    /// The model in words, for headers: "many-to-one RNN with biases, softmax-ce loss".
     pub fn describe(&self) -> String {
+        self.words(self.bias, &self.loss)
+    }
+
+    /// The model in words for a title: biases left to the facts line, the loss spelled out.
+    pub fn title_words(&self) -> String {
+        self.words(false, if self.loss == "softmax-ce" { "softmax cross-entropy" } else { &self.loss })
+    }
+
+    fn words(&self, bias: bool, loss: &str) -> String {
         format!(
             "{} RNN{}{}",
             if self.many_to_many { "many-to-many" } else { "many-to-one" },
-            if self.bias { " with biases" } else { "" },
-            if self.loss == "mse" { String::new() } else { format!(", {} loss", self.loss) }
+            if bias { " with biases" } else { "" },
+            if self.loss == "mse" { String::new() } else { format!(", {loss} loss") }
         )
     }
 }

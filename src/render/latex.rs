@@ -222,7 +222,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
     let width = 80;
     let mut out = String::new();
     let goal = tex(&d.goal);
-    let title = format!("Backpropagation through time: ${goal}$ for a {}", s.options.describe().replace(" with biases", "").replace("softmax-ce", "softmax cross-entropy"));
+    let title = format!("Backpropagation through time: ${goal}$ for a {}", s.options.title_words());
     let facts = format!(
         "T = {}, activation {}, hidden size {}, input size {}, output size {}{}.",
         s.sizes.steps,

@@ -2,7 +2,7 @@
 //! time so it can join the term that reaches the same step (`@time-peel`, `@time-peel-next`), and merging two
 //! Σs that end in the same factor into one (`@sum-merge`). The `reaches` condition says which step a term is at.
 use super::apply::{konst, put_time, rename, representative, union_term};
-use crate::lang::{EG, Expr, copy_into, num};
+use crate::lang::{EG, Expr, copy_into, num, sub_expr};
 use egg::{Applier, Id, Language, PatternAst, RecExpr, Subst, Symbol, Var};
 use rustc_hash::FxHashSet as HashSet;
 
@@ -111,11 +111,6 @@ fn join_at(x: &RecExpr<Expr>, id: Id, t: f64, f: Id, out: &mut RecExpr<Expr>) ->
     }
 }
 
-/// Structural equality of two sub-terms.
-fn same(a: &RecExpr<Expr>, i: Id, b: &RecExpr<Expr>, j: Id) -> bool {
-    a[i].matches(&b[j]) && a[i].children().iter().zip(b[j].children()).all(|(x, y)| same(a, *x, b, *y))
-}
-
 /// `@sum-merge ?a ?n ?x ?b ?y` on `(+ (sum ?a ?n ?x) (sum ?b ?n ?y))` with x = g(a) d(a), y = h(b) d(b):
 /// Σ_a (g(a) + h(a)) d(a). Applies only when both bodies end in the same factor d (up to the bound index).
 pub struct SumMerge {
@@ -138,7 +133,7 @@ impl Applier<Expr, crate::lang::Meta> for SumMerge {
         let (Expr::Mul([gx, dx]), Expr::Mul([gy, dy])) = (&x[x.root()], &y[y.root()]) else { return vec![] };
         let mut renamed = RecExpr::default();
         let Some(dy) = rename(&y, *dy, b, a, &mut renamed) else { return vec![] };
-        if !same(&x, *dx, &renamed, dy) {
+        if sub_expr(&x, *dx) != sub_expr(&renamed, dy) {
             return vec![];
         }
         let mut out = RecExpr::default();

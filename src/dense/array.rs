@@ -73,17 +73,7 @@ impl D {
                 (0..n).map(|j| a.data[oa + j * ka] * b.data[ob + j * kb]).sum()
             };
             data.push(acc);
-            for q in (0..dims.len()).rev() {
-                ctr[q] += 1;
-                oa += ra[q];
-                ob += rb[q];
-                if ctr[q] < dims[q] {
-                    break;
-                }
-                oa -= ra[q] * dims[q];
-                ob -= rb[q] * dims[q];
-                ctr[q] = 0;
-            }
+            advance(&mut ctr, &dims, (&ra, &rb), (&mut oa, &mut ob), dims.len());
         }
         Some(D { idx, dims, data: Rc::new(data) })
     }
@@ -152,21 +142,8 @@ impl D {
             for j in 0..dims[last] {
                 data.push(f(a.data[oa + j * pa[last]], b.data[ob + j * pb[last]]));
             }
-            let mut k = last;
-            loop {
-                if k == 0 {
-                    return D { idx, dims, data: Rc::new(data) };
-                }
-                k -= 1;
-                ctr[k] += 1;
-                oa += pa[k];
-                ob += pb[k];
-                if ctr[k] < dims[k] {
-                    break;
-                }
-                oa -= pa[k] * dims[k];
-                ob -= pb[k] * dims[k];
-                ctr[k] = 0;
+            if !advance(&mut ctr, &dims, (&pa, &pb), (&mut oa, &mut ob), last) {
+                break;
             }
         }
         D { idx, dims, data: Rc::new(data) }
@@ -230,3 +207,21 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
+
+/// One step of an odometer over the axes `0..upto` (the last of them turning fastest), moving the offsets into two
+/// operands by their strides; false when every axis has wrapped around (the walk is over).
+#[inline]
+fn advance(ctr: &mut [usize], dims: &[usize], (sa, sb): (&[usize], &[usize]), (oa, ob): (&mut usize, &mut usize), upto: usize) -> bool {
+    for q in (0..upto).rev() {
+        ctr[q] += 1;
+        *oa += sa[q];
+        *ob += sb[q];
+        if ctr[q] < dims[q] {
+            return true;
+        }
+        *oa -= sa[q] * dims[q];
+        *ob -= sb[q] * dims[q];
+        ctr[q] = 0;
+    }
+    false
+}

@@ -95,6 +95,13 @@ pub struct Meta {
     /// Symbols that must never be chosen as a fresh bound index (e.g. every symbol of the whole term when the
     /// e-graph holds only a part of it).
     pub reserved: BTreeSet<Symbol>,
+    /// Leave constant classes alone (no number node is added): the stepper's pool folds constants itself.
+    pub no_fold: bool,
+    /// When set, appliers record (matched class, right-hand side) here instead of uniting the two classes.
+    pub record: Option<Vec<(Id, Id)>>,
+    /// When set, the symbols a fresh name must avoid (besides `reserved`): the current term's and those this
+    /// step added, instead of every symbol of the e-graph (the stepper's pool also holds earlier terms).
+    pub live: Option<BTreeSet<Symbol>>,
 }
 
 /// What the analysis knows about one e-class.
@@ -223,6 +230,9 @@ impl Analysis<Expr> for Meta {
     }
 
     fn modify(eg: &mut EG, id: Id) {
+        if eg.analysis.no_fold {
+            return;
+        }
         if let Some(v) = eg[id].data.konst
             && !eg[id].nodes.iter().any(|n| matches!(n, Expr::Num(_))) {
                 let c = eg.add(Expr::Num(v));

@@ -325,8 +325,9 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     })?;
     if a.stats {
         eprintln!(
-            "stats {wrt}: {} rule applications, largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, then waiting for the any-T check (beside them) {:.1} ms, total {:.1} ms",
+            "stats {wrt}: {} rule applications ({} of them on a fresh e-graph, the rest on the pool), largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, then waiting for the any-T check (beside them) {:.1} ms, total {:.1} ms",
             derivation.stats.steps,
+            derivation.stats.fresh_steps,
             derivation.stats.largest_egraph,
             loaded.as_secs_f64() * 1e3,
             (derived - loaded).as_secs_f64() * 1e3,

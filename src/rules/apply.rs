@@ -125,10 +125,15 @@ const POOL: &[&str] = &["a", "b", "c", "e", "f", "g", "j", "l", "u", "v", "w", "
 /// first free letter of a fixed pool (a, b, c, e, …), then a1, b1, …. Deterministic.
 pub fn fresh_symbol(eg: &EG, preferred: &str) -> Symbol {
     let mut used: BTreeSet<Symbol> = eg.analysis.reserved.clone();
-    for class in eg.classes() {
-        for n in &class.nodes {
-            if let Expr::Symbol(s) = n {
-                used.insert(*s);
+    match &eg.analysis.live {
+        Some(syms) => used.extend(syms.iter().copied()),
+        None => {
+            for class in eg.classes() {
+                for n in &class.nodes {
+                    if let Expr::Symbol(s) = n {
+                        used.insert(*s);
+                    }
+                }
             }
         }
     }
@@ -154,24 +159,63 @@ pub fn pick_name(used: &BTreeSet<Symbol>, preferred: &str) -> Symbol {
 
 pub(crate) fn union_term(eg: &mut EG, eclass: Id, term: &RecExpr<Expr>) -> Vec<Id> {
     let id = eg.add_expr(term);
+    for n in term.as_ref() {
+        note_symbol(eg, n);
+    }
+    join(eg, eclass, id)
+}
+
+/// A node put into the stepper's pool during a step: a symbol in it is in use from now on (a fresh e-graph
+/// would list it among its classes).
+fn note_symbol(eg: &mut EG, n: &Expr) {
+    if let (Some(live), Expr::Symbol(s)) = (&mut eg.analysis.live, n) {
+        live.insert(*s);
+    }
+}
+
+/// Make the right-hand side `id` the new form of the matched class: unite the two, or (in the stepper's pool,
+/// which is never united) record the pair.
+pub(crate) fn join(eg: &mut EG, eclass: Id, id: Id) -> Vec<Id> {
+    if let Some(rec) = &mut eg.analysis.record {
+        rec.push((eclass, id));
+        return if eclass == id { vec![] } else { vec![eclass] };
+    }
     if eg.union(eclass, id) { vec![eclass] } else { vec![] }
 }
 
-/// A pattern right-hand side whose extra variables are new bound indices (e.g. the `?k` of a new Σ).
+/// Add a pattern's instance under `subst`.
+fn instantiate(eg: &mut EG, pat: &Pattern<Expr>, subst: &Subst) -> Id {
+    let mut ids: Vec<Id> = Vec::with_capacity(pat.ast.as_ref().len());
+    for n in pat.ast.as_ref() {
+        let id = match n {
+            egg::ENodeOrVar::Var(v) => subst[*v],
+            egg::ENodeOrVar::ENode(e) => {
+                note_symbol(eg, e);
+                eg.add(e.clone().map_children(|c| ids[usize::from(c)]))
+            }
+        };
+        ids.push(id);
+    }
+    ids.last().copied().unwrap_or(Id::from(0usize))
+}
+
+/// A pattern right-hand side; its extra variables (if any) are new bound indices (e.g. the `?k` of a new Σ).
 pub struct Fresh {
     pub pat: Pattern<Expr>,
     pub fresh: Vec<(Var, String)>,
 }
 
 impl Applier<Expr, crate::lang::Meta> for Fresh {
-    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, ast: Option<&PatternAst<Expr>>, rule: Symbol) -> Vec<Id> {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
         let mut s = subst.clone();
         for (v, pref) in &self.fresh {
             let sym = fresh_symbol(eg, pref);
+            note_symbol(eg, &Expr::Symbol(sym));
             let id = eg.add(Expr::Symbol(sym));
             s.insert(*v, id);
         }
-        self.pat.apply_one(eg, eclass, &s, ast, rule)
+        let id = instantiate(eg, &self.pat, &s);
+        join(eg, eclass, id)
     }
     fn vars(&self) -> Vec<Var> {
         self.pat.vars().into_iter().filter(|v| !self.fresh.iter().any(|(f, _)| f == v)).collect()

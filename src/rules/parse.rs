@@ -206,7 +206,7 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
                 .map(|v| (v, v.to_string().trim_start_matches('?').to_string()))
                 .collect();
             let pat = Pattern::new(rhs.clone());
-            if fresh.is_empty() { mk!(pat) } else { mk!(Fresh { pat, fresh }) }
+            mk!(Fresh { pat, fresh })
         }
     }
 }

@@ -1,6 +1,10 @@
-//! The stepper: applies one rule at a time, forward only, to a term. Each step builds an e-graph of the current
-//! term, lets egg's matcher find the first rule (in priority order) that applies, applies it at every match,
-//! and extracts the rewritten term (old nodes of rewritten classes are banned, so the new form is taken).
+//! The stepper: applies one rule at a time, forward only, to a term. The reference step ([`one_step`]) builds
+//! an e-graph of the current term, lets egg's matcher find the first rule (in priority order) that applies,
+//! applies it at every match (in term order), and extracts the rewritten term (old nodes of rewritten classes
+//! are banned, so the new form is taken). [`run`] takes the same steps on a pool e-graph that keeps what did not
+//! change from one step to the next ([`pool`]).
+mod pool;
+
 use crate::error::{Error, Result};
 use crate::lang::{EG, Expr, Meta};
 use crate::plan::RuleUse;
@@ -40,6 +44,8 @@ impl Default for Limits {
 pub struct Stats {
     pub steps: usize,
     pub largest_egraph: usize,
+    /// Steps taken by the reference step (a fresh e-graph of the term) rather than on the pool.
+    pub fresh_steps: usize,
 }
 
 /// Extract a term from `root`, preferring in each class a node that is not banned, then the smaller one.
@@ -98,14 +104,14 @@ fn extract(eg: &EG, root: Id, banned: &HashSet<Expr>) -> RecExpr<Expr> {
 }
 
 fn build(term: &RecExpr<Expr>, reserved: &BTreeSet<Symbol>) -> (EG, Id) {
-    let mut eg = EG::new(Meta { reserved: reserved.clone() });
+    let mut eg = EG::new(Meta { reserved: reserved.clone(), ..Default::default() });
     let root = eg.add_expr(term);
     eg.rebuild();
     (eg, root)
 }
 
 /// Apply the first rule of `uses` (in order) that changes `term`; `None` when no rule applies.
-fn one_step(
+pub(crate) fn one_step(
     term: &RecExpr<Expr>,
     uses: &[RuleUse],
     fired: &[usize],
@@ -119,7 +125,9 @@ fn one_step(
             continue;
         }
         let Some(rule) = rules.get(&u.name) else { continue };
-        let matches = rule.rewrite.search(&eg);
+        let mut matches = rule.rewrite.search(&eg);
+        // in term order (a fresh e-graph numbers classes as the term lists its nodes), not the matcher's hash order
+        matches.sort_by_key(|m| m.eclass);
         if matches.is_empty() {
             continue;
         }
@@ -142,6 +150,19 @@ fn one_step(
     None
 }
 
+thread_local! {
+    static REFERENCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with every stepper run on this thread taking the reference steps (a fresh e-graph per step), to
+/// compare the pool's steps against.
+pub fn with_reference_steps<R>(f: impl FnOnce() -> R) -> R {
+    let before = REFERENCE.replace(true);
+    let out = f();
+    REFERENCE.set(before);
+    out
+}
+
 /// Run the rules of one beat on `term` until none applies. `reserved` holds symbols that fresh names must
 /// avoid (the rest of the expression when `term` is only a part of it).
 pub fn run(
@@ -156,6 +177,7 @@ pub fn run(
     let mut steps: Vec<Step> = vec![];
     let mut fired = vec![0usize; uses.len()];
     let mut cur = term.clone();
+    let mut pool = if REFERENCE.get() { None } else { pool::Pool::new(term, reserved) };
     loop {
         if cur.as_ref().len() > limits.max_nodes {
             return Err(Error::Limit(format!(
@@ -167,7 +189,14 @@ pub fn run(
             && std::time::Instant::now() > at {
                 return Err(Error::Limit(format!("{what}: stopped by --timeout {secs} (seconds) after {} steps of this beat; raise --timeout, or use a smaller --steps", steps.len())));
             }
-        let Some((i, step)) = one_step(&cur, uses, &fired, rules, reserved, stats) else { break };
+        let next = match &mut pool {
+            Some(p) => p.step(uses, &fired, rules, reserved, stats),
+            None => {
+                stats.fresh_steps += 1;
+                one_step(&cur, uses, &fired, rules, reserved, stats)
+            }
+        };
+        let Some((i, step)) = next else { break };
         fired[i] += 1;
         stats.steps += 1;
         cur = step.term.clone();

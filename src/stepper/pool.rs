@@ -1,0 +1,181 @@
+//! The stepper's pool: one e-graph for a whole run of the stepper that is only ever added to, never united, so
+//! every class holds exactly one node and the current term is the part reachable from its root. A step searches
+//! the rules on that part, lets the appliers record each (matched class, right-hand side) instead of uniting
+//! them, and builds the next term by putting every right-hand side in place of its class (numbers for constant
+//! results, as the fresh e-graph's constant folding does). Only the nodes a step changes are added, so a step
+//! costs a walk over the term instead of building an e-graph of it.
+//!
+//! The result equals the reference step ([`super::one_step`]: a fresh e-graph of the term, rules united, the new
+//! form extracted); the cases where uniting could pick differently (a right-hand side that is itself rewritten,
+//! two right-hand sides for one class, a cycle) are handed to the reference step. `tests/stepper.rs` checks
+//! that both give the same derivation for every plan and variant.
+use super::{Stats, Step, one_step};
+use crate::lang::{EG, Expr, Meta};
+use crate::plan::RuleUse;
+use crate::rules::RuleSet;
+use egg::{Id, Language, RecExpr, SearchMatches, Symbol};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
+
+const NOT_LIVE: u32 = u32::MAX;
+
+pub struct Pool {
+    eg: EG,
+    root: Id,
+    /// The current term (the part of the pool reachable from `root`), in the order a fresh e-graph numbers it.
+    order: Vec<Id>,
+    term: RecExpr<Expr>,
+    /// For every pool class, its position in `term` (NOT_LIVE: not part of it).
+    pos: Vec<u32>,
+}
+
+impl Pool {
+    /// A pool holding `term`; `None` when `term` has an unfolded constant (then the fresh e-graph would see a
+    /// number beside it, which the pool does not model).
+    pub fn new(term: &RecExpr<Expr>, reserved: &BTreeSet<Symbol>) -> Option<Pool> {
+        let mut eg = EG::new(Meta { reserved: reserved.clone(), no_fold: true, ..Default::default() });
+        let root = eg.add_expr(term);
+        let mut pool = Pool { eg, root, order: vec![], term: RecExpr::default(), pos: vec![] };
+        pool.walk();
+        let folded = pool.order.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
+        folded.then_some(pool)
+    }
+
+    /// Size of the pool (every node it ever held).
+    pub fn size(&self) -> usize {
+        self.eg.number_of_classes()
+    }
+
+    /// Recompute `order`, `term` and `pos` for `root`.
+    fn walk(&mut self) {
+        for id in &self.order {
+            self.pos[usize::from(*id)] = NOT_LIVE;
+        }
+        self.order.clear();
+        self.pos.resize(self.eg.number_of_classes(), NOT_LIVE);
+        let mut term = RecExpr::default();
+        fn go(eg: &EG, id: Id, pos: &mut [u32], order: &mut Vec<Id>, term: &mut RecExpr<Expr>) -> Id {
+            let k = usize::from(id);
+            if pos[k] != NOT_LIVE {
+                return Id::from(pos[k] as usize);
+            }
+            let n = eg.id_to_node(id).clone().map_children(|c| go(eg, c, pos, order, term));
+            let at = term.add(n);
+            pos[k] = usize::from(at) as u32;
+            order.push(id);
+            at
+        }
+        go(&self.eg, self.root, &mut self.pos, &mut self.order, &mut term);
+        self.term = term;
+    }
+
+    /// The matches of `rule` in the current term, in term order (the order the reference step sorts them in).
+    fn search(&mut self, rule: &crate::rules::Rule) -> Vec<SearchMatches<'static, Expr>> {
+        // egg refuses to search an e-graph with additions not yet rebuilt; a pool is never united, so it is
+        // congruence-closed as it stands (only egg's per-operator index, which is not used here, lags)
+        self.eg.clean = true;
+        let op = match rule.lhs.as_ref().last() {
+            Some(egg::ENodeOrVar::ENode(e)) => Some(e.discriminant()),
+            _ => None,
+        };
+        self.order
+            .iter()
+            .filter(|id| op.as_ref().is_none_or(|d| self.eg.id_to_node(**id).discriminant() == *d))
+            .filter_map(|id| rule.rewrite.searcher.search_eclass_with_limit(&self.eg, *id, usize::MAX))
+            .map(|m| SearchMatches { eclass: m.eclass, substs: m.substs, ast: None })
+            .collect()
+    }
+
+    /// Apply the first rule of `uses` that changes the term (as [`one_step`] does).
+    pub fn step(&mut self, uses: &[RuleUse], fired: &[usize], rules: &RuleSet, reserved: &BTreeSet<Symbol>, stats: &mut Stats) -> Option<(usize, Step)> {
+        for (i, u) in uses.iter().enumerate() {
+            if u.limit.is_some_and(|l| fired[i] >= l) {
+                continue;
+            }
+            let Some(rule) = rules.get(&u.name) else { continue };
+            let matches = self.search(rule);
+            if matches.is_empty() {
+                continue;
+            }
+            self.eg.analysis.record = Some(vec![]);
+            self.eg.analysis.live = Some(crate::lang::symbols(&self.term));
+            let changed = rule.rewrite.apply(&mut self.eg, &matches);
+            let pairs = self.eg.analysis.record.take().unwrap_or_default();
+            self.eg.analysis.live = None;
+            stats.largest_egraph = stats.largest_egraph.max(self.size());
+            if changed.is_empty() {
+                continue;
+            }
+            let Some(root) = self.replace(&pairs) else {
+                // a case the pool does not model: the reference step, from the same term
+                stats.fresh_steps += 1;
+                let (at, step) = one_step(&self.term, uses, fired, rules, reserved, stats)?;
+                self.root = self.eg.add_expr(&step.term);
+                self.walk();
+                return Some((at, step));
+            };
+            if root == self.root {
+                continue;
+            }
+            self.root = root;
+            self.walk();
+            return Some((i, Step { rule: u.name.clone(), count: changed.len(), term: self.term.clone() }));
+        }
+        None
+    }
+
+    /// The root of the term with every matched class replaced by its right-hand side; `None` when uniting
+    /// could choose differently (see the module comment).
+    fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<Id> {
+        let mut with: HashMap<Id, Id> = HashMap::default();
+        for (c, r) in pairs.iter().filter(|(c, r)| c != r) {
+            if with.insert(*c, *r).is_some_and(|old| old != *r) {
+                return None;
+            }
+        }
+        if with.values().any(|r| with.contains_key(r)) {
+            return None;
+        }
+        let mut memo: Vec<Option<Id>> = vec![None; self.eg.number_of_classes()];
+        let mut stack = vec![];
+        self.rebuild(self.root, &with, &mut memo, &mut stack)
+    }
+
+    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, memo: &mut [Option<Id>], stack: &mut Vec<Id>) -> Option<Id> {
+        let k = usize::from(id);
+        if let Some(done) = memo[k] {
+            return Some(done);
+        }
+        if let Some(r) = with.get(&id) {
+            if stack.contains(&id) {
+                return None;
+            }
+            stack.push(id);
+            let out = self.rebuild(*r, with, memo, stack)?;
+            stack.pop();
+            memo[k] = Some(out);
+            return Some(out);
+        }
+        let node = self.eg.id_to_node(id).clone();
+        let mut kids = Vec::with_capacity(node.len());
+        for c in node.children() {
+            kids.push(self.rebuild(*c, with, memo, stack)?);
+        }
+        let same = kids.iter().zip(node.children()).all(|(a, b)| a == b);
+        let mut out = if same {
+            id
+        } else {
+            let mut it = kids.into_iter();
+            self.eg.add(node.map_children(|c| it.next().unwrap_or(c)))
+        };
+        // a class that is not in the current term may be a constant expression: the fresh e-graph shows its number
+        if self.pos.get(usize::from(out)).is_none_or(|p| *p == NOT_LIVE)
+            && !matches!(self.eg.id_to_node(out), Expr::Num(_))
+            && let Some(v) = self.eg[out].data.konst
+        {
+            out = self.eg.add(Expr::Num(v));
+        }
+        memo[k] = Some(out);
+        Some(out)
+    }
+}

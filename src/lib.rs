@@ -32,3 +32,12 @@ pub mod soundness;
 pub mod sexp;
 pub mod stepper;
 pub mod verify;
+
+/// Run `f` with egg's timer stopped on this thread. egg times every e-graph rebuild with `quanta`, and the first
+/// reading in a process calibrates the CPU's time-stamp counter against the OS clock in a busy loop — several
+/// milliseconds of CPU (a tenth of a whole `bptt derive`, measured with `perf`), on the path of the first
+/// derivation. Those timings only feed egg's logs, so a mock clock (which never calibrates) serves.
+pub fn without_egg_timing<R>(f: impl FnOnce() -> R) -> R {
+    let (clock, _) = quanta::Clock::mock();
+    quanta::with_clock(&clock, f)
+}

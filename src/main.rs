@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
-        bptt::cli::run(cli, &mut lock)
+        bptt::without_egg_timing(|| bptt::cli::run(cli, &mut lock))
     });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),

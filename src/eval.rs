@@ -50,8 +50,12 @@ impl Tensor {
 pub struct QKey {
     pub name: Symbol,
     pub time: Option<i64>,
-    pub idx: Vec<i64>,
+    /// Kept inline: keys are cloned and hashed for every quantity read.
+    pub idx: Idx,
 }
+
+/// The index values of a quantity entry.
+pub type Idx = smallvec::SmallVec<[i64; 4]>;
 
 /// The activation used by the numbers, by the name of the function node.
 fn act(name: &str, x: f64) -> (f64, f64, f64) {
@@ -91,7 +95,9 @@ pub struct Numeric<'a> {
     /// While computing a local partial ∂Q/∂P: P (every quantity returns its plain value, P with derivative 1).
     local: Option<QKey>,
     /// Adjoints: for an output quantity E, ∂E/∂P for every quantity P that E depends on.
-    adjoints: HashMap<QKey, HashMap<QKey, f64>>,
+    adjoints: HashMap<(QKey, Symbol), HashMap<QKey, f64>>,
+    /// Local partials ∂Q/∂P already computed (every reverse sweep through Q needs the same ones).
+    partials: HashMap<(QKey, QKey), f64>,
     /// The free-index sets of each definition's right-hand side, by definition (computed once).
     def_free: Vec<Option<std::rc::Rc<Free>>>,
 }
@@ -118,6 +124,7 @@ impl<'a> Numeric<'a> {
             reading: vec![],
             local: None,
             adjoints: HashMap::default(),
+            partials: HashMap::default(),
             def_free: vec![None; model.defs.len()],
         }
     }
@@ -191,7 +198,7 @@ impl<'a> Numeric<'a> {
             Some(t) => Some(int(self.eval(e, t, env, 0, free, memo)?.0, "the time step")?),
             None => None,
         };
-        let mut iv = vec![];
+        let mut iv = Idx::new();
         for c in idx {
             iv.push(int(self.eval(e, c, env, 0, free, memo)?.0, "an index")?);
         }
@@ -214,7 +221,7 @@ impl<'a> Numeric<'a> {
             Expr::Num(v) => Dual(v.into_inner(), 0.0),
             Expr::Symbol(s) => match lookup(env, *s) {
                 Some(v) => Dual(v as f64, 0.0),
-                None => self.quantity(&QKey { name: *s, time: None, idx: vec![] }, seed)?,
+                None => self.quantity(&QKey { name: *s, time: None, idx: Idx::new() }, seed)?,
             },
             Expr::Add([a, b]) => {
                 let (x, y) = (ev(self, *a, env)?, ev(self, *b, env)?);
@@ -393,9 +400,12 @@ impl<'a> Numeric<'a> {
         Ok(v)
     }
 
-    /// ∂out/∂wrt by one reverse sweep over the quantities `out` depends on (cached per `out`).
+    /// ∂out/∂wrt by one reverse sweep over the quantities `out` depends on, for every entry of wrt's quantity at
+    /// once (cached per `out` and that name). The sweep goes through the defined quantities and stops at
+    /// parameters and data other than wrt's: nothing depends on them.
     fn adjoint(&mut self, out: &QKey, wrt: &QKey) -> Result<f64> {
-        if let Some(a) = self.adjoints.get(out) {
+        let cache_key = (out.clone(), wrt.name);
+        if let Some(a) = self.adjoints.get(&cache_key) {
             return Ok(a.get(wrt).copied().unwrap_or(0.0));
         }
         self.quantity(out, 0)?;
@@ -407,6 +417,10 @@ impl<'a> Numeric<'a> {
             let Some(&aq) = adj.get(&q) else { continue };
             let deps = self.deps.get(&q).cloned().unwrap_or_default();
             for p in deps {
+                let leaf = matches!(self.model.decls.get(&p.name).map(|d| d.kind), Some(DeclKind::Param | DeclKind::Data));
+                if leaf && p.name != wrt.name {
+                    continue;
+                }
                 let local = self.local_partial(&q, &p)?;
                 if local != 0.0 {
                     *adj.entry(p).or_insert(0.0) += aq * local;
@@ -414,16 +428,22 @@ impl<'a> Numeric<'a> {
             }
         }
         let v = adj.get(wrt).copied().unwrap_or(0.0);
-        self.adjoints.insert(out.clone(), adj);
+        self.adjoints.insert(cache_key, adj);
         Ok(v)
     }
 
     /// ∂q/∂p with every other quantity held at its value: q's definition evaluated with p as the only seed.
     fn local_partial(&mut self, q: &QKey, p: &QKey) -> Result<f64> {
+        let key = (q.clone(), p.clone());
+        if let Some(v) = self.partials.get(&key) {
+            return Ok(*v);
+        }
         self.local = Some(p.clone());
         let v = self.defined(q, 0);
         self.local = None;
-        Ok(v?.1)
+        let v = v?.1;
+        self.partials.insert(key, v);
+        Ok(v)
     }
 
     fn defined(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
@@ -523,7 +543,7 @@ fn free_sets(e: &RecExpr<Expr>) -> Free {
 /// Central finite differences of L with respect to every entry of the parameter `wrt`, step `h`.
 pub fn finite_differences(model: &Model, sizes: &Sizes, params: &Params, loss: Symbol, wrt: Symbol, h: f64) -> Result<Vec<f64>> {
     let arr = params.values.get(&wrt).ok_or_else(|| Error::Eval(format!("no parameter `{wrt}`")))?;
-    let lk = QKey { name: loss, time: None, idx: vec![] };
+    let lk = QKey { name: loss, time: None, idx: Idx::new() };
     let mut out = vec![];
     for i in 0..arr.data.len() {
         let mut vals = [0.0; 2];

@@ -122,7 +122,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
         beats.push(v);
     }
     let gradient = beats.last().cloned().unwrap_or_else(|| goal.clone());
-    let loss = num.quantity(&crate::eval::QKey { name: Symbol::from("L"), time: None, idx: vec![] }, 0)?.0;
+    let loss = num.quantity(&crate::eval::QKey { name: Symbol::from("L"), time: None, idx: Default::default() }, 0)?.0;
     let wrt = Symbol::from(s.options.wrt.as_str());
     let fd = finite_differences(&s.model, &s.sizes, &s.params, Symbol::from("L"), wrt, FD_H)?;
     let fd_error = gradient.data.iter().zip(&fd).fold(0.0f64, |m, (g, f)| if (g - f).is_nan() { f64::INFINITY } else { m.max((g - f).abs()) });

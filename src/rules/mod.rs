@@ -1,6 +1,7 @@
 //! Rules as data: the ordered list of rule, model and plan files (embedded in the binary, or read from
 //! `--rules DIR`), their loading with every error reported at once, and the loaded rule set.
 pub mod apply;
+mod cache;
 pub mod parse;
 pub mod regroup;
 
@@ -190,7 +191,7 @@ pub fn lines(text: &str) -> Vec<(Range<usize>, Line)> {
 }
 
 /// Whether a rule came from a rule file or from a model definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Rule,
     Definition,
@@ -287,6 +288,24 @@ pub fn read_rules(
                     last_comment = None;
                     continue;
                 }
+                let rule = |c: cache::Compiled, comment: String| Rule {
+                    name: c.name,
+                    comment,
+                    file: file.to_string(),
+                    line: line_no(text, range.start),
+                    text: content.trim().to_string(),
+                    lhs: c.lhs,
+                    rhs: c.rhs,
+                    conds: c.conds,
+                    kind,
+                    rewrite: c.rewrite,
+                };
+                if last_comment.is_some()
+                    && let Some(c) = cache::get(content, kind, ctx)
+                {
+                    out.push(rule(c, last_comment.take().unwrap_or_default()));
+                    continue;
+                }
                 match parse_rule(&src, r.clone(), arrow) {
                     Err(d) => diags.push(d),
                     Ok(p) => {
@@ -297,18 +316,11 @@ pub fn read_rules(
                         };
                         let p = if kind == Kind::Definition { crate::model::definition_to_unfold(p) } else { p };
                         match build_rewrite(&p, ctx) {
-                            Ok(rewrite) => out.push(Rule {
-                                name: p.name.clone(),
-                                comment,
-                                file: file.to_string(),
-                                line: line_no(text, range.start),
-                                text: content.trim().to_string(),
-                                lhs: p.lhs,
-                                rhs: p.rhs,
-                                conds: p.conds,
-                                kind,
-                                rewrite,
-                            }),
+                            Ok(rewrite) => {
+                                let c = cache::Compiled { name: p.name.clone(), lhs: p.lhs, rhs: p.rhs, conds: p.conds, rewrite };
+                                cache::put(content, kind, ctx, &c);
+                                out.push(rule(c, comment));
+                            }
                             Err(e) => diags.push(src.diag(p.name_span, format!("rule `{}` cannot be built: {e}", p.name))),
                         }
                     }

@@ -165,6 +165,39 @@ fn fold_const(eg: &EG, n: &Expr) -> Option<Num> {
     NotNan::new(v).ok().filter(|v| v.is_finite())
 }
 
+/// The number of node kinds ([`op_index`] is below it).
+pub const OPS: usize = 24;
+
+/// A small number for the node's kind (its operator), to index tables by.
+pub fn op_index(n: &Expr) -> usize {
+    match n {
+        Expr::Num(_) => 0,
+        Expr::Add(_) => 1,
+        Expr::Sub(_) => 2,
+        Expr::Mul(_) => 3,
+        Expr::Neg(_) => 4,
+        Expr::Pow(_) => 5,
+        Expr::Tanh(_) => 6,
+        Expr::Sigmoid(_) => 7,
+        Expr::Relu(_) => 8,
+        Expr::Identity(_) => 9,
+        Expr::DTanh(_) => 10,
+        Expr::DSigmoid(_) => 11,
+        Expr::DRelu(_) => 12,
+        Expr::DIdentity(_) => 13,
+        Expr::Exp(_) => 14,
+        Expr::Log(_) => 15,
+        Expr::Recip(_) => 16,
+        Expr::D(_) => 17,
+        Expr::Sum(_) => 18,
+        Expr::TSum(_) => 19,
+        Expr::Delta(_) => 20,
+        Expr::Ix(_) => 21,
+        Expr::Tx(_) => 22,
+        Expr::Symbol(_) => 23,
+    }
+}
+
 /// The children of a node whose free symbols count as free indices of the node (names and sizes do not).
 pub fn index_children(n: &Expr) -> &[Id] {
     match n {

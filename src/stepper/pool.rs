@@ -27,6 +27,8 @@ pub struct Pool {
     term: RecExpr<Expr>,
     /// For every pool class, its position in `term` (NOT_LIVE: not part of it).
     pos: Vec<u32>,
+    /// The classes of the current term by operator ([`crate::lang::op_index`]), in term order.
+    by_op: Vec<Vec<Id>>,
 }
 
 impl Pool {
@@ -35,7 +37,7 @@ impl Pool {
     pub fn new(term: &RecExpr<Expr>, reserved: &BTreeSet<Symbol>) -> Option<Pool> {
         let mut eg = EG::new(Meta { reserved: reserved.clone(), no_fold: true, ..Default::default() });
         let root = eg.add_expr(term);
-        let mut pool = Pool { eg, root, order: vec![], term: RecExpr::default(), pos: vec![] };
+        let mut pool = Pool { eg, root, order: vec![], term: RecExpr::default(), pos: vec![], by_op: vec![vec![]; crate::lang::OPS] };
         pool.walk();
         let folded = pool.order.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
         folded.then_some(pool)
@@ -66,6 +68,12 @@ impl Pool {
             at
         }
         go(&self.eg, self.root, &mut self.pos, &mut self.order, &mut term);
+        for ids in &mut self.by_op {
+            ids.clear();
+        }
+        for (id, n) in self.order.iter().zip(term.as_ref()) {
+            self.by_op[crate::lang::op_index(n)].push(*id);
+        }
         self.term = term;
     }
 
@@ -74,13 +82,15 @@ impl Pool {
         // egg refuses to search an e-graph with additions not yet rebuilt; a pool is never united, so it is
         // congruence-closed as it stands (only egg's per-operator index, which is not used here, lags)
         self.eg.clean = true;
-        let op = match rule.lhs.as_ref().last() {
-            Some(egg::ENodeOrVar::ENode(e)) => Some(e.discriminant()),
-            _ => None,
+        let pat = rule.lhs.as_ref();
+        let Some(top) = pat.len().checked_sub(1) else { return vec![] };
+        let candidates = match &pat[top] {
+            egg::ENodeOrVar::ENode(n) => &self.by_op[crate::lang::op_index(n)],
+            egg::ENodeOrVar::Var(_) => &self.order,
         };
-        self.order
+        candidates
             .iter()
-            .filter(|id| op.as_ref().is_none_or(|d| self.eg.id_to_node(**id).discriminant() == *d))
+            .filter(|id| shape_fits(pat, top, &self.eg, **id, 2))
             .filter_map(|id| rule.rewrite.searcher.search_eclass_with_limit(&self.eg, *id, usize::MAX))
             .map(|m| SearchMatches { eclass: m.eclass, substs: m.substs, ast: None })
             .collect()
@@ -136,30 +146,40 @@ impl Pool {
         if with.values().any(|r| with.contains_key(r)) {
             return None;
         }
-        let mut memo: Vec<Option<Id>> = vec![None; self.eg.number_of_classes()];
+        // the term positions whose subterm holds a replaced class (children come before parents in `term`)
+        let mut dirty = vec![false; self.order.len()];
+        for (at, id) in self.order.iter().enumerate() {
+            dirty[at] = with.contains_key(id) || self.term[Id::from(at)].children().iter().any(|c| dirty[usize::from(*c)]);
+        }
+        let mut memo: HashMap<Id, Id> = HashMap::default();
         let mut stack = vec![];
-        self.rebuild(self.root, &with, &mut memo, &mut stack)
+        self.rebuild(self.root, &with, &dirty, &mut memo, &mut stack)
     }
 
-    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, memo: &mut [Option<Id>], stack: &mut Vec<Id>) -> Option<Id> {
-        let k = usize::from(id);
-        if let Some(done) = memo[k] {
-            return Some(done);
+    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, dirty: &[bool], memo: &mut HashMap<Id, Id>, stack: &mut Vec<Id>) -> Option<Id> {
+        // a term node with nothing replaced below stays as it is
+        if let Some(p) = self.pos.get(usize::from(id)).filter(|p| **p != NOT_LIVE)
+            && !dirty[*p as usize]
+        {
+            return Some(id);
+        }
+        if let Some(done) = memo.get(&id) {
+            return Some(*done);
         }
         if let Some(r) = with.get(&id) {
             if stack.contains(&id) {
                 return None;
             }
             stack.push(id);
-            let out = self.rebuild(*r, with, memo, stack)?;
+            let out = self.rebuild(*r, with, dirty, memo, stack)?;
             stack.pop();
-            memo[k] = Some(out);
+            memo.insert(id, out);
             return Some(out);
         }
         let node = self.eg.id_to_node(id).clone();
-        let mut kids = Vec::with_capacity(node.len());
+        let mut kids: smallvec::SmallVec<[Id; 4]> = smallvec::SmallVec::new();
         for c in node.children() {
-            kids.push(self.rebuild(*c, with, memo, stack)?);
+            kids.push(self.rebuild(*c, with, dirty, memo, stack)?);
         }
         let same = kids.iter().zip(node.children()).all(|(a, b)| a == b);
         let mut out = if same {
@@ -175,7 +195,15 @@ impl Pool {
         {
             out = self.eg.add(Expr::Num(v));
         }
-        memo[k] = Some(out);
+        memo.insert(id, out);
         Some(out)
     }
+}
+
+/// Can the pattern node `at` match the pool class `id`, judging by operators down to `depth` levels? (A pool
+/// class has one node, so this only skips classes egg's matcher would reject.)
+fn shape_fits(pat: &[egg::ENodeOrVar<Expr>], at: usize, eg: &EG, id: Id, depth: usize) -> bool {
+    let egg::ENodeOrVar::ENode(p) = &pat[at] else { return true };
+    let n = eg.id_to_node(id);
+    p.matches(n) && (depth == 0 || p.children().iter().zip(n.children()).all(|(pc, nc)| shape_fits(pat, usize::from(*pc), eg, *nc, depth - 1)))
 }

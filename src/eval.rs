@@ -206,7 +206,17 @@ impl<'a> Numeric<'a> {
     }
 
     fn eval(&mut self, e: &RecExpr<Expr>, id: Id, env: &mut Env, seed: usize, free: &Free, memo: &mut Memo) -> Result<Dual> {
-        let mk = (id, seed, free[usize::from(id)].iter().map(|s| lookup(env, *s).unwrap_or(i64::MIN)).collect::<Vec<_>>());
+        // numbers and bound indices cost less than a memo lookup
+        match &e[id] {
+            Expr::Num(v) => return Ok(Dual(v.into_inner(), 0.0)),
+            Expr::Symbol(s) => {
+                if let Some(v) = lookup(env, *s) {
+                    return Ok(Dual(v as f64, 0.0));
+                }
+            }
+            _ => {}
+        }
+        let mk = (id, seed, free[usize::from(id)].iter().map(|s| lookup(env, *s).unwrap_or(i64::MIN)).collect::<Idx>());
         if let Some(v) = memo.get(&mk) {
             return Ok(*v);
         }
@@ -482,7 +492,7 @@ impl<'a> Numeric<'a> {
 }
 
 type Free = Vec<Vec<Symbol>>;
-type Memo = HashMap<(Id, usize, Vec<i64>), Dual>;
+type Memo = HashMap<(Id, usize, Idx), Dual>;
 
 fn sym(e: &RecExpr<Expr>, id: Id) -> Result<Symbol> {
     match &e[id] {

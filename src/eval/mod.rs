@@ -8,6 +8,8 @@ use crate::params::{Params, Sizes};
 use egg::{Id, RecExpr, Symbol};
 use rustc_hash::FxHashMap as HashMap;
 
+mod reverse;
+
 /// A value and its derivative along the current seed.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Dual(pub f64, pub f64);
@@ -85,19 +87,14 @@ pub struct Numeric<'a> {
     /// The size of an index whose range cannot be told from its use (only for tests of rules at random points,
     /// where every size is the same).
     pub default_dim: Option<usize>,
-    /// Reverse mode: for each quantity computed without a seed, the quantities its definition reads directly.
-    deps: HashMap<QKey, Vec<QKey>>,
     /// Quantities in the order their values were finished (every quantity after the ones it reads).
     order: Vec<QKey>,
     position: HashMap<QKey, usize>,
-    /// The quantity whose definition is being evaluated (to record what it reads).
-    reading: Vec<QKey>,
-    /// While computing a local partial ∂Q/∂P: P (every quantity returns its plain value, P with derivative 1).
-    local: Option<QKey>,
     /// Adjoints: for an output quantity E, ∂E/∂P for every quantity P that E depends on.
     adjoints: HashMap<(QKey, Symbol), HashMap<QKey, f64>>,
-    /// Local partials ∂Q/∂P already computed (every reverse sweep through Q needs the same ones).
-    partials: HashMap<(QKey, QKey), f64>,
+    /// For each quantity Q, the local partials ∂Q/∂P of the quantities P its definition reads (computed once:
+    /// every reverse sweep through Q needs the same ones).
+    partials: HashMap<QKey, std::rc::Rc<Vec<(QKey, f64)>>>,
     /// The free-index sets of each definition's right-hand side, by definition (computed once).
     def_free: Vec<Option<std::rc::Rc<Free>>>,
 }
@@ -118,11 +115,8 @@ impl<'a> Numeric<'a> {
             seed_ids: HashMap::default(),
             cache: HashMap::default(),
             default_dim: None,
-            deps: HashMap::default(),
             order: vec![],
             position: HashMap::default(),
-            reading: vec![],
-            local: None,
             adjoints: HashMap::default(),
             partials: HashMap::default(),
             def_free: vec![None; model.defs.len()],
@@ -355,21 +349,6 @@ impl<'a> Numeric<'a> {
 
     /// The value of one entry of a quantity, with its derivative along `seed`.
     pub fn quantity(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
-        if seed == 0 {
-            if let Some(p) = self.local.take() {
-                let v = self.quantity(k, 0);
-                let d = if *k == p { 1.0 } else { 0.0 };
-                self.local = Some(p);
-                return v.map(|v| Dual(v.0, d));
-            }
-            if let Some(parent) = self.reading.last() {
-                let parent = parent.clone();
-                let list = self.deps.entry(parent).or_default();
-                if !list.contains(k) {
-                    list.push(k.clone());
-                }
-            }
-        }
         if let Some(v) = self.cache.get(&(seed, k.clone())) {
             return Ok(*v);
         }
@@ -391,14 +370,7 @@ impl<'a> Numeric<'a> {
                 Dual(v, if is_seed { 1.0 } else { 0.0 })
             }
             _ => {
-                if seed == 0 {
-                    self.reading.push(k.clone());
-                }
-                let v = self.defined(k, seed);
-                if seed == 0 {
-                    self.reading.pop();
-                }
-                let v = v?;
+                let v = self.defined(k, seed)?;
                 if is_seed { Dual(v.0, 1.0) } else { v }
             }
         };
@@ -425,16 +397,16 @@ impl<'a> Numeric<'a> {
         for i in (0..=end).rev() {
             let q = self.order[i].clone();
             let Some(&aq) = adj.get(&q) else { continue };
-            let deps = self.deps.get(&q).cloned().unwrap_or_default();
-            for p in deps {
+            if matches!(self.model.decls.get(&q.name).map(|d| d.kind), Some(DeclKind::Param | DeclKind::Data)) {
+                continue; // a parameter or a data value reads nothing
+            }
+            let partials = self.partials_of(&q)?;
+            for (p, local) in partials.iter() {
                 let leaf = matches!(self.model.decls.get(&p.name).map(|d| d.kind), Some(DeclKind::Param | DeclKind::Data));
-                if leaf && p.name != wrt.name {
+                if (leaf && p.name != wrt.name) || *local == 0.0 {
                     continue;
                 }
-                let local = self.local_partial(&q, &p)?;
-                if local != 0.0 {
-                    *adj.entry(p).or_insert(0.0) += aq * local;
-                }
+                *adj.entry(p.clone()).or_insert(0.0) += aq * local;
             }
         }
         let v = adj.get(wrt).copied().unwrap_or(0.0);
@@ -442,21 +414,16 @@ impl<'a> Numeric<'a> {
         Ok(v)
     }
 
-    /// ∂q/∂p with every other quantity held at its value: q's definition evaluated with p as the only seed.
-    fn local_partial(&mut self, q: &QKey, p: &QKey) -> Result<f64> {
-        let key = (q.clone(), p.clone());
-        if let Some(v) = self.partials.get(&key) {
-            return Ok(*v);
-        }
-        self.local = Some(p.clone());
-        let v = self.defined(q, 0);
-        self.local = None;
-        let v = v?.1;
-        self.partials.insert(key, v);
-        Ok(v)
+    fn defined(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
+        let (di, mut env, free) = self.definition(k)?;
+        let rhs = &self.model.defs[di].rhs;
+        let mut memo = HashMap::default();
+        self.eval(rhs, rhs.root(), &mut env, seed, &free, &mut memo)
     }
 
-    fn defined(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
+    /// The definition that gives `k` (its position in the model), the bindings of its time and index variables,
+    /// and the free-index sets of its right-hand side.
+    fn definition(&mut self, k: &QKey) -> Result<(usize, Env, std::rc::Rc<Free>)> {
         let model = self.model;
         for (di, d) in model.defs.iter().enumerate().filter(|(_, d)| d.name == k.name) {
             let mut env: Env = vec![];
@@ -481,8 +448,7 @@ impl<'a> Numeric<'a> {
                     f
                 }
             };
-            let mut memo = HashMap::default();
-            return self.eval(&d.rhs, d.rhs.root(), &mut env, seed, &free, &mut memo);
+            return Ok((di, env, free));
         }
         Err(Error::Eval(match k.time {
             Some(t) => format!("`{}` has no time step {t} (no definition of it applies there)", k.name),

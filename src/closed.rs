@@ -81,7 +81,7 @@ fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> R
             wheres.clear();
         }
     }
-    let d = derive(&plan, &s.rules, limits)?;
+    let d = derive(&plan, &s.rules, Limits { keep_every_step: false, ..limits })?;
     let last = d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone());
     let inst = instantiate(closed, steps);
     let same_form = render(&last, Style::Ascii, usize::MAX / 4) == render(&inst, Style::Ascii, usize::MAX / 4);

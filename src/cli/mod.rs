@@ -296,7 +296,7 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let started = std::time::Instant::now();
     let session = Session::load(options(a, wrt)?)?;
     let loaded = started.elapsed();
-    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: Some((started + std::time::Duration::from_secs(a.timeout), a.timeout)) };
+    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: Some((started + std::time::Duration::from_secs(a.timeout), a.timeout)), keep_every_step: true };
     // The any-T check (eight more derivations) does not depend on this one: it runs beside it.
     let (derivation, numbers, derived, verified, closed) = std::thread::scope(|scope| -> Result<_, Error> {
         let any_t = session.plan.closed.as_ref().map(|c| {

@@ -31,11 +31,14 @@ pub struct Limits {
     pub max_nodes: usize,
     /// When to give up (a limit, never a way to choose what is printed: hitting it is an error).
     pub deadline: Option<(std::time::Instant, u64)>,
+    /// Keep the term after every step (what a trace shows); when false only the last step of a run keeps its
+    /// term, the others keep their rule and count (the any-T check needs no more, and keeps less memory).
+    pub keep_every_step: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_steps: 20_000, max_nodes: 1_000_000, deadline: None }
+        Limits { max_steps: 20_000, max_nodes: 1_000_000, deadline: None, keep_every_step: true }
     }
 }
 
@@ -200,6 +203,11 @@ pub fn run(
         fired[i] += 1;
         stats.steps += 1;
         cur = step.term.clone();
+        if !limits.keep_every_step
+            && let Some(last) = steps.last_mut()
+        {
+            last.term = RecExpr::default();
+        }
         steps.push(step);
         if steps.len() >= limits.max_steps {
             return Err(Error::Limit(format!(

@@ -4,6 +4,7 @@ pub mod apply;
 mod cache;
 pub mod parse;
 pub mod regroup;
+pub mod rhs;
 
 use crate::diag::{Diag, Diags};
 use crate::error::{Error, Result};

@@ -1,6 +1,7 @@
 //! Reading one rule line (`name: LHS => RHS if COND, …`) into a checked egg rewrite, reporting every problem
 //! with its span and a hint.
-use super::apply::{APPLIERS, CONDITIONS, Cond, Conds, Contract, Ctx, DLeaf, Fresh, TimeSum, TimeUnroll};
+use super::apply::{APPLIERS, CONDITIONS, Cond, Conds, Contract, Ctx, DLeaf, TimeSum, TimeUnroll};
+use super::rhs::Fresh;
 use super::regroup::{SumMerge, TimePeel};
 use crate::diag::Diag;
 use crate::lang::{Expr, Rw};

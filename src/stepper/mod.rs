@@ -195,8 +195,9 @@ pub fn run(
         let next = match &mut pool {
             Some(p) => p.step(uses, &fired, rules, reserved, stats),
             None => {
-                stats.fresh_steps += 1;
-                one_step(&cur, uses, &fired, rules, reserved, stats)
+                let next = one_step(&cur, uses, &fired, rules, reserved, stats);
+                stats.fresh_steps += usize::from(next.is_some());
+                next
             }
         };
         let Some((i, step)) = next else { break };

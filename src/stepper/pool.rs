@@ -109,20 +109,26 @@ impl Pool {
             }
             self.eg.analysis.record = Some(vec![]);
             self.eg.analysis.live = Some(crate::lang::symbols(&self.term));
-            let changed = rule.rewrite.apply(&mut self.eg, &matches);
+            rule.rewrite.apply(&mut self.eg, &matches);
             let pairs = self.eg.analysis.record.take().unwrap_or_default();
             self.eg.analysis.live = None;
             stats.largest_egraph = stats.largest_egraph.max(self.size());
+            // the places rewritten: distinct (class, new form) pairs, as uniting counts the unions that did something
+            let mut changed: Vec<(Id, Id)> = pairs.iter().copied().filter(|(c, r)| c != r).collect();
+            changed.sort_unstable();
+            changed.dedup();
             if changed.is_empty() {
                 continue;
             }
-            let Some(root) = self.replace(&pairs) else {
+            let Some(root) = self.replace(&changed) else {
                 // a case the pool does not model: the reference step, from the same term
-                stats.fresh_steps += 1;
-                let (at, step) = one_step(&self.term, uses, fired, rules, reserved, stats)?;
-                self.root = self.eg.add_expr(&step.term);
-                self.walk();
-                return Some((at, step));
+                let next = one_step(&self.term, uses, fired, rules, reserved, stats);
+                if let Some((_, step)) = &next {
+                    stats.fresh_steps += 1;
+                    self.root = self.eg.add_expr(&step.term);
+                    self.walk();
+                }
+                return next;
             };
             if root == self.root {
                 continue;
@@ -134,11 +140,12 @@ impl Pool {
         None
     }
 
-    /// The root of the term with every matched class replaced by its right-hand side; `None` when uniting
-    /// could choose differently (see the module comment).
+    /// The root of the term with every matched class replaced by its right-hand side (`pairs`: distinct
+    /// (class, right-hand side) pairs, the two different); `None` when uniting could choose differently (see the
+    /// module comment).
     fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<Id> {
         let mut with: HashMap<Id, Id> = HashMap::default();
-        for (c, r) in pairs.iter().filter(|(c, r)| c != r) {
+        for (c, r) in pairs {
             if with.insert(*c, *r).is_some_and(|old| old != *r) {
                 return None;
             }

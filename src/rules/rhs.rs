@@ -1,0 +1,109 @@
+//! Right-hand sides: a pattern's instance (with fresh bound indices for its extra variables), and how a
+//! right-hand side becomes the new form of the matched class — united with it in a fresh e-graph, recorded in the
+//! stepper's pool ([`crate::lang::Meta::record`]).
+use crate::lang::{EG, Expr};
+use egg::{Applier, Id, Language, Pattern, PatternAst, RecExpr, Subst, Symbol, Var};
+use std::collections::BTreeSet;
+
+const POOL: &[&str] = &["a", "b", "c", "e", "f", "g", "j", "l", "u", "v", "w", "z"];
+
+/// A bound-index name that occurs nowhere in the e-graph and is not reserved: `preferred` if possible, else the
+/// first free letter of a fixed pool (a, b, c, e, …), then a1, b1, …. Deterministic.
+pub fn fresh_symbol(eg: &EG, preferred: &str) -> Symbol {
+    let mut used: BTreeSet<Symbol> = eg.analysis.reserved.clone();
+    match &eg.analysis.live {
+        Some(syms) => used.extend(syms.iter().copied()),
+        None => {
+            for class in eg.classes() {
+                for n in &class.nodes {
+                    if let Expr::Symbol(s) = n {
+                        used.insert(*s);
+                    }
+                }
+            }
+        }
+    }
+    pick_name(&used, preferred)
+}
+
+/// `preferred` if it is not in `used`, else the first unused name of the pool.
+pub fn pick_name(used: &BTreeSet<Symbol>, preferred: &str) -> Symbol {
+    let ok = |s: &str| !used.contains(&Symbol::from(s));
+    if !preferred.is_empty() && ok(preferred) {
+        return preferred.into();
+    }
+    for round in 0.. {
+        for p in POOL {
+            let name = if round == 0 { p.to_string() } else { format!("{p}{round}") };
+            if ok(&name) {
+                return name.into();
+            }
+        }
+    }
+    unreachable!("the name pool is unbounded")
+}
+
+pub(crate) fn union_term(eg: &mut EG, eclass: Id, term: &RecExpr<Expr>) -> Vec<Id> {
+    let id = eg.add_expr(term);
+    for n in term.as_ref() {
+        note_symbol(eg, n);
+    }
+    join(eg, eclass, id)
+}
+
+/// A node put into the stepper's pool during a step: a symbol in it is in use from now on (a fresh e-graph
+/// would list it among its classes).
+fn note_symbol(eg: &mut EG, n: &Expr) {
+    if let (Some(live), Expr::Symbol(s)) = (&mut eg.analysis.live, n) {
+        live.insert(*s);
+    }
+}
+
+/// Make the right-hand side `id` the new form of the matched class: unite the two, or (in the stepper's pool,
+/// which is never united) record the pair.
+pub(crate) fn join(eg: &mut EG, eclass: Id, id: Id) -> Vec<Id> {
+    if let Some(rec) = &mut eg.analysis.record {
+        rec.push((eclass, id));
+        return if eclass == id { vec![] } else { vec![eclass] };
+    }
+    if eg.union(eclass, id) { vec![eclass] } else { vec![] }
+}
+
+/// Add a pattern's instance under `subst`.
+fn instantiate(eg: &mut EG, pat: &Pattern<Expr>, subst: &Subst) -> Id {
+    let mut ids: Vec<Id> = Vec::with_capacity(pat.ast.as_ref().len());
+    for n in pat.ast.as_ref() {
+        let id = match n {
+            egg::ENodeOrVar::Var(v) => subst[*v],
+            egg::ENodeOrVar::ENode(e) => {
+                note_symbol(eg, e);
+                eg.add(e.clone().map_children(|c| ids[usize::from(c)]))
+            }
+        };
+        ids.push(id);
+    }
+    ids.last().copied().unwrap_or(Id::from(0usize))
+}
+
+/// A pattern right-hand side; its extra variables (if any) are new bound indices (e.g. the `?k` of a new Σ).
+pub struct Fresh {
+    pub pat: Pattern<Expr>,
+    pub fresh: Vec<(Var, String)>,
+}
+
+impl Applier<Expr, crate::lang::Meta> for Fresh {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let mut s = subst.clone();
+        for (v, pref) in &self.fresh {
+            let sym = fresh_symbol(eg, pref);
+            note_symbol(eg, &Expr::Symbol(sym));
+            let id = eg.add(Expr::Symbol(sym));
+            s.insert(*v, id);
+        }
+        let id = instantiate(eg, &self.pat, &s);
+        join(eg, eclass, id)
+    }
+    fn vars(&self) -> Vec<Var> {
+        self.pat.vars().into_iter().filter(|v| !self.fresh.iter().any(|(f, _)| f == v)).collect()
+    }
+}

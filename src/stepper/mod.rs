@@ -179,9 +179,10 @@ pub fn run(
 ) -> Result<Vec<Step>> {
     let mut steps: Vec<Step> = vec![];
     let mut fired = vec![0usize; uses.len()];
-    let mut cur = term.clone();
     let mut pool = if REFERENCE.get() { None } else { pool::Pool::new(term, reserved) };
     loop {
+        // the current term: the last step's (it always keeps its term), or the start
+        let cur = steps.last().map_or(term, |s| &s.term);
         if cur.as_ref().len() > limits.max_nodes {
             return Err(Error::Limit(format!(
                 "{what}: the expression grew past {} nodes (--max-nodes); raise the limit, or use a smaller --steps",
@@ -195,7 +196,7 @@ pub fn run(
         let next = match &mut pool {
             Some(p) => p.step(uses, &fired, rules, reserved, stats),
             None => {
-                let next = one_step(&cur, uses, &fired, rules, reserved, stats);
+                let next = one_step(cur, uses, &fired, rules, reserved, stats);
                 stats.fresh_steps += usize::from(next.is_some());
                 next
             }
@@ -203,7 +204,6 @@ pub fn run(
         let Some((i, step)) = next else { break };
         fired[i] += 1;
         stats.steps += 1;
-        cur = step.term.clone();
         if !limits.keep_every_step
             && let Some(last) = steps.last_mut()
         {

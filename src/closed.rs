@@ -40,22 +40,11 @@ pub fn instantiate(closed: &RecExpr<Expr>, steps: usize) -> RecExpr<Expr> {
 /// Check `closed` for T = 1..8 with the same model, activation and sizes as `base` (seeded parameters). The eight
 /// derivations are independent and run on two threads; the result is in order of T either way.
 pub fn check(base: &Options, closed: &RecExpr<Expr>, limits: Limits) -> Result<Vec<AtT>> {
-    Ok(check_with(base, Some(closed), limits)?.map(|(_, r)| r).unwrap_or_default())
-}
-
-/// Check the closed form that the plan of `base` states (each T's session reads it from its own plan, so this
-/// can start before the caller's own session is loaded); `None` when the plan states none.
-pub fn check_plan(base: &Options, limits: Limits) -> Result<Option<(RecExpr<Expr>, Vec<AtT>)>> {
-    check_with(base, None, limits)
-}
-
-fn check_with(base: &Options, closed: Option<&RecExpr<Expr>>, limits: Limits) -> Result<Option<(RecExpr<Expr>, Vec<AtT>)>> {
     // largest first, taken from a shared counter: the two threads finish together
     let steps: Vec<usize> = CHECK_STEPS.rev().collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 2);
-    type Outcome = Result<Option<(RecExpr<Expr>, AtT)>>;
-    let mut results: Vec<Option<Outcome>> = (0..steps.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Result<AtT>>> = (0..steps.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -65,12 +54,7 @@ fn check_with(base: &Options, closed: Option<&RecExpr<Expr>>, limits: Limits) ->
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(t) = steps.get(i) else { break };
-                        let r = crate::without_egg_timing(|| at(base, closed, *t, limits));
-                        if matches!(r, Ok(None)) {
-                            // the plan states no closed form: nothing to check at any T
-                            next.store(usize::MAX / 2, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        done.push((i, r));
+                        done.push((i, crate::without_egg_timing(|| at(base, closed, *t, limits))));
                     }
                     done
                 })
@@ -82,29 +66,14 @@ fn check_with(base: &Options, closed: Option<&RecExpr<Expr>>, limits: Limits) ->
             }
         }
     });
-    if results.iter().any(|r| matches!(r, Some(Ok(None)))) {
-        return Ok(None);
-    }
-    let outcomes: Vec<Option<(RecExpr<Expr>, AtT)>> =
-        results.into_iter().map(|r| r.unwrap_or_else(|| Err(crate::error::Error::Stuck("the any-T check did not finish".into())))).collect::<Result<_>>()?;
-    let mut form = None;
-    let mut out = vec![];
-    for (c, a) in outcomes.into_iter().flatten() {
-        form.get_or_insert(c);
-        out.push(a);
-    }
-    if out.len() != steps.len() {
-        return Err(crate::error::Error::Stuck("the plan states a closed form at some T and not at others".into()));
-    }
+    let mut out: Vec<AtT> = results.into_iter().map(|r| r.unwrap_or_else(|| Err(crate::error::Error::Stuck("the any-T check did not finish".into())))).collect::<Result<_>>()?;
     out.sort_by_key(|a| a.steps);
-    Ok(form.map(|f| (f, out)))
+    Ok(out)
 }
 
-/// The check at one T: `None` when no closed form is given and this T's plan states none.
-fn at(base: &Options, closed: Option<&RecExpr<Expr>>, steps: usize, limits: Limits) -> Result<Option<(RecExpr<Expr>, AtT)>> {
+fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> Result<AtT> {
     let o = Options { steps: Some(steps), params: None, ..base.clone() };
     let s = Session::load(o)?;
-    let Some(closed) = closed.or(s.plan.closed.as_ref()) else { return Ok(None) };
     // only the final form matters here: the side equations (shown and checked in the main run) are skipped
     let mut plan = s.plan.clone();
     for item in &mut plan.items {
@@ -119,5 +88,5 @@ fn at(base: &Options, closed: Option<&RecExpr<Expr>>, steps: usize, limits: Limi
     let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
     let goal = num.tensor(&d.goal)?;
     let value = num.tensor_with(&inst, &goal.indices, &goal.dims, &[])?;
-    Ok(Some((closed.clone(), AtT { steps, same_form, rel_error: value.rel_diff(&goal) })))
+    Ok(AtT { steps, same_form, rel_error: value.rel_diff(&goal) })
 }

@@ -260,31 +260,12 @@ impl<'a> Numeric<'a> {
                 let v = self.eval(e, *x, env, s, free, memo)?;
                 Dual(v.1, 0.0)
             }
-            Expr::Sum([k, dim, body]) => {
-                let k = sym(e, *k)?;
-                let dim = sym(e, *dim)?;
-                let n = *self.sizes.dims.get(&dim).ok_or_else(|| Error::Eval(format!("unknown size `{dim}` in a Σ")))?;
+            Expr::Sum([.., body]) | Expr::TSum([.., body]) => {
+                let (k, range) = self.bound_range(e, id, env, free, memo)?;
                 let mut acc = Dual::default();
-                for v in 0..n as i64 {
+                for v in range {
                     env.push((k, v));
-                    let r = ev(self, *body, env);
-                    env.pop();
-                    let r = r?;
-                    acc = Dual(acc.0 + r.0, acc.1 + r.1);
-                }
-                acc
-            }
-            Expr::TSum([k, lo, hi, body]) => {
-                let k = sym(e, *k)?;
-                let (lo, hi) = (ev(self, *lo, env)?.0, ev(self, *hi, env)?.0);
-                let mut acc = Dual::default();
-                let (lo, hi) = (lo.round() as i64, hi.round() as i64);
-                if hi - lo > 1_000_000 {
-                    return Err(Error::Eval(format!("a Σ over time from {lo} to {hi} is too long")));
-                }
-                for v in lo..=hi {
-                    env.push((k, v));
-                    let r = ev(self, *body, env);
+                    let r = self.eval(e, *body, env, seed, free, memo);
                     env.pop();
                     let r = r?;
                     acc = Dual(acc.0 + r.0, acc.1 + r.1);
@@ -300,6 +281,26 @@ impl<'a> Numeric<'a> {
                 self.quantity(&k, seed)?
             }
         })
+    }
+
+    /// The bound index of the Σ at `id` and the values it takes: 0..n for a Σ over a size, lo..=hi over time.
+    fn bound_range(&mut self, e: &RecExpr<Expr>, id: Id, env: &mut Env, free: &Free, memo: &mut Memo) -> Result<(Symbol, std::ops::Range<i64>)> {
+        match &e[id] {
+            Expr::Sum([k, dim, _]) => {
+                let dim = sym(e, *dim)?;
+                let n = *self.sizes.dims.get(&dim).ok_or_else(|| Error::Eval(format!("unknown size `{dim}` in a Σ")))?;
+                Ok((sym(e, *k)?, 0..n as i64))
+            }
+            Expr::TSum([k, lo, hi, _]) => {
+                let lo = self.eval(e, *lo, env, 0, free, memo)?.0.round() as i64;
+                let hi = self.eval(e, *hi, env, 0, free, memo)?.0.round() as i64;
+                if hi - lo > 1_000_000 {
+                    return Err(Error::Eval(format!("a Σ over time from {lo} to {hi} is too long")));
+                }
+                Ok((sym(e, *k)?, lo..hi + 1))
+            }
+            n => Err(Error::Eval(format!("expected a Σ, found `{n}`"))),
+        }
     }
 
     fn check_range(&self, k: &QKey) -> Result<()> {

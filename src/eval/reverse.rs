@@ -1,7 +1,7 @@
 //! Reverse mode through one definition: the local partials ∂Q/∂P of a quantity Q with respect to every quantity
 //! P its definition reads, in one backward pass over the definition (values from the memoised forward
 //! evaluation). The sweep over the model's quantities ([`Numeric::adjoint`]) chains these.
-use super::{Env, Free, Memo, Numeric, QKey, act, act_name, lookup, sym};
+use super::{Env, Free, Memo, Numeric, QKey, act, act_name, lookup};
 use crate::error::{Error, Result};
 use crate::lang::Expr;
 use egg::{Id, RecExpr};
@@ -76,21 +76,9 @@ impl Numeric<'_> {
                 self.back(e, *a, env, bar * ddf, free, memo, out)?;
             }
             Expr::D(_) => return Err(Error::Eval("a model definition cannot hold a derivative".into())),
-            Expr::Sum([k, dim, body]) => {
-                let k = sym(e, *k)?;
-                let dim = sym(e, *dim)?;
-                let n = *self.sizes.dims.get(&dim).ok_or_else(|| Error::Eval(format!("unknown size `{dim}` in a Σ")))?;
-                for v in 0..n as i64 {
-                    env.push((k, v));
-                    let r = self.back(e, *body, env, bar, free, memo, out);
-                    env.pop();
-                    r?;
-                }
-            }
-            Expr::TSum([k, lo, hi, body]) => {
-                let k = sym(e, *k)?;
-                let (lo, hi) = (val(self, *lo, env)?.round() as i64, val(self, *hi, env)?.round() as i64);
-                for v in lo..=hi {
+            Expr::Sum([.., body]) | Expr::TSum([.., body]) => {
+                let (k, range) = self.bound_range(e, id, env, free, memo)?;
+                for v in range {
                     env.push((k, v));
                     let r = self.back(e, *body, env, bar, free, memo, out);
                     env.pop();

@@ -19,6 +19,10 @@ pub enum Error {
     /// The rules ran but did not reach the form the plan expects.
     #[error("{0}")]
     Stuck(String),
+    /// An expression reads a value that does not exist (h⁽⁰⁾, x⁽ᵀ⁺¹⁾, W⁽ʳ⁾[4,1] at hidden size 3): `check`
+    /// refutes such a formula; elsewhere it is an error.
+    #[error("{0}")]
+    Missing(String),
     /// A number could not be computed (e.g. an index out of range in a hand-written rule).
     #[error("{0}")]
     Eval(String),

@@ -397,3 +397,18 @@ pub fn normal_form(e: &RecExpr<Expr>) -> String {
     }
     go(e, e.root())
 }
+
+/// The node of the activation named `name` (`tanh`, `sigmoid`, `relu`, `identity`), or of its derivative.
+pub fn activation(name: &str, prime: bool, a: Id) -> Option<Expr> {
+    Some(match (name, prime) {
+        ("tanh", false) => Expr::Tanh(a),
+        ("tanh", true) => Expr::DTanh(a),
+        ("sigmoid", false) => Expr::Sigmoid(a),
+        ("sigmoid", true) => Expr::DSigmoid(a),
+        ("relu", false) => Expr::Relu(a),
+        ("relu", true) => Expr::DRelu(a),
+        ("identity" | "id", false) => Expr::Identity(a),
+        ("identity" | "id", true) => Expr::DIdentity(a),
+        _ => return None,
+    })
+}

@@ -18,6 +18,7 @@ pub mod dense;
 pub mod derive;
 pub mod diag;
 pub mod error;
+pub mod exact;
 pub mod eval;
 pub mod lang;
 pub mod model;

@@ -144,6 +144,13 @@ impl Model {
         self.decls.contains_key(&s) || self.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
     }
 
+    /// Would a bound index named `s` capture a name: a scalar of the model (L, whose ∂L/∂… reads it bare), a
+    /// size, or the number of steps T? (An indexed name such as the bias b is never read bare, so `b` is a fine
+    /// index.)
+    pub fn captures(&self, s: Symbol) -> bool {
+        self.decls.get(&s).is_some_and(|d| d.dims.is_empty() && !d.timed) || self.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
+    }
+
     /// Every use of a plain index symbol in a declared indexed name of `e` (`W_r[i,p]` gives i and p, over n_h).
     pub fn index_uses(&self, e: &egg::RecExpr<crate::lang::Expr>) -> Vec<IndexUse> {
         use crate::lang::Expr;

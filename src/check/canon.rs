@@ -1,27 +1,54 @@
-//! A canonical form for comparing two expressions symbolically: a sum of products with numeric coefficients,
-//! Σ over time written out, Kronecker δ contracted against bound indices, terms and factors sorted, and bound
-//! indices renamed in order of appearance. Everything that is not + − × neg, whole powers, Σ or δ (a weight entry,
-//! σ′(h⁽²⁾[i]), ∂L/∂h⁽³⁾[a]) is an atom. Equal canonical forms mean equal expressions (sound); unequal forms
-//! mean only "not shown equal".
+//! A canonical form for comparing two expressions symbolically: a sum of products with exact rational
+//! coefficients, Σ over time written out, Kronecker δ contracted against bound indices, terms and factors sorted,
+//! and bound indices renamed in order of appearance. Everything that is not + − × neg, whole powers, Σ or δ (a
+//! weight entry, σ′(h⁽²⁾[i]), ∂L/∂h⁽³⁾[a]) is an atom. Equal canonical forms mean equal expressions (sound: the
+//! coefficients are compared exactly, never with a tolerance); unequal forms mean only "not shown equal" — but
+//! their difference is itself a small sum of products, which [`Canon::difference`] turns back into expressions
+//! so that the numbers can show it is not zero (a difference far below the rounding of the whole gradient,
+//! such as a dropped vanishing term, is still seen).
+use crate::exact::Rational;
 use crate::lang::Expr;
 use crate::model::Model;
 use crate::params::Sizes;
-use egg::{Id, RecExpr, Symbol};
+use egg::{Id, Language, RecExpr, Symbol};
+use num_traits::{Signed, Zero};
 use std::collections::BTreeMap;
 
-/// An atom: its text with every index position written `_`, and the index symbols in those positions.
-type Atom = (String, Vec<Symbol>);
+/// An atom: its text with every index position written `_`, the index symbols in those positions, and the
+/// atom as an expression (time steps written out, bound indices by their fresh names) for the numbers.
+#[derive(Debug, Clone)]
+struct Atom {
+    key: String,
+    idx: Vec<Symbol>,
+    expr: RecExpr<Expr>,
+    /// log, 1/x or a fractional power: not defined everywhere, so 0 × it is not 0 everywhere.
+    partial: bool,
+}
 
 #[derive(Debug, Clone)]
 struct Mono {
-    coef: f64,
+    coef: Rational,
     bound: Vec<Symbol>,
     factors: Vec<Atom>,
 }
 
-/// A canonical sum of products: the text of each product (bound indices renamed) and its coefficient.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Canon(pub BTreeMap<String, f64>);
+/// One product of the canonical form, ready for the numbers: Σ over `bound` (with their sizes) of the product
+/// of `factors`.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub bound: Vec<(Symbol, Symbol)>,
+    pub factors: Vec<(RecExpr<Expr>, Vec<Symbol>)>,
+}
+
+/// A canonical sum of products: the text of each product (bound indices renamed), its exact coefficient, and
+/// one instance of it as expressions.
+#[derive(Debug, Clone)]
+pub struct Canon {
+    terms: BTreeMap<String, (Rational, Product)>,
+    /// A product with a partial atom (log, 1/x, a fractional power) cancelled or was multiplied by 0: the
+    /// form is not equal to the expression where that atom is undefined, so it proves nothing.
+    pub dropped_partial: bool,
+}
 
 /// Products beyond this many: give up (the form would not be readable as a proof anyway).
 const MAX_TERMS: usize = 20_000;
@@ -36,6 +63,9 @@ struct Builder<'a> {
     sizes: &'a Sizes,
     env: Vec<(Symbol, Val)>,
     fresh: usize,
+    /// The size symbol of every fresh bound index.
+    dims: BTreeMap<Symbol, Symbol>,
+    dropped_partial: bool,
 }
 
 fn sym(e: &RecExpr<Expr>, id: Id) -> Option<Symbol> {
@@ -53,7 +83,7 @@ impl Builder<'_> {
     /// A whole number, if `id` is time arithmetic over known steps.
     fn int(&self, e: &RecExpr<Expr>, id: Id) -> Option<i64> {
         match &e[id] {
-            Expr::Num(v) if v.fract() == 0.0 && v.abs() < 1e9 => Some(v.into_inner() as i64),
+            Expr::Num(v) if v.fract() == 0.0 && v.into_inner().abs() < 1e9 => Some(v.into_inner() as i64),
             Expr::Symbol(s) => match self.lookup(*s) {
                 Some(Val::Time(t)) => Some(*t),
                 _ if s.as_str() == "T" => Some(self.sizes.steps as i64),
@@ -77,7 +107,36 @@ impl Builder<'_> {
         }
     }
 
-    fn atom(&mut self, e: &RecExpr<Expr>, id: Id, out: &mut Atom) {
+    /// The atom at `id` as an expression: time arithmetic over known steps becomes numbers, bound indices their
+    /// fresh names; a Σ inside keeps its own bound index.
+    fn copy(&mut self, e: &RecExpr<Expr>, id: Id, out: &mut RecExpr<Expr>) -> Id {
+        if let Some(t) = self.int(e, id).filter(|_| !matches!(&e[id], Expr::Num(_))) {
+            return out.add(crate::lang::num(t as f64));
+        }
+        match &e[id] {
+            Expr::Symbol(s) => {
+                let x = self.index(e, id).unwrap_or(*s);
+                out.add(Expr::Symbol(x))
+            }
+            Expr::Sum([k, ..]) | Expr::TSum([k, ..]) => {
+                let kk = sym(e, *k);
+                if let Some(k) = kk {
+                    self.env.push((k, Val::Index(k)));
+                }
+                let n = e[id].clone().map_children(|c| self.copy(e, c, out));
+                if kk.is_some() {
+                    self.env.pop();
+                }
+                out.add(n)
+            }
+            n => {
+                let n = n.clone().map_children(|c| self.copy(e, c, out));
+                out.add(n)
+            }
+        }
+    }
+
+    fn atom(&mut self, e: &RecExpr<Expr>, id: Id, out: &mut (String, Vec<Symbol>)) {
         if let Some(t) = self.int(e, id).filter(|_| !matches!(&e[id], Expr::Num(_))) {
             out.0.push_str(&t.to_string());
             return;
@@ -120,10 +179,11 @@ impl Builder<'_> {
     }
 
     fn poly(&mut self, e: &RecExpr<Expr>, id: Id) -> Option<Vec<Mono>> {
-        let one = |coef: f64| vec![Mono { coef, bound: vec![], factors: vec![] }];
+        let one = |coef: Rational| vec![Mono { coef, bound: vec![], factors: vec![] }];
+        let int = |v: i64| Rational::from_integer(v.into());
         let out = match &e[id] {
-            Expr::Num(v) => one(v.into_inner()),
-            Expr::Symbol(s) if matches!(self.lookup(*s), Some(Val::Time(_))) => one(self.int(e, id)? as f64),
+            Expr::Num(v) => one(crate::exact::of_f64(v.into_inner())?),
+            Expr::Symbol(s) if matches!(self.lookup(*s), Some(Val::Time(_))) => one(int(self.int(e, id)?)),
             Expr::Add([a, b]) => {
                 let mut p = self.poly(e, *a)?;
                 p.extend(self.poly(e, *b)?);
@@ -150,18 +210,20 @@ impl Builder<'_> {
             }
             Expr::Sum([k, dim, body]) => {
                 let k = sym(e, *k)?;
-                let size = *self.sizes.dims.get(&sym(e, *dim)?)? as f64;
+                let dim = sym(e, *dim)?;
+                let size = int(*self.sizes.dims.get(&dim)? as i64);
                 self.fresh += 1;
                 let f: Symbol = format!("§{}", self.fresh).into();
+                self.dims.insert(f, dim);
                 self.env.push((k, Val::Index(f)));
                 let p = self.poly(e, *body);
                 self.env.pop();
                 p?.into_iter()
                     .map(|mut m| {
-                        if m.factors.iter().any(|a| a.1.contains(&f)) {
+                        if m.factors.iter().any(|a| a.idx.contains(&f)) {
                             m.bound.push(f);
                         } else {
-                            m.coef *= size;
+                            m.coef *= size.clone();
                         }
                         m
                     })
@@ -182,14 +244,17 @@ impl Builder<'_> {
                 _ => self.atom_poly(e, id),
             },
             Expr::Delta([a, b]) => match (self.index(e, *a), self.index(e, *b)) {
-                (Some(x), Some(y)) if x == y => one(1.0),
+                (Some(x), Some(y)) if x == y => one(int(1)),
                 (Some(x), Some(y)) => {
                     let mut v = vec![x, y];
                     v.sort_by(|p, q| p.as_str().cmp(q.as_str()));
-                    vec![Mono { coef: 1.0, bound: vec![], factors: vec![("(delta _ _)".into(), v)] }]
+                    let mut expr = RecExpr::default();
+                    let (p, q) = (expr.add(Expr::Symbol(v[0])), expr.add(Expr::Symbol(v[1])));
+                    expr.add(Expr::Delta([p, q]));
+                    vec![Mono { coef: int(1), bound: vec![], factors: vec![Atom { key: "(delta _ _)".into(), idx: v, expr, partial: false }] }]
                 }
                 _ => match (self.int(e, *a), self.int(e, *b)) {
-                    (Some(x), Some(y)) => one(if x == y { 1.0 } else { 0.0 }),
+                    (Some(x), Some(y)) => one(int(if x == y { 1 } else { 0 })),
                     _ => self.atom_poly(e, id),
                 },
             },
@@ -199,9 +264,16 @@ impl Builder<'_> {
     }
 
     fn atom_poly(&mut self, e: &RecExpr<Expr>, id: Id) -> Vec<Mono> {
-        let mut a: Atom = (String::new(), vec![]);
+        let mut a = (String::new(), vec![]);
         self.atom(e, id, &mut a);
-        vec![Mono { coef: 1.0, bound: vec![], factors: vec![a] }]
+        let mut expr = RecExpr::default();
+        self.copy(e, id, &mut expr);
+        let partial = expr.as_ref().iter().any(|n| match n {
+            Expr::Log(_) | Expr::Recip(_) => true,
+            Expr::Pow([_, p]) => !matches!(&expr[*p], Expr::Num(v) if v.fract() == 0.0 && v.into_inner() >= 0.0),
+            _ => false,
+        });
+        vec![Mono { coef: Rational::from_integer(1.into()), bound: vec![], factors: vec![Atom { key: a.0, idx: a.1, expr, partial }] }]
     }
 
     fn product(&mut self, x: &[Mono], y: &[Mono]) -> Option<Vec<Mono>> {
@@ -217,11 +289,17 @@ impl Builder<'_> {
                     if a.bound.contains(&v) {
                         self.fresh += 1;
                         let f: Symbol = format!("§{}", self.fresh).into();
+                        if let Some(d) = self.dims.get(&v).copied() {
+                            self.dims.insert(f, d);
+                        }
                         rename(&mut b, v, f);
                     }
                 }
                 let mut m = a.clone();
-                m.coef *= b.coef;
+                m.coef *= b.coef.clone();
+                if m.coef.is_zero() && m.factors.iter().chain(&b.factors).any(|f| f.partial) {
+                    self.dropped_partial = true;
+                }
                 m.bound.extend(b.bound);
                 m.factors.extend(b.factors);
                 out.push(m);
@@ -238,6 +316,15 @@ fn negate(p: Vec<Mono>) -> Vec<Mono> {
     }).collect()
 }
 
+/// Rename the symbol `from` to `to` everywhere in an expression.
+fn rename_expr(e: &RecExpr<Expr>, from: Symbol, to: Symbol) -> RecExpr<Expr> {
+    let nodes: Vec<Expr> = e.as_ref().iter().map(|n| match n {
+        Expr::Symbol(s) if *s == from => Expr::Symbol(to),
+        n => n.clone(),
+    }).collect();
+    RecExpr::from(nodes)
+}
+
 fn rename(m: &mut Mono, from: Symbol, to: Symbol) {
     for b in &mut m.bound {
         if *b == from {
@@ -245,7 +332,10 @@ fn rename(m: &mut Mono, from: Symbol, to: Symbol) {
         }
     }
     for f in &mut m.factors {
-        for x in &mut f.1 {
+        if f.idx.contains(&from) {
+            f.expr = rename_expr(&f.expr, from, to);
+        }
+        for x in &mut f.idx {
             if *x == from {
                 *x = to;
             }
@@ -254,25 +344,25 @@ fn rename(m: &mut Mono, from: Symbol, to: Symbol) {
 }
 
 /// Contract δ(b, x) against a bound index b; then name bound indices by order of appearance and print.
-fn finish(mut m: Mono) -> (String, f64) {
+fn finish(mut m: Mono, dims: &BTreeMap<Symbol, Symbol>) -> (String, Rational, Product) {
     loop {
-        let hit = m.factors.iter().position(|f| f.0 == "(delta _ _)" && f.1.iter().any(|x| m.bound.contains(x)));
+        let hit = m.factors.iter().position(|f| f.key == "(delta _ _)" && f.idx.iter().any(|x| m.bound.contains(x)));
         let Some(at) = hit else { break };
         let d = m.factors.remove(at);
-        let (b, x) = if m.bound.contains(&d.1[0]) { (d.1[0], d.1[1]) } else { (d.1[1], d.1[0]) };
+        let (b, x) = if m.bound.contains(&d.idx[0]) { (d.idx[0], d.idx[1]) } else { (d.idx[1], d.idx[0]) };
         m.bound.retain(|v| *v != b);
         rename(&mut m, b, x);
     }
     let shape = |f: &Atom, bound: &[Symbol], names: &BTreeMap<Symbol, String>| -> String {
-        let idx: Vec<String> = f.1.iter().map(|x| names.get(x).cloned().unwrap_or_else(|| if bound.contains(x) { "#".into() } else { x.to_string() })).collect();
-        format!("{}[{}]", f.0, idx.join(","))
+        let idx: Vec<String> = f.idx.iter().map(|x| names.get(x).cloned().unwrap_or_else(|| if bound.contains(x) { "#".into() } else { x.to_string() })).collect();
+        format!("{}[{}]", f.key, idx.join(","))
     };
     let empty = BTreeMap::new();
     let bound = m.bound.clone();
     m.factors.sort_by_cached_key(|f| shape(f, &bound, &empty));
     let mut names = BTreeMap::new();
     for f in &m.factors {
-        for x in &f.1 {
+        for x in &f.idx {
             if m.bound.contains(x) && !names.contains_key(x) {
                 let n = format!("#{}", names.len());
                 names.insert(*x, n);
@@ -281,34 +371,79 @@ fn finish(mut m: Mono) -> (String, f64) {
     }
     let mut parts: Vec<String> = m.factors.iter().map(|f| shape(f, &bound, &names)).collect();
     parts.sort();
-    (parts.join(" "), m.coef)
+    let product = Product {
+        bound: m.bound.iter().map(|b| (*b, dims.get(b).copied().unwrap_or_else(|| Symbol::from("?")))).collect(),
+        factors: m.factors.iter().map(|f| {
+            let mut idx = f.idx.clone();
+            idx.dedup();
+            (f.expr.clone(), idx)
+        }).collect(),
+    };
+    (parts.join(" "), m.coef, product)
 }
 
-/// The canonical form of `e` (T and every Σ over time at the sizes given), or None when it would be too large.
+/// The canonical form of `e` (T and every Σ over time at the sizes given), or None when it would be too large
+/// or holds a number that is not finite.
 pub fn canon(e: &RecExpr<Expr>, model: &Model, sizes: &Sizes) -> Option<Canon> {
-    let mut b = Builder { model, sizes, env: vec![], fresh: 0 };
+    let mut b = Builder { model, sizes, env: vec![], fresh: 0, dims: BTreeMap::new(), dropped_partial: false };
     let p = b.poly(e, e.root())?;
-    let mut out: BTreeMap<String, f64> = BTreeMap::new();
+    let mut terms: BTreeMap<String, (Rational, Product)> = BTreeMap::new();
+    let mut partial: BTreeMap<String, bool> = BTreeMap::new();
     for m in p {
-        let (k, c) = finish(m);
-        *out.entry(k).or_default() += c;
+        let is_partial = m.factors.iter().any(|f| f.partial);
+        let (k, c, prod) = finish(m, &b.dims);
+        *partial.entry(k.clone()).or_default() |= is_partial;
+        match terms.get_mut(&k) {
+            Some(t) => t.0 += c,
+            None => {
+                terms.insert(k, (c, prod));
+            }
+        }
     }
-    let scale = out.values().fold(0.0f64, |a, v| a.max(v.abs()));
-    out.retain(|_, v| v.abs() > 1e-12 * scale.max(1.0));
-    Some(Canon(out))
+    let mut dropped_partial = b.dropped_partial;
+    terms.retain(|k, (c, _)| {
+        if c.is_zero() && partial.get(k).copied().unwrap_or(false) {
+            dropped_partial = true;
+        }
+        !c.is_zero()
+    });
+    Some(Canon { terms, dropped_partial })
 }
 
 impl Canon {
-    /// Same products with coefficients equal to 1e-12 relative.
+    /// The same products with exactly the same coefficients (and nothing partial cancelled away).
     pub fn same(&self, other: &Canon) -> bool {
-        self.0.len() == other.0.len()
-            && self.0.iter().zip(&other.0).all(|((ka, va), (kb, vb))| ka == kb && (va - vb).abs() <= 1e-12 * va.abs().max(vb.abs()).max(1.0))
+        !self.dropped_partial
+            && !other.dropped_partial
+            && self.terms.len() == other.terms.len()
+            && self.terms.iter().zip(&other.terms).all(|((ka, (va, _)), (kb, (vb, _)))| ka == kb && va == vb)
+    }
+    /// self − other: the products whose coefficients differ, with the difference of their coefficients.
+    pub fn difference(&self, other: &Canon) -> Vec<(Rational, Product)> {
+        let mut out = vec![];
+        for (k, (c, p)) in &self.terms {
+            let theirs = other.terms.get(k).map(|t| t.0.clone()).unwrap_or_else(Rational::zero);
+            let d = c - theirs;
+            if !d.is_zero() {
+                out.push((d, p.clone()));
+            }
+        }
+        for (k, (c, p)) in &other.terms {
+            if !self.terms.contains_key(k) {
+                out.push((-c.clone(), p.clone()));
+            }
+        }
+        out
     }
     /// The number of products.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.terms.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.terms.is_empty()
+    }
+    /// The largest |coefficient|, for reports.
+    pub fn max_coef(&self) -> f64 {
+        self.terms.values().map(|(c, _)| crate::exact::to_f64(&c.abs())).fold(0.0, f64::max)
     }
 }

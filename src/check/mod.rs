@@ -4,6 +4,7 @@
 //! typical mistakes.
 pub mod canon;
 pub mod chain;
+pub mod difference;
 pub mod input;
 pub mod mistakes;
 
@@ -19,8 +20,17 @@ use crate::stepper::{Limits, Stats, run};
 use egg::{RecExpr, Symbol};
 use mistakes::{Catalogue, correct_forms};
 
-/// Two values agree when they differ by at most this, relative to the larger entry of the true gradient.
-pub const TOL: f64 = 1e-9;
+/// Two entries agree when they differ by at most this, relative to the larger of the two (both are computed in
+/// f64 from the same numbers: their rounding differs by far less) …
+pub const TOL: f64 = 1e-12;
+/// … or by at most this, relative to the largest entry of the true gradient (an absolute floor for entries that
+/// are zero or nearly so, where rounding of the other entries' size remains).
+pub const FLOOR: f64 = 1e-13;
+
+/// Do two entries agree (NaN and infinities never do)?
+pub fn close(yours: f64, truth: f64, scale: f64) -> bool {
+    yours.is_finite() && truth.is_finite() && (yours - truth).abs() <= TOL * yours.abs().max(truth.abs()) + FLOOR * scale
+}
 /// Random points tried by default.
 pub const DEFAULT_POINTS: usize = 20;
 
@@ -45,6 +55,9 @@ pub struct Counterexample {
     pub truth: f64,
     /// For a Σ over time: the first step whose term differs (at the same entry): step, yours, true.
     pub first_step: Option<(i64, f64, f64)>,
+    /// When the whole values agree to f64 rounding but the exact difference of the two expansions does not
+    /// vanish: yours − gradient computed from the products that differ, its rounding bound, and how many.
+    pub difference: Option<(f64, f64, usize)>,
 }
 
 /// A proof by rewriting.
@@ -121,10 +134,8 @@ pub fn gradient_name(s: &Session) -> String {
 /// Read a formula for this session's gradient (`file` names it in errors).
 pub fn read_formula(s: &Session, text: &str, file: &str, einstein: bool) -> Result<RecExpr<Expr>> {
     let target: Vec<Symbol> = target_indices(s).into_iter().map(|t| t.0).collect();
-    let f = input::read(text, file, &s.model, einstein, &target)?;
     // σ is the blog's name for the activation: σ′ means tanh′ in a tanh model (write `sigmoid` to mean the sigmoid)
-    let generic = (text.contains('σ') || text.contains("sigma")) && !text.contains("sigmoid");
-    let f = if generic { input::sigma_is_activation(&f, &s.options.activation) } else { f };
+    let f = input::read(text, file, &s.model, einstein, &target, &s.options.activation)?;
     input::check_names(&f, &s.model, text, file)?;
     input::check_free(&f, &s.model, &target, &gradient_name(s), file)?;
     Ok(f)
@@ -139,7 +150,7 @@ pub fn reference(s: &Session, d: &Derivation) -> RecExpr<Expr> {
 }
 
 fn is_missing_value(e: &Error) -> bool {
-    matches!(e, Error::Eval(m) if m.contains("has no time step") || m.contains("out of range"))
+    matches!(e, Error::Missing(_))
 }
 
 /// The numbers at one point: the true gradient and the formula over the gradient's indices.
@@ -187,22 +198,34 @@ pub fn random_test(s: &Session, f: &RecExpr<Expr>, against: &RecExpr<Expr>, size
             Err(e) if is_missing_value(&e) => return Ok(Err(e.to_string())),
             Err(e) => return Err(e),
         };
-        let scale = truth.data.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
-        let worst = (0..truth.data.len()).max_by(|a, b| {
-            let d = |i: &usize| (yours.data[*i] - truth.data[*i]).abs();
-            d(a).partial_cmp(&d(b)).unwrap_or(std::cmp::Ordering::Equal)
-        });
-        // NaN is never close: a formula that evaluates to NaN is refuted
-        let close = |w: usize| (yours.data[w] - truth.data[w]).abs() <= TOL * scale;
+        if let Some(at) = truth.data.iter().position(|v| !v.is_finite()) {
+            let e = entry_of(&truth, at);
+            let at = e.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+            return Err(Error::Eval(format!("the gradient itself is not finite ({}) at entry {at} of {}: the numbers overflow; try smaller weights or fewer steps", truth.data.iter().find(|v| !v.is_finite()).copied().unwrap_or(f64::NAN), point_name(&point))));
+        }
+        let scale = truth.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        // the worst entry, NaN first: a formula that evaluates to NaN or ∞ anywhere is refuted
+        let badness = |i: usize| {
+            let (y, t) = (yours.data[i], truth.data[i]);
+            if !y.is_finite() { f64::INFINITY } else { (y - t).abs() / (TOL * y.abs().max(t.abs()) + FLOOR * scale).max(f64::MIN_POSITIVE) }
+        };
+        let worst = (0..truth.data.len()).map(|i| (i, badness(i))).max_by(|a, b| a.1.total_cmp(&b.1)).map(|x| x.0);
         if let Some(w) = worst
-            && !close(w)
+            && !close(yours.data[w], truth.data[w], scale)
         {
             let entry = entry_of(&truth, w);
             let first_step = if against == &s.plan.goal { first_step(s, sizes, &params, f, &entry).ok().flatten() } else { None };
-            return Ok(Ok(Some(Counterexample { point, entry, yours: yours.data[w], truth: truth.data[w], first_step })));
+            return Ok(Ok(Some(Counterexample { point, entry, yours: yours.data[w], truth: truth.data[w], first_step, difference: None })));
         }
     }
     Ok(Ok(None))
+}
+
+fn point_name(p: &Point) -> String {
+    match p.seed {
+        Some(s) => format!("seed {s}"),
+        None => "the params file".into(),
+    }
 }
 
 /// For a formula Σ_{k=lo}^{hi} f(k): the first step k whose term differs from the true one (the derived Σₖ form).
@@ -215,7 +238,7 @@ fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, en
     let Expr::TSum([ck, _, _, cbody]) = &closed[closed.root()] else { return Ok(None) };
     let (Expr::Symbol(k), Expr::Symbol(ck)) = (&f[*k], &closed[*ck]) else { return Ok(None) };
     let mut num = Numeric::new(&s.model, sizes, params);
-    let fixed: Vec<(Symbol, i64)> = entry.iter().map(|(x, v)| (*x, *v as i64 - 1)).collect();
+    let fixed: Vec<(Symbol, i64)> = entry.iter().map(|(x, v)| (*x, *v as i64)).collect();
     let scalar = |num: &mut Numeric, e: &RecExpr<Expr>, extra: (Symbol, i64)| -> Result<f64> {
         let mut fx = fixed.clone();
         fx.push(extra);
@@ -228,7 +251,7 @@ fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, en
     for t in 1..=sizes.steps as i64 {
         let yours = if (lo..=hi).contains(&t) { sign * scalar(&mut num, &body, (*k, t))? } else { 0.0 };
         let truth = scalar(&mut num, &cbody, (*ck, t))?;
-        if (yours - truth).abs() > TOL * truth.abs().max(yours.abs()).max(1e-12) {
+        if !close(yours, truth, 0.0) && !(yours == 0.0 && truth == 0.0) {
             return Ok(Some((t, yours, truth)));
         }
     }
@@ -248,8 +271,17 @@ fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<Expanded> {
     Ok((last, summary, steps.into_iter().map(|t| (t.rule, t.term)).collect()))
 }
 
+/// What the rules make of a formula whose numbers agree.
+enum Attempt {
+    Proved(Proof),
+    /// Both sides expanded, to different sums of products: their exact difference.
+    Differs(Vec<(crate::exact::Rational, canon::Product)>),
+    /// Not comparable (too large, or nothing to compare).
+    Unknown,
+}
+
 /// Try to prove `f` equal to the gradient by the rules.
-fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Result<Option<Proof>> {
+fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Result<Attempt> {
     let reference = reference(s, d);
     let nf = normal_form(f);
     let is_result = normal_form(&reference) == nf;
@@ -274,11 +306,15 @@ fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Resu
     };
     let (mine, yours_rules, yours_steps) = expand(s, f, limits)?;
     let (theirs, reference_rules, reference_steps) = expand(s, &reference, limits)?;
-    let (Some(a), Some(b)) = (canon::canon(&mine, &s.model, &s.sizes), canon::canon(&theirs, &s.model, &s.sizes)) else { return Ok(None) };
-    if !a.same(&b) && exact.is_none() {
-        return Ok(None);
+    let (Some(a), Some(b)) = (canon::canon(&mine, &s.model, &s.sizes), canon::canon(&theirs, &s.model, &s.sizes)) else { return Ok(Attempt::Unknown) };
+    if !a.same(&b) {
+        // the same as a form of the derivation up to the order of + and ×, and nothing partial cancelled
+        if exact.is_some() && !a.dropped_partial {
+            return Ok(Attempt::Proved(Proof { exact, reference, yours_rules, reference_rules, products: b.len(), chain, yours_steps, reference_steps }));
+        }
+        return Ok(if a.dropped_partial { Attempt::Unknown } else { Attempt::Differs(a.difference(&b)) });
     }
-    Ok(Some(Proof { exact, reference, yours_rules, reference_rules, products: b.len(), chain, yours_steps, reference_steps }))
+    Ok(Attempt::Proved(Proof { exact, reference, yours_rules, reference_rules, products: b.len(), chain, yours_steps, reference_steps }))
 }
 
 /// Which mistakes of the catalogue turn the true gradient into `f` (numerically at the given points, or, when
@@ -312,7 +348,10 @@ fn diagnose(s: &Session, d: &Derivation, cat: &Catalogue, f: &RecExpr<Expr>, siz
                 let Some((goal, y)) = y else { break };
                 let mut num = Numeric::new(&s.model, sizes, params);
                 match num.tensor_with(&w.form, &goal.indices, &goal.dims, &[]) {
-                    Ok(v) if v.abs_diff(y) <= TOL * goal.data.iter().fold(1e-300f64, |m, x| m.max(x.abs())) => {}
+                    Ok(v) if {
+                        let scale = goal.data.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                        v.data.iter().zip(&y.data).all(|(a, b)| close(*a, *b, scale))
+                    } => {}
                     _ => {
                         all = false;
                         break;
@@ -339,7 +378,7 @@ pub fn check(s: &Session, d: &Derivation, cat: &Catalogue, formula: &RecExpr<Exp
         // compare at square sizes, where the formula can be evaluated, to say what it computes
         let m = s.sizes.dims.values().copied().max().unwrap_or(1);
         let sizes = Sizes { steps: s.sizes.steps, dims: s.sizes.dims.keys().map(|k| (*k, m)).collect() };
-        let counterexample = random_test(s, &f, &s.plan.goal, &sizes, n)?.ok().flatten();
+        let counterexample = random_test(s, &f, &s.plan.goal, &sizes, n).ok().and_then(|r| r.ok()).flatten();
         let diagnosis = diagnose(s, d, cat, &f, &sizes, n, limits)?;
         let wanted = target.iter().find(|t| t.0 == index).map(|t| t.1).unwrap_or(size);
         return Ok(done(Verdict::Refuted { why: Why::Shape { index, used_in, size, wanted, counterexample }, diagnosis }, sizes));
@@ -354,9 +393,37 @@ pub fn check(s: &Session, d: &Derivation, cat: &Catalogue, formula: &RecExpr<Exp
             let diagnosis = diagnose(s, d, cat, &f, &sizes, n, limits)?;
             Ok(done(Verdict::Refuted { why: Why::Value(c), diagnosis }, sizes))
         }
-        Ok(None) => Ok(done(match prove(s, d, &f, limits)? {
-            Some(p) => Verdict::Proved(p),
-            None => Verdict::Agrees,
-        }, sizes)),
+        Ok(None) => match prove(s, d, &f, limits)? {
+            Attempt::Proved(p) => Ok(done(Verdict::Proved(p), sizes)),
+            Attempt::Unknown => Ok(done(Verdict::Agrees, sizes)),
+            Attempt::Differs(diff) => match differs_at(s, &f, &diff, &sizes, n)? {
+                Some(c) => {
+                    let diagnosis = diagnose(s, d, cat, &f, &sizes, n, limits)?;
+                    Ok(done(Verdict::Refuted { why: Why::Value(c), diagnosis }, sizes))
+                }
+                None => Ok(done(Verdict::Agrees, sizes)),
+            },
+        },
     }
+}
+
+/// The numbers of the exact difference of the two expansions, at the check's points: the first entry where it
+/// is not zero beyond its rounding bound (then the formula is not the gradient, though the whole values agree
+/// to f64 rounding: the difference is far smaller than the gradient).
+fn differs_at(s: &Session, f: &RecExpr<Expr>, diff: &[(crate::exact::Rational, canon::Product)], sizes: &Sizes, n: usize) -> Result<Option<Counterexample>> {
+    let target: Vec<(Symbol, usize)> = target_indices(s).into_iter().map(|(k, d)| (k, sizes.dims.get(&d).copied().unwrap_or(0))).collect();
+    for (point, params) in points(s, sizes, n.min(5)) {
+        let mut num = Numeric::new(&s.model, sizes, &params);
+        let Some((value, bound)) = difference::evaluate(&mut num, diff, &target, sizes)? else { return Ok(None) };
+        let ratio = |k: usize| if value[k].is_finite() { value[k].abs() / bound[k].max(f64::MIN_POSITIVE) } else { f64::INFINITY };
+        let worst = (0..value.len()).filter(|k| !(value[*k].abs() <= bound[*k])).max_by(|a, b| ratio(*a).total_cmp(&ratio(*b)));
+        if let Some(w) = worst {
+            let (truth, yours) = values(s, sizes, &params, f, &s.plan.goal)?;
+            let yours = yours?;
+            let entry = entry_of(&truth, w);
+            let first_step = first_step(s, sizes, &params, f, &entry).ok().flatten();
+            return Ok(Some(Counterexample { point, entry, yours: yours.data[w], truth: truth.data[w], first_step, difference: Some((value[w], bound[w], diff.len())) }));
+        }
+    }
+    Ok(None)
 }

@@ -126,9 +126,10 @@ impl<'a> Numeric<'a> {
         for flat in 0..total {
             let mut env: Env = fixed.to_vec();
             let mut rest = flat;
+            // index values are 1-based, as printed and as time steps are (δ(k,i) compares them)
             let mut vals = vec![0i64; dims.len()];
             for k in (0..dims.len()).rev() {
-                vals[k] = (rest % dims[k]) as i64;
+                vals[k] = (rest % dims[k]) as i64 + 1;
                 rest /= dims[k];
             }
             env.extend(indices.iter().copied().zip(vals));
@@ -155,7 +156,7 @@ impl<'a> Numeric<'a> {
             _ => return Err(Error::Eval("a derivative must be taken with respect to a quantity such as W_r[i,p]".into())),
         };
         let int = |v: f64, what: &str| -> Result<i64> {
-            if v.fract() == 0.0 && v.is_finite() { Ok(v as i64) } else { Err(Error::Eval(format!("{what} of `{name}` is {v}, not a whole number"))) }
+            if v.fract() == 0.0 && v.is_finite() && v.abs() < 1e15 { Ok(v as i64) } else { Err(Error::Eval(format!("{what} of `{name}` is {v}, not a whole number"))) }
         };
         let time = match time {
             Some(t) => Some(int(self.eval(e, t, env, 0, free, memo)?.0, "the time step")?),
@@ -163,7 +164,8 @@ impl<'a> Numeric<'a> {
         };
         let mut iv = Idx::new();
         for c in idx {
-            iv.push(int(self.eval(e, c, env, 0, free, memo)?.0, "an index")?);
+            // index values are 1-based in expressions, 0-based in keys
+            iv.push(int(self.eval(e, c, env, 0, free, memo)?.0, "an index")? - 1);
         }
         Ok(QKey { name, time, idx: iv })
     }
@@ -251,9 +253,13 @@ impl<'a> Numeric<'a> {
                     return Err(Error::Eval(format!("cannot differentiate with respect to `{}`: not a name of the model", k.name)));
                 }
                 self.check_range(&k)?;
+                // a derivative with respect to a value that does not exist (h⁽⁰⁾, x⁽ᵀ⁺¹⁾) is not 0: it is an error
+                self.exists(&k)?;
                 if matches!(&e[*x], Expr::Ix(_) | Expr::Tx(_)) || matches!(&e[*x], Expr::Symbol(s) if lookup(env, *s).is_none()) {
                     // ∂(quantity)/∂(quantity): one reverse sweep gives it for every wrt at once
                     let out = self.key(e, *x, env, free, memo)?;
+                    self.check_range(&out)?;
+                    self.exists(&out)?;
                     return Ok(Dual(self.adjoint(&out, &k)?, 0.0));
                 }
                 let s = self.seed(k);
@@ -289,17 +295,35 @@ impl<'a> Numeric<'a> {
             Expr::Sum([k, dim, _]) => {
                 let dim = sym(e, *dim)?;
                 let n = *self.sizes.dims.get(&dim).ok_or_else(|| Error::Eval(format!("unknown size `{dim}` in a Σ")))?;
-                Ok((sym(e, *k)?, 0..n as i64))
+                Ok((sym(e, *k)?, 1..n as i64 + 1))
             }
             Expr::TSum([k, lo, hi, _]) => {
-                let lo = self.eval(e, *lo, env, 0, free, memo)?.0.round() as i64;
-                let hi = self.eval(e, *hi, env, 0, free, memo)?.0.round() as i64;
+                let whole = |v: f64, what: &str| -> Result<i64> {
+                    if v.fract() == 0.0 && v.abs() < 1e15 { Ok(v as i64) } else { Err(Error::Eval(format!("the {what} bound of a Σ over time is {v}, not a whole number"))) }
+                };
+                let lo = whole(self.eval(e, *lo, env, 0, free, memo)?.0, "lower")?;
+                let hi = whole(self.eval(e, *hi, env, 0, free, memo)?.0, "upper")?;
                 if hi - lo > 1_000_000 {
                     return Err(Error::Eval(format!("a Σ over time from {lo} to {hi} is too long")));
                 }
                 Ok((sym(e, *k)?, lo..hi + 1))
             }
             n => Err(Error::Eval(format!("expected a Σ, found `{n}`"))),
+        }
+    }
+
+    /// Does the entry `k` exist: a parameter or data value at a time step 1..T, or a defined quantity with a
+    /// definition that applies (h⁽⁰⁾ has none; nothing has a step after T).
+    fn exists(&mut self, k: &QKey) -> Result<()> {
+        match self.model.decls.get(&k.name).map(|d| d.kind) {
+            Some(DeclKind::Param | DeclKind::Data) => match k.time {
+                Some(t) if t < 1 || t as usize > self.sizes.steps => {
+                    Err(Error::Missing(format!("`{}` has no time step {t} (steps are 1..{})", k.name, self.sizes.steps)))
+                }
+                _ => Ok(()),
+            },
+            Some(_) => self.definition(k).map(|_| ()),
+            None => Err(Error::Eval(format!("unknown name `{}`", k.name))),
         }
     }
 
@@ -311,7 +335,7 @@ impl<'a> Numeric<'a> {
         for (i, dim) in k.idx.iter().zip(&d.dims) {
             let n = self.sizes.dims.get(dim).copied().unwrap_or(0) as i64;
             if *i < 0 || *i >= n {
-                return Err(Error::Eval(format!("index {} of `{}` is out of range 1..{n}", i + 1, k.name)));
+                return Err(Error::Missing(format!("index {} of `{}` is out of range 1..{n}", i + 1, k.name)));
             }
         }
         Ok(())
@@ -331,12 +355,12 @@ impl<'a> Numeric<'a> {
                 let mut idx = vec![];
                 if let Some(t) = k.time {
                     if t < 1 || t as usize > self.sizes.steps {
-                        return Err(Error::Eval(format!("`{}` has no time step {t} (steps are 1..{})", k.name, self.sizes.steps)));
+                        return Err(Error::Missing(format!("`{}` has no time step {t} (steps are 1..{})", k.name, self.sizes.steps)));
                     }
                     idx.push(t as usize - 1);
                 }
                 idx.extend(k.idx.iter().map(|i| *i as usize));
-                let v = arr.get(&idx).ok_or_else(|| Error::Eval(format!("`{}` has no entry {:?}", k.name, idx)))?;
+                let v = arr.get(&idx).ok_or_else(|| Error::Missing(format!("`{}` has no entry {:?}", k.name, idx)))?;
                 Dual(v, if is_seed { 1.0 } else { 0.0 })
             }
             _ => {
@@ -407,9 +431,9 @@ impl<'a> Numeric<'a> {
                 continue;
             }
             if k.time.is_some_and(|t| t > self.sizes.steps as i64) {
-                return Err(Error::Eval(format!("`{}` has no time step {} (steps are 0..{})", k.name, k.time.unwrap_or(0), self.sizes.steps)));
+                return Err(Error::Missing(format!("`{}` has no time step {} (steps are 0..{})", k.name, k.time.unwrap_or(0), self.sizes.steps)));
             }
-            env.extend(d.idx.iter().copied().zip(k.idx.iter().copied()));
+            env.extend(d.idx.iter().copied().zip(k.idx.iter().map(|i| i + 1)));
             let free = match &self.def_free[di] {
                 Some(f) => f.clone(),
                 None => {
@@ -420,10 +444,10 @@ impl<'a> Numeric<'a> {
             };
             return Ok((di, env, free));
         }
-        Err(Error::Eval(match k.time {
-            Some(t) => format!("`{}` has no time step {t} (no definition of it applies there)", k.name),
-            None => format!("no definition of `{}` applies", k.name),
-        }))
+        Err(match k.time {
+            Some(t) => Error::Missing(format!("`{}` has no time step {t} (no definition of it applies there)", k.name)),
+            None => Error::Eval(format!("no definition of `{}` applies", k.name)),
+        })
     }
 }
 

@@ -46,11 +46,7 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
         }
         if c.is_ascii_digit() || (c == '.' && s[i + 1..].starts_with(|d: char| d.is_ascii_digit())) {
             let n = s[i..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').count();
-            let v: f64 = s[i..i + n]
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| Diag::new(file, src, start..i + n, format!("`{}` is not a finite number", &s[i..i + n])))?;
+            let v: f64 = crate::read::number(&s[i..i + n]).map_err(|m| Diag::new(file, src, start..i + n, m).hint("write a number such as 0.5, 2 or 10^{-3}"))?;
             out.push((Tok::Num(v), start..i + n));
             i += n;
             continue;
@@ -78,6 +74,9 @@ struct P<'a> {
     file: &'a str,
     src: &'a Arc<str>,
     depth: usize,
+    model: Option<&'a crate::model::Model>,
+    /// The function \sigma stands for (the model's activation).
+    sigma: &'a str,
 }
 
 type R<T> = Result<T, Diag>;
@@ -112,7 +111,7 @@ impl P<'_> {
 
     fn expr(&mut self) -> R<Id> {
         self.depth += 1;
-        if self.depth > 200 {
+        if self.depth > crate::read::MAX_DEPTH {
             return self.err("the formula nests too deeply", "split it into smaller parts");
         }
         let mut acc = self.term()?;
@@ -203,6 +202,17 @@ impl P<'_> {
     }
 
     fn primary(&mut self) -> R<Id> {
+        // every path of recursion passes here (\frac{\partial}{\partial W} … does not pass through `expr`)
+        self.depth += 1;
+        if self.depth > crate::read::MAX_DEPTH {
+            return self.err("the formula nests too deeply", "split it into smaller parts");
+        }
+        let r = self.primary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn primary_inner(&mut self) -> R<Id> {
         match self.peek().cloned() {
             None => self.err("the formula ends too early", "something is missing at the end"),
             Some(Tok::Num(v)) => {
@@ -392,7 +402,7 @@ impl P<'_> {
             if n.is_empty() {
                 return self.err("expected a name inside \\mathrm{…}", "");
             }
-            if n != "relu" && n != "id" {
+            if n != "relu" && n != "id" && n != "sigmoid" {
                 return self.quantity_rest(n);
             }
             n
@@ -401,17 +411,11 @@ impl P<'_> {
         };
         let prime = self.eat(&Tok::Sym('\''));
         let arg = if self.is_cmd("left") || self.peek() == Some(&Tok::Sym('(')) { self.parens()? } else { self.factor()? };
-        Ok(self.out.add(match (name.as_str(), prime) {
-            ("tanh", false) => Expr::Tanh(arg),
-            ("tanh", true) => Expr::DTanh(arg),
-            ("sigma", false) => Expr::Sigmoid(arg),
-            ("sigma", true) => Expr::DSigmoid(arg),
-            ("relu", false) => Expr::Relu(arg),
-            ("relu", true) => Expr::DRelu(arg),
-            ("id", false) => Expr::Identity(arg),
-            ("id", true) => Expr::DIdentity(arg),
-            _ => return self.err(format!("unknown function `{name}`"), "known: \\tanh, \\sigma, \\mathrm{relu}, \\mathrm{id}, each optionally with '"),
-        }))
+        let name = if name == "sigma" { self.sigma } else { name.as_str() };
+        match crate::lang::activation(name, prime, arg) {
+            Some(n) => Ok(self.out.add(n)),
+            None => self.err(format!("unknown function `{name}`"), "known: \\tanh, \\sigma (the model's activation), \\mathrm{sigmoid}, \\mathrm{relu}, \\mathrm{id}, each optionally with '"),
+        }
     }
 
     fn sum(&mut self) -> R<Id> {
@@ -419,6 +423,7 @@ impl P<'_> {
         self.need(Tok::Sym('_'), "`_{k}` after \\sum")?;
         // \sum_m …: a one-letter index without braces
         if let Some(Tok::Ident(k)) = self.peek().cloned() {
+            self.not_a_name(&k.to_string())?;
             self.pos += 1;
             let kid = self.sym(&k.to_string());
             let body = self.term()?;
@@ -433,12 +438,13 @@ impl P<'_> {
             k.push_str(&self.src[self.span()]);
             self.pos += 1;
         }
+        self.not_a_name(&k)?;
         let kid = self.sym(&k);
         if self.eat(&Tok::Sym('=')) {
-            let lo = self.expr()?;
+            let lo = self.time_bound(false)?;
             self.need(Tok::Sym('}'), "`}`")?;
             self.need(Tok::Sym('^'), "`^{T}` after \\sum_{k=…}")?;
-            let hi = self.group()?;
+            let hi = self.time_bound(true)?;
             let body = self.term()?;
             return Ok(self.out.add(Expr::TSum([kid, lo, hi, body])));
         }
@@ -448,6 +454,25 @@ impl P<'_> {
         // the reader writes n_h, the size of the hidden state, which every index of the blog's sums has
         let dim = self.sym("n_h");
         Ok(self.out.add(Expr::Sum([kid, dim, body])))
+    }
+
+    /// A bound index must not be a name of the model: \sum_{L} … \partial L would capture the loss.
+    fn not_a_name(&self, k: &str) -> R<()> {
+        match self.model {
+            Some(m) if m.captures(k.into()) => self.err(format!("the summation index `{k}` is a name of the model (a sum over it would capture the name)"), "use another letter for the index, such as k or a"),
+            _ => Ok(()),
+        }
+    }
+
+    /// A bound of a Σ over time (`group`: the upper one, in braces): whole numbers only.
+    fn time_bound(&mut self, group: bool) -> R<Id> {
+        let start = self.span().start;
+        let e = if group { self.group()? } else { self.expr()? };
+        let end = self.toks.get(self.pos.saturating_sub(1)).map(|t| t.1.end).unwrap_or(start);
+        crate::read::whole_bound(&self.out, e).map_err(|v| {
+            Diag::new(self.file, self.src, start..end.max(start), format!("the bound {v} of a Σ over time is not a whole number")).hint("time steps are whole numbers: write 1, T, T-1 …")
+        })?;
+        Ok(e)
     }
 
     fn frac(&mut self) -> R<Id> {
@@ -488,9 +513,14 @@ impl P<'_> {
 /// Read a LaTeX formula. `file` names the source in error messages. With a model, the size each Σ runs over
 /// is taken from where its index is used (W⁽ʸ⁾[m,a]: m over n_y), otherwise it is n_h.
 pub fn read(text: &str, file: &str, model: Option<&crate::model::Model>) -> Result<RecExpr<Expr>, Diag> {
+    read_with(text, file, model, "sigmoid")
+}
+
+/// [`read`], with \sigma standing for the activation `sigma`.
+pub fn read_with(text: &str, file: &str, model: Option<&crate::model::Model>, sigma: &str) -> Result<RecExpr<Expr>, Diag> {
     let src: Arc<str> = Arc::from(text);
     let toks = tokenize(text, &src, file)?;
-    let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0 };
+    let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0, model, sigma };
     p.expr()?;
     if p.pos < p.toks.len() {
         return p.err("unexpected text after the formula", "check for a missing operator or an extra brace");

@@ -2,3 +2,34 @@
 //! subset of study notes ([`latex`]).
 pub mod latex;
 pub mod text;
+
+use crate::lang::Expr;
+use egg::{Id, RecExpr};
+
+/// How deeply a formula may nest (parentheses, functions, ∂ prefixes): recursion over the tree stays shallow.
+pub const MAX_DEPTH: usize = 200;
+
+/// A number literal as written: finite, and exactly the decimal written (no digits lost to the float), so that a
+/// proof and the numbers reason about the same value.
+pub fn number(text: &str) -> Result<f64, String> {
+    let v: f64 = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("`{text}` is not a finite number"));
+    }
+    if !crate::exact::literal_is_exact(text, v) {
+        return Err(format!("`{text}` has more digits than a 64-bit number holds (about 17 significant digits)"));
+    }
+    Ok(v)
+}
+
+/// Every number in a Σ-over-time bound must be whole: Err(the number) otherwise.
+pub fn whole_bound(e: &RecExpr<Expr>, id: Id) -> Result<(), f64> {
+    let mut stack = vec![id];
+    while let Some(n) = stack.pop() {
+        match &e[n] {
+            Expr::Num(v) if v.fract() != 0.0 => return Err(v.into_inner()),
+            node => stack.extend(egg::Language::children(node).iter().copied()),
+        }
+    }
+    Ok(())
+}

@@ -66,21 +66,22 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
                 }
                 out.push((Tok::Pow(t.parse().unwrap_or(0.0)), i..end(&mut it)));
             }
-            c if c.is_ascii_digit() => {
+            c if c.is_ascii_digit() || c == '.' && it.peek().is_some_and(|d| d.1.is_ascii_digit()) => {
                 let mut t = c.to_string();
                 while let Some(&(_, d)) = it.peek() {
-                    if d.is_ascii_digit() || d == '.' || ((d == 'e' || d == 'E') && !t.contains('e')) {
+                    let exp = t.contains(['e', 'E']);
+                    if d.is_ascii_digit() || d == '.' && !exp || ((d == 'e' || d == 'E') && !exp) {
+                        t.push(d);
+                        it.next();
+                    } else if (d == '-' || d == '+') && t.ends_with(['e', 'E']) {
+                        // 1e-13: the sign of an exponent belongs to the number
                         t.push(d);
                         it.next();
                     } else {
                         break;
                     }
                 }
-                let v = t
-                    .parse()
-                    .ok()
-                    .filter(|v: &f64| v.is_finite())
-                    .ok_or_else(|| Diag::new(file, src, i..end(&mut it), format!("`{t}` is not a finite number")))?;
+                let v = crate::read::number(&t).map_err(|m| Diag::new(file, src, i..end(&mut it), m).hint("write a number such as 0.5, 2 or 1e-3"))?;
                 out.push((Tok::Num(v), i..end(&mut it)));
             }
             c if c.is_ascii_alphabetic() => {
@@ -98,7 +99,7 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
             '½' => out.push((Tok::Num(0.5), i..end(&mut it))),
             'ȳ' => out.push((Tok::Word("ybar".into()), i..end(&mut it))),
             'ŷ' => out.push((Tok::Word("yhat".into()), i..end(&mut it))),
-            'σ' => out.push((Tok::Word("sigmoid".into()), i..end(&mut it))),
+            'σ' => out.push((Tok::Word("σ".into()), i..end(&mut it))),
             'δ' => out.push((Tok::Word("delta".into()), i..end(&mut it))),
             'Σ' => out.push((Tok::Word("sum".into()), i..end(&mut it))),
             '∂' => out.push((Tok::Sym('∂'), i..end(&mut it))),
@@ -122,6 +123,10 @@ struct P<'a> {
     file: &'a str,
     src: &'a Arc<str>,
     depth: usize,
+    model: Option<&'a crate::model::Model>,
+    /// The function σ stands for (the model's activation, as the blog writes σ for it); `sigmoid` is always the
+    /// logistic function.
+    sigma: &'a str,
 }
 
 type R<T> = Result<T, Diag>;
@@ -156,7 +161,7 @@ impl P<'_> {
 
     fn expr(&mut self) -> R<Id> {
         self.depth += 1;
-        if self.depth > 200 {
+        if self.depth > crate::read::MAX_DEPTH {
             return self.err("the formula nests too deeply", "split it into smaller parts");
         }
         let mut acc = self.term()?;
@@ -216,6 +221,17 @@ impl P<'_> {
     }
 
     fn primary(&mut self) -> R<Id> {
+        // every path of recursion passes here (∂/∂W ∂/∂W … does not pass through `expr`)
+        self.depth += 1;
+        if self.depth > crate::read::MAX_DEPTH {
+            return self.err("the formula nests too deeply", "split it into smaller parts");
+        }
+        let r = self.primary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn primary_inner(&mut self) -> R<Id> {
         match self.peek().cloned() {
             None => self.err("the formula ends too early", "something is missing at the end"),
             Some(Tok::Num(v)) => {
@@ -240,7 +256,7 @@ impl P<'_> {
                     let (a, b) = (self.sym(&a), self.sym(&b));
                     Ok(self.out.add(Expr::Delta([a, b])))
                 }
-                "tanh" | "sigmoid" | "sigma" | "relu" | "id" if matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(&w),
+                "tanh" | "sigmoid" | "sigma" | "σ" | "relu" | "id" if matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(&w),
                 w if w.starts_with('d') && (w == "d" || w[1..].starts_with(|c: char| c.is_ascii_alphabetic())) && self.is_derivative() => self.derivative(false),
                 _ => self.quantity(),
             },
@@ -280,26 +296,37 @@ impl P<'_> {
     }
 
     fn time_expr(&mut self, text: &str) -> R<Id> {
-        // k, 3, k-1, k+1, t-1
-        let (base, off) = match text.find(['-', '+']) {
-            Some(i) if i > 0 => (&text[..i], Some((&text[i..i + 1], &text[i + 1..]))),
-            _ => (text, None),
-        };
-        let b = match base.parse::<f64>() {
-            Ok(v) => self.out.add(num(v)),
-            Err(_) if !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => self.sym(base),
-            Err(_) => return self.err(format!("`{text}` is not a time step"), "a time is a number, a letter, or k-1 / k+1"),
-        };
-        match off {
-            None => Ok(b),
-            Some((op, n)) => {
-                let Ok(v) = n.parse::<f64>() else {
-                    let hint = if text.contains('[') { "the time step's `)` is missing: write s^(k-1)[p]" } else { "write k-1 or k+1" };
-                    return self.err(format!("`{text}` is not a time step"), hint);
-                };
-                let o = self.out.add(num(v));
-                Ok(self.out.add(if op == "-" { Expr::Sub([b, o]) } else { Expr::Add([b, o]) }))
+        // an affine time: k, 3, k-1, T-k+1, k+2 — names and whole numbers joined by + and -
+        let bad = |this: &Self, hint: &str| this.err(format!("`{text}` is not a time step"), hint);
+        let hint = if text.contains('[') { "the time step's `)` is missing: write s^(k-1)[p]" } else { "a time is a number, a letter, or sums such as k-1, T-k+1" };
+        let mut acc: Option<Id> = None;
+        let mut rest = text.trim();
+        let mut op = '+';
+        loop {
+            let end = rest.find(['-', '+']).unwrap_or(rest.len());
+            let part = rest[..end].trim();
+            let leaf = if let Ok(v) = part.parse::<u32>() {
+                self.out.add(num(v as f64))
+            } else if !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && part.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                self.sym(part)
+            } else {
+                return bad(self, hint);
+            };
+            acc = Some(match acc {
+                None if op == '-' => self.out.add(Expr::Neg(leaf)),
+                None => leaf,
+                Some(a) if op == '-' => self.out.add(Expr::Sub([a, leaf])),
+                Some(a) => self.out.add(Expr::Add([a, leaf])),
+            });
+            if end == rest.len() {
+                break;
             }
+            op = rest[end..].chars().next().unwrap_or('+');
+            rest = &rest[end + 1..];
+        }
+        match acc {
+            Some(a) => Ok(a),
+            None => bad(self, hint),
         }
     }
 
@@ -380,35 +407,53 @@ impl P<'_> {
         self.need('(')?;
         let a = self.expr()?;
         self.need(')')?;
-        Ok(self.out.add(match (name, prime) {
-            ("tanh", false) => Expr::Tanh(a),
-            ("tanh", true) => Expr::DTanh(a),
-            ("sigmoid" | "sigma", false) => Expr::Sigmoid(a),
-            ("sigmoid" | "sigma", true) => Expr::DSigmoid(a),
-            ("relu", false) => Expr::Relu(a),
-            ("relu", true) => Expr::DRelu(a),
-            ("id", false) => Expr::Identity(a),
-            _ => Expr::DIdentity(a),
-        }))
+        let name = if name == "sigma" || name == "σ" { self.sigma } else { name };
+        match crate::lang::activation(name, prime, a) {
+            Some(n) => Ok(self.out.add(n)),
+            None => self.err(format!("unknown function `{name}`"), "known: tanh, sigmoid, σ (the model's activation), relu, id"),
+        }
+    }
+
+    /// A bound index must not be a name of the model: Σ_L … ∂L/∂… would capture the loss.
+    fn bound_index(&mut self) -> R<String> {
+        let at = self.span();
+        let k = self.index()?;
+        if let Some(m) = self.model
+            && m.captures(k.as_str().into())
+        {
+            return Err(Diag::new(self.file, self.src, at, format!("the summation index `{k}` is a name of the model (a sum over it would capture the name)")).hint("use another letter for the index, such as k or a"));
+        }
+        Ok(k)
+    }
+
+    /// A bound of a Σ over time: a whole number, or time arithmetic over whole numbers.
+    fn time_bound(&mut self) -> R<Id> {
+        let start = self.span().start;
+        let e = self.expr()?;
+        let end = self.toks.get(self.pos.saturating_sub(1)).map(|t| t.1.end).unwrap_or(start);
+        crate::read::whole_bound(&self.out, e).map_err(|v| {
+            Diag::new(self.file, self.src, start..end.max(start), format!("the bound {v} of a Σ over time is not a whole number")).hint("time steps are whole numbers: write 1, T, T-1 …")
+        })?;
+        Ok(e)
     }
 
     fn sum(&mut self) -> R<Id> {
         self.pos += 1;
         self.need('_')?;
         if self.eat('{') {
-            let k = self.index()?;
+            let k = self.bound_index()?;
             let kid = self.sym(&k);
             self.need('=')?;
-            let lo = self.expr()?;
+            let lo = self.time_bound()?;
             self.need('}')?;
             self.need('^')?;
             self.need('{')?;
-            let hi = self.expr()?;
+            let hi = self.time_bound()?;
             self.need('}')?;
             let body = self.term()?;
             return Ok(self.out.add(Expr::TSum([kid, lo, hi, body])));
         }
-        let k = self.index()?;
+        let k = self.bound_index()?;
         let kid = self.sym(&k);
         let body = self.term()?;
         let dim = self.sym("n_h");
@@ -419,9 +464,14 @@ impl P<'_> {
 /// Read a formula in the text syntax (Unicode or ASCII). With a model, each Σ gets the size its index is used
 /// with (as for LaTeX).
 pub fn read(text: &str, file: &str, model: Option<&crate::model::Model>) -> Result<RecExpr<Expr>, Diag> {
+    read_with(text, file, model, "sigmoid")
+}
+
+/// [`read`], with σ standing for the activation `sigma`.
+pub fn read_with(text: &str, file: &str, model: Option<&crate::model::Model>, sigma: &str) -> Result<RecExpr<Expr>, Diag> {
     let src: Arc<str> = Arc::from(text);
     let toks = tokenize(text, &src, file)?;
-    let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0 };
+    let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0, model, sigma };
     p.expr()?;
     if p.pos < p.toks.len() {
         return p.err("unexpected text after the formula", "check for a missing operator or parenthesis");

@@ -3,7 +3,7 @@
 use super::report::{View, paint};
 use super::text::{Style, render};
 use crate::check::chain::{Line, Status};
-use crate::check::{Checked, Counterexample, Point, TOL, Verdict, Why};
+use crate::check::{Checked, Counterexample, FLOOR, Point, TOL, Verdict, Why};
 use crate::session::Session;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -45,6 +45,13 @@ fn counterexample(s: &Session, c: &Counterexample, v: &View, out: &mut String) {
     let _ = writeln!(out, "         counterexample at {}, entry {}:", point(s, &c.point), entry(c));
     let _ = writeln!(out, "           yours      {}", val(c.yours));
     let _ = writeln!(out, "           gradient   {}", val(c.truth));
+    if let Some((d, b, n)) = c.difference {
+        let _ = writeln!(out, "           yours − gradient   {}   (from the {n} product{} in which the two expansions differ, with exact", val(d), if n == 1 { "" } else { "s" });
+        let _ = writeln!(out, "                              coefficients; its rounding is at most {}: it is not zero)", val(b));
+    }
+    if !c.yours.is_finite() {
+        let _ = writeln!(out, "           yours is not a number there: a formula that is undefined somewhere is not the gradient");
+    }
     if let Some((k, y, t)) = c.first_step {
         let _ = writeln!(out, "         the first time step whose term differs: k={k} (yours {}, true {})", val(y), val(t));
     }
@@ -87,12 +94,12 @@ pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
             let _ = writeln!(out, "verdict  {}", bad("✗ REFUTED"));
         }
         Verdict::Agrees => {
-            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; tolerance {TOL:e} relative)", ok("✓"), c.points, sizes(s, &c.sizes));
+            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, sizes(s, &c.sizes));
             let _ = writeln!(out, "proof    not found: the rules did not bring both sides to the same form");
             let _ = writeln!(out, "verdict  AGREES at {} random points, not proved", c.points);
         }
         Verdict::Proved(p) => {
-            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; tolerance {TOL:e} relative)", ok("✓"), c.points, sizes(s, &c.sizes));
+            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, sizes(s, &c.sizes));
             if let Some(x) = &p.exact {
                 let _ = writeln!(out, "proof    it is {x}, up to the order of terms and factors; the rules from the goal to it:");
                 for (eq, r) in &p.chain {
@@ -143,6 +150,7 @@ fn ce_json(c: &Counterexample) -> Value {
         "entry": c.entry.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "yours": c.yours, "gradient": c.truth,
         "first_differing_step": c.first_step.map(|(k, y, t)| json!({"k": k, "yours": y, "gradient": t})),
+        "difference": c.difference.map(|(d, b, n)| json!({"value": d, "rounding_bound": b, "products": n})),
     })
 }
 

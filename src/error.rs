@@ -10,6 +10,9 @@ pub enum Error {
     /// A file could not be read.
     #[error("cannot read {path}: {reason}")]
     Io { path: String, reason: String },
+    /// A result could not be written (a full disk, a file that cannot be created).
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
     /// Options that do not fit together or are out of range.
     #[error("{0}")]
     Usage(String),

@@ -4,12 +4,23 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     if std::env::args_os().len() == 1 {
-        print!("{}", bptt::cli::ORIENTATION);
-        return ExitCode::from(bptt::cli::OK);
+        let out = bptt::cli::output::to_stream(bptt::cli::ORIENTATION.as_bytes(), &mut std::io::stdout());
+        return ExitCode::from(if out.is_ok() { bptt::cli::OK } else { bptt::cli::ERROR });
     }
     let cli = match bptt::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            // --help and --version go to standard output: write them checked, like every other result
+            if !e.use_stderr() {
+                let text = e.render().to_string();
+                return ExitCode::from(match bptt::cli::output::to_stream(text.as_bytes(), &mut std::io::stdout()) {
+                    Ok(()) => bptt::cli::OK,
+                    Err(err) => {
+                        bptt::cli::output::note(&format!("error: {err}"));
+                        bptt::cli::ERROR
+                    }
+                });
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { bptt::cli::ERROR } else { bptt::cli::OK });
         }
@@ -23,7 +34,7 @@ fn main() -> ExitCode {
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         _ => {
-            eprintln!("error: internal failure (this is a bug in bptt; please report the command you ran)");
+            bptt::cli::output::note("error: internal failure (this is a bug in bptt; please report the command you ran)");
             ExitCode::from(bptt::cli::ERROR)
         }
     }

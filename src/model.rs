@@ -197,7 +197,104 @@ impl Model {
                 }
             }
         }
+        if let Some((def, cycle)) = m.cycle() {
+            let at = crate::rules::line_start_of(text, rules.iter().find(|r| r.name == m.defs[def].rule).map(|r| r.line).unwrap_or(1));
+            diags.push(src.diag(at..at + m.defs[def].rule.len(), format!("the definitions go round in a circle: {cycle}")).hint("a quantity may read only earlier time steps of itself (s⁽ᵗ⁻¹⁾), never its own value"));
+        }
         (m, rules)
+    }
+
+    /// A circle of definitions that never reaches a base case (s⁽ᵗ⁾ reading s⁽ᵗ⁾, or h reading s reading h at
+    /// the same step): the definition it starts at and the circle in words. Each read steps back in time by a
+    /// whole number of steps (s⁽ᵗ⁻¹⁾: 1); a circle whose steps add up to 0 or less never ends.
+    fn cycle(&self) -> Option<(usize, String)> {
+        // edges: definition → (quantity read, steps back)
+        let mut edges: Vec<(Symbol, Symbol, i64, usize)> = vec![];
+        for (di, d) in self.defs.iter().enumerate() {
+            let var = match d.time {
+                Some(TimeSlot::Var(v)) => Some(v),
+                _ => None,
+            };
+            // the name slot of (tx s …) is a symbol node too: only a bare name is a read of a scalar quantity
+            let name_slots: Vec<Id> = d.rhs.as_ref().iter().filter_map(|n| match n {
+                Expr::Tx(ch) | Expr::Ix(ch) => ch.first().copied(),
+                _ => None,
+            }).collect();
+            for (at, n) in d.rhs.as_ref().iter().enumerate() {
+                let (Expr::Tx(ch) | Expr::Ix(ch)) = n else {
+                    if let Expr::Symbol(x) = n
+                        && !name_slots.contains(&Id::from(at))
+                        && self.decls.get(x).is_some_and(|q| q.kind == DeclKind::Quantity)
+                    {
+                        edges.push((d.name, *x, 0, di));
+                    }
+                    continue;
+                };
+                let Expr::Symbol(x) = &d.rhs[ch[0]] else { continue };
+                if !self.decls.get(x).is_some_and(|q| q.kind == DeclKind::Quantity) {
+                    continue;
+                }
+                let back = if matches!(n, Expr::Tx(_)) {
+                    let t = &d.rhs[ch[1]];
+                    let is_var = |id: Id| matches!(&d.rhs[id], Expr::Symbol(s) if Some(*s) == var);
+                    let num = |id: Id| match &d.rhs[id] {
+                        Expr::Num(v) if v.fract() == 0.0 => Some(v.into_inner() as i64),
+                        _ => None,
+                    };
+                    match t {
+                        Expr::Symbol(_) if is_var(ch[1]) => Some(0),
+                        Expr::Sub([a, b]) if is_var(*a) => num(*b),
+                        Expr::Add([a, b]) if is_var(*a) => num(*b).map(|v| -v),
+                        // a fixed step read from a definition over all steps: no relation to follow
+                        Expr::Num(_) if var.is_some() => None,
+                        _ => Some(0),
+                    }
+                } else {
+                    Some(0)
+                };
+                if let Some(b) = back {
+                    edges.push((d.name, *x, b, di));
+                }
+            }
+        }
+        let names: Vec<Symbol> = self.defs.iter().map(|d| d.name).collect();
+        let mut budget = 200_000usize;
+        fn walk(edges: &[(Symbol, Symbol, i64, usize)], start: Symbol, at: Symbol, total: i64, path: &mut Vec<(Symbol, usize)>, budget: &mut usize) -> Option<Vec<(Symbol, usize)>> {
+            for e in edges.iter().filter(|e| e.0 == at) {
+                if *budget == 0 {
+                    return None;
+                }
+                *budget -= 1;
+                let total = total + e.2;
+                if e.1 == start {
+                    if total <= 0 {
+                        let mut p = path.clone();
+                        p.push((e.1, e.3));
+                        return Some(p);
+                    }
+                    continue;
+                }
+                if path.iter().any(|(n, _)| *n == e.1) {
+                    continue;
+                }
+                path.push((e.1, e.3));
+                let r = walk(edges, start, e.1, total, path, budget);
+                path.pop();
+                if r.is_some() {
+                    return r;
+                }
+            }
+            None
+        }
+        for n in names {
+            let mut path = vec![(n, usize::MAX)];
+            if let Some(p) = walk(&edges, n, n, 0, &mut path, &mut budget) {
+                let words: Vec<String> = p.iter().map(|(x, _)| x.to_string()).collect();
+                let def = p.get(1).map(|x| x.1).unwrap_or(0);
+                return Some((def, format!("{} (each reads the next at the same time step or a later one)", words.join(" → "))));
+            }
+        }
+        None
     }
 
     fn read_decl(&mut self, src: &Src, line: &str, r: std::ops::Range<usize>) -> Result<(), Diag> {

@@ -1,7 +1,7 @@
 //! `bptt check`: its flags, where the formula comes from (an argument, `-f FILE`, standard input, or a whole
 //! derivation with `--steps-file`), the loop over T for `--any-T`, and the exit code (0 proved or agrees,
 //! 1 refuted, 2 error).
-use super::{ERROR, MISMATCH, ModelArgs, OK, model_options};
+use super::{ERROR, MISMATCH, ModelArgs, OK, model_options, output};
 use crate::check::chain::check_chain;
 use crate::check::mistakes::Catalogue;
 use crate::check::{Checked, DEFAULT_POINTS, Verdict, check, read_formula};
@@ -105,7 +105,7 @@ struct AtT {
 pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
     let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == CheckFormat::Text };
     let base = model_options(&a.model, &a.wrt, &a.rules)?;
-    let limits = Limits { deadline: Some((std::time::Instant::now() + std::time::Duration::from_secs(120), 120)), ..Limits::default() };
+    let limits = Limits { deadline: std::time::Instant::now().checked_add(std::time::Duration::from_secs(120)).map(|at| (at, 120)), ..Limits::default() };
     let n = a.points as usize;
     if let Some(path) = &a.steps_file {
         let text = read_text(path)?;
@@ -132,7 +132,7 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
                 format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": a.wrt, "lines": v})).unwrap_or_default())
             }
         };
-        let _ = out.write_all(body.as_bytes());
+        output::to_stream(body.as_bytes(), out)?;
         return Ok(if broken { MISMATCH } else { OK });
     }
     let (text, file) = formula(a)?;
@@ -187,6 +187,6 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
             t
         }
     };
-    let _ = out.write_all(body.as_bytes());
+    output::to_stream(body.as_bytes(), out)?;
     Ok(if refuted { MISMATCH } else { OK })
 }

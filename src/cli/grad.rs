@@ -38,14 +38,14 @@ pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let loaded = started.elapsed();
     let g = crate::dense::closed_gradient(&s, Default::default())?;
     if a.stats {
-        eprintln!(
+        super::output::note(&format!(
             "stats grad {}: T={} sizes {:?}: load {:.1} ms, evaluate {:.1} ms",
             a.wrt,
             s.sizes.steps,
             g.dims,
             loaded.as_secs_f64() * 1e3,
             (started.elapsed() - loaded).as_secs_f64() * 1e3
-        );
+        ));
     }
     let cols = g.dims.last().copied().unwrap_or(1).max(1);
     let rows: Vec<&[f64]> = g.data.chunks(cols).collect();
@@ -61,6 +61,6 @@ pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
             head + &rows.iter().map(|r| r.iter().map(|v| format!("{v:>12.6e}")).collect::<Vec<_>>().join(" ") + "\n").collect::<String>()
         }
     };
-    let _ = out.write_all(text.as_bytes());
+    super::output::to_stream(text.as_bytes(), out)?;
     Ok(OK)
 }

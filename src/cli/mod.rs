@@ -2,6 +2,7 @@
 //! (0 ok, 1 a check found a mismatch, 2 error). The only module that prints (with [`check`], its `check` part).
 pub mod check;
 pub mod grad;
+pub mod output;
 use crate::error::Error;
 use crate::render::report::{View, report};
 use crate::render::text::Style;
@@ -296,7 +297,7 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let started = std::time::Instant::now();
     let session = Session::load(options(a, wrt)?)?;
     let loaded = started.elapsed();
-    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: Some((started + std::time::Duration::from_secs(a.timeout), a.timeout)), keep_every_step: true };
+    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: started.checked_add(std::time::Duration::from_secs(a.timeout)).map(|at| (at, a.timeout)), keep_every_step: true };
     // The any-T check (eight more derivations) does not depend on this one: it runs beside it. It starts after
     // this load, not before: a rule set that does not load would otherwise be loaded eight more times for nothing.
     let (derivation, numbers, derived, verified, closed) = std::thread::scope(|scope| -> Result<_, Error> {
@@ -325,7 +326,7 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
         Ok((derivation, numbers, derived, verified, closed))
     })?;
     if a.stats {
-        eprintln!(
+        output::note(&format!(
             "stats {wrt}: {} rule applications ({} of them on a fresh e-graph, the rest on the pool), largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, then waiting for the any-T check (beside them) {:.1} ms, total {:.1} ms",
             derivation.stats.steps,
             derivation.stats.fresh_steps,
@@ -335,7 +336,7 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
             (verified - derived).as_secs_f64() * 1e3,
             (started.elapsed() - verified).as_secs_f64() * 1e3,
             started.elapsed().as_secs_f64() * 1e3
-        );
+        ));
     }
     Ok(Done { session, derivation, numbers, closed })
 }
@@ -371,14 +372,7 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
         }
     };
     let text = if view.style == Style::Ascii { crate::render::text::asciify(&text) } else { text };
-    match &a.out {
-        Some(p) if p.as_os_str() != "-" => {
-            std::fs::write(p, text).map_err(|e| Error::Io { path: p.display().to_string(), reason: e.to_string() })?;
-        }
-        _ => {
-            let _ = out.write_all(text.as_bytes());
-        }
-    }
+    output::emit(a.out.as_deref(), text.as_bytes(), out)?;
     Ok(if done.iter().all(Done::ok) { OK } else { MISMATCH })
 }
 
@@ -407,7 +401,7 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
         text.push_str(&format!("  {:<18} {}\n  {:<18}   {}\n", r.name, r.comment, "", r.text.split_once(':').map(|x| x.1.trim()).unwrap_or("")));
     }
     if !a.check {
-        let _ = out.write_all(text.trim_start().as_bytes());
+        output::to_stream(text.trim_start().as_bytes(), out)?;
         return Ok(OK);
     }
     let mut text = String::new();
@@ -424,7 +418,7 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
         };
         text.push_str(&line);
     }
-    let _ = out.write_all(text.as_bytes());
+    output::to_stream(text.as_bytes(), out)?;
     Ok(if bad > 0 { MISMATCH } else { OK })
 }
 
@@ -450,12 +444,10 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(format!("bptt-{}.svg", a.wrt)));
     match a.out.clone().or(default) {
         Some(p) if p.as_os_str() != "-" => {
-            std::fs::write(&p, text).map_err(|e| Error::Io { path: p.display().to_string(), reason: e.to_string() })?;
-            eprintln!("wrote {}", p.display());
+            output::to_file(&p, text.as_bytes())?;
+            output::note(&format!("wrote {}", p.display()));
         }
-        _ => {
-            let _ = out.write_all(text.as_bytes());
-        }
+        _ => output::to_stream(text.as_bytes(), out)?,
     }
     Ok(OK)
 }
@@ -477,12 +469,15 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
                 Shell::Zsh => clap_complete::Shell::Zsh,
                 Shell::Fish => clap_complete::Shell::Fish,
             };
-            clap_complete::generate(sh, &mut cmd, "bptt", out);
-            Ok(OK)
+            // generated into memory first: clap_complete panics when its writer fails
+            let mut buf: Vec<u8> = vec![];
+            clap_complete::generate(sh, &mut cmd, "bptt", &mut buf);
+            output::to_stream(&buf, out).map(|_| OK)
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(out).map(|_| OK).map_err(|e| Error::Io { path: "stdout".into(), reason: e.to_string() })
+            let mut buf: Vec<u8> = vec![];
+            clap_mangen::Man::new(cmd).render(&mut buf).map_err(|e| Error::Write { path: "standard output".into(), reason: e.to_string() }).and_then(|_| output::to_stream(&buf, out)).map(|_| OK)
         }
     };
     match r {
@@ -492,7 +487,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
             let msg = msg.strip_prefix("error: ").or_else(|| msg.strip_prefix("error")).map(str::to_string).unwrap_or(msg);
             let red = use_color(cli.color, std::io::stderr().is_terminal());
             let head = if red { "\x1b[1;31merror\x1b[0m" } else { "error" };
-            if msg.starts_with([':', '[']) { eprintln!("{head}{msg}") } else { eprintln!("{head}: {msg}") }
+            if msg.starts_with([':', '[']) { output::note(&format!("{head}{msg}")) } else { output::note(&format!("{head}: {msg}")) }
             ERROR
         }
     }

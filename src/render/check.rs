@@ -204,7 +204,15 @@ pub fn chain(s: &Session, lines: &[Line], file: &str, v: &View, out: &mut String
             }
         }
         None => {
-            let _ = writeln!(out, "\nverdict  {}", paint("✓ every line equals the gradient", "32", v.color));
+            let proved: Vec<String> = lines.iter().filter(|l| matches!(&l.status, Status::Checked(c) if matches!(c.verdict, Verdict::Proved(_)))).map(|l| l.number.to_string()).collect();
+            let agrees: Vec<String> = lines.iter().filter(|l| matches!(&l.status, Status::Checked(c) if matches!(c.verdict, Verdict::Agrees))).map(|l| l.number.to_string()).collect();
+            if agrees.is_empty() {
+                let _ = writeln!(out, "\nverdict  {}", paint("✓ every line is proved equal to the gradient", "32", v.color));
+            } else {
+                let _ = writeln!(out, "\nproved   line{} {}", if proved.len() == 1 { "" } else { "s" }, if proved.is_empty() { "none".into() } else { proved.join(", ") });
+                let _ = writeln!(out, "agrees   line{} {} (at the random points only, not proved)", if agrees.len() == 1 { "" } else { "s" }, agrees.join(", "));
+                let _ = writeln!(out, "verdict  {}", paint("✓ no line differs from the gradient; not every line is proved", "32", v.color));
+            }
         }
     }
 }

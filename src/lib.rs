@@ -21,6 +21,7 @@ pub mod error;
 pub mod exact;
 pub mod eval;
 pub mod lang;
+pub mod limits;
 pub mod model;
 pub mod params;
 pub mod plot;

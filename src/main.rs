@@ -25,16 +25,27 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { bptt::cli::ERROR } else { bptt::cli::OK });
         }
     };
-    // Deep expressions (large T) recurse deeply: run on a thread with a large stack.
-    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || {
+    // Deep expressions (large T) recurse deeply: run on a thread with a large stack — a smaller one when the
+    // address space is limited (ulimit -v), so that the stack's reservation leaves room for the work.
+    let stack = match bptt::limits::address_space_limit() {
+        Some(cap) => (512usize << 20).min(cap / 8).max(16 << 20),
+        None => 512 << 20,
+    };
+    let worker = std::thread::Builder::new().stack_size(stack).spawn(move || {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
         bptt::without_egg_timing(|| bptt::cli::run(cli, &mut lock))
     });
-    match worker.map(|h| h.join()) {
-        Ok(Ok(code)) => ExitCode::from(code),
-        _ => {
-            bptt::cli::output::note("error: internal failure (this is a bug in bptt; please report the command you ran)");
+    match worker {
+        Ok(h) => match h.join() {
+            Ok(code) => ExitCode::from(code),
+            Err(_) => {
+                bptt::cli::output::note("error: internal failure (this is a bug in bptt; please report the command you ran)");
+                ExitCode::from(bptt::cli::ERROR)
+            }
+        },
+        Err(e) => {
+            bptt::cli::output::note(&format!("error: cannot start the worker thread: {e} (too little memory? check ulimit -v)"));
             ExitCode::from(bptt::cli::ERROR)
         }
     }
@@ -46,4 +57,4 @@ fn main() -> ExitCode {
 // was a quarter of `derive` at small T (perf: clear_page_erms); measured 17.8 ms vs 33 ms whole process at T = 3,
 // and 10–15 % slower at T = 100 (382 vs 336 ms), which stays far inside its budget.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: bptt::limits::Counting<mimalloc::MiMalloc> = bptt::limits::Counting(mimalloc::MiMalloc);

@@ -73,6 +73,11 @@ fn unit(rng: &mut ChaCha8Rng) -> f64 {
 
 impl Params {
     /// Seeded random values: weights and inputs uniform in (−1, 1) scaled to keep tanh away from saturation.
+    /// The memory the values of a model at these sizes take, in bytes (for [`crate::limits::reserve`]).
+    pub fn bytes(model: &Model, sizes: &Sizes) -> usize {
+        model.order.iter().map(|n| shape_of(model, *n, sizes).iter().fold(8usize, |a, d| a.saturating_mul(*d))).fold(0usize, |a, b| a.saturating_add(b))
+    }
+
     pub fn random(model: &Model, sizes: &Sizes, seed: u64) -> Params {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut values = BTreeMap::new();

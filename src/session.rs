@@ -81,6 +81,11 @@ impl Options {
 /// The losses a model file has lines for (`[mse]`, `[softmax-ce]`).
 pub const LOSSES: &[&str] = &["mse", "softmax-ce"];
 
+/// The most time steps a run takes (the range of --steps).
+pub const MAX_STEPS: usize = 100_000;
+/// The largest size of a dimension (the range of --hidden, --input, --output).
+pub const MAX_SIZE: usize = 4096;
+
 /// Default sizes: T = 3, hidden 3, input 2, output 2.
 pub const DEFAULT_STEPS: usize = 3;
 
@@ -157,6 +162,14 @@ impl Session {
             }
             None => (None, default_sizes(&options, &probe_model)?),
         };
+        // the same caps as the flags: a params file does not get around --steps or the sizes
+        if sizes.steps > MAX_STEPS {
+            return Err(Error::Usage(format!("the params file has {} time steps; at most {MAX_STEPS} are allowed (as for --steps)", sizes.steps)));
+        }
+        if let Some((d, n)) = sizes.dims.iter().find(|(_, n)| **n > MAX_SIZE) {
+            return Err(Error::Usage(format!("the size {d} is {n}; at most {MAX_SIZE} is allowed (as for --hidden, --input, --output)")));
+        }
+        crate::limits::reserve(Params::bytes(&probe_model, &sizes), "the parameters and data at these sizes")?;
         let template = options.template(sizes.steps);
         let sources = Sources::load(options.rules_dir.as_deref(), &template)?;
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };

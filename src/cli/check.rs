@@ -10,9 +10,8 @@ use crate::render::check as show;
 use crate::render::report::View;
 use crate::render::text::Style;
 use crate::session::{Options, Session};
-use crate::stepper::Limits;
 use clap::{Args, ValueEnum};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -64,17 +63,18 @@ pub struct CheckArgs {
     /// Read rule, model, plan and mistake files from DIR instead of the built-in set (same file names as rules/)
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
 }
 
 fn read_text(path: &std::path::Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+    let bytes = crate::limits::read_file(path)?;
     String::from_utf8(bytes).map_err(|_| Error::Io { path: path.display().to_string(), reason: "not UTF-8 text".into() })
 }
 
 fn stdin_text() -> Result<String, Error> {
-    let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).map_err(|e| Error::Io { path: "standard input".into(), reason: e.to_string() })?;
-    Ok(s)
+    let bytes = crate::limits::read_capped(&mut std::io::stdin(), "standard input")?;
+    String::from_utf8(bytes).map_err(|_| Error::Io { path: "standard input".into(), reason: "not UTF-8 text".into() })
 }
 
 /// The formula and the name errors call it by.
@@ -105,7 +105,7 @@ struct AtT {
 pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
     let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == CheckFormat::Text };
     let base = model_options(&a.model, &a.wrt, &a.rules)?;
-    let limits = Limits { deadline: std::time::Instant::now().checked_add(std::time::Duration::from_secs(120)).map(|at| (at, 120)), ..Limits::default() };
+    let limits = a.limits.engine(std::time::Instant::now());
     let n = a.points as usize;
     if let Some(path) = &a.steps_file {
         let text = read_text(path)?;

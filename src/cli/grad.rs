@@ -30,6 +30,8 @@ pub struct GradArgs {
     /// Read rule, model and plan files from DIR instead of the built-in set
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
 }
 
 pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {

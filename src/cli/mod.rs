@@ -111,6 +111,8 @@ pub struct PlotArgs {
     /// Where to write (default: bptt-W_r.svg for svg, standard output for csv; - for standard output)
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -151,6 +153,8 @@ pub struct RulesArgs {
     /// The rules of the model with this loss (lines tagged [mse] or [softmax-ce])
     #[arg(long, value_enum, default_value_t = Loss::Mse)]
     pub loss: Loss,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// The model and its numbers: shared by `derive` and `check`.
@@ -219,18 +223,49 @@ pub struct DeriveArgs {
     /// Print engine statistics (steps, largest e-graph, time) to stderr
     #[arg(long)]
     pub stats: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Read rule, model and plan files from DIR instead of the built-in set (same file names as rules/)
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+/// The limits of a run, the same on every command: hitting one is an error that names it, never a crash or a
+/// partial result.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
     /// Stop with an error after this many rule applications in one beat
     #[arg(long, visible_alias = "max-iters", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_steps: u64,
-    /// Stop with an error after this many seconds of rewriting
+    /// Stop with an error after this many seconds (the whole run: reading, rewriting, numbers)
     #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Stop with an error when an expression grows past this many nodes
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_nodes: u64,
-    /// Read rule, model and plan files from DIR instead of the built-in set (same file names as rules/)
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
+    /// Stop with an error when the run needs more memory than this many megabytes
+    #[arg(long, value_name = "MB", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(16..))]
+    pub max_memory: u64,
+    /// Refuse a formula, params or rule file longer than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = crate::limits::DEFAULT_MAX_INPUT as u64, value_parser = clap::value_parser!(u64).range(1..=(1 << 32)))]
+    pub max_input: u64,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        LimitArgs { max_steps: 20_000, timeout: 120, max_nodes: 1_000_000, max_memory: 4096, max_input: crate::limits::DEFAULT_MAX_INPUT as u64 }
+    }
+}
+
+impl LimitArgs {
+    /// Set the run's memory, time and input limits (once, at the start of a command).
+    pub fn apply(&self) {
+        crate::limits::set(self.max_memory, self.timeout, self.max_input as usize);
+    }
+    /// The rewriting limits, with the deadline `--timeout` seconds after `started`.
+    pub fn engine(&self, started: std::time::Instant) -> Limits {
+        Limits { max_steps: self.max_steps as usize, max_nodes: self.max_nodes as usize, deadline: started.checked_add(std::time::Duration::from_secs(self.timeout)).map(|at| (at, self.timeout)), keep_every_step: true }
+    }
 }
 
 /// Exit codes.
@@ -240,7 +275,7 @@ pub const ERROR: u8 = 2;
 
 fn read_params(p: &Option<PathBuf>) -> Result<Option<(String, String)>, Error> {
     let Some(p) = p else { return Ok(None) };
-    let bytes = std::fs::read(p).map_err(|e| Error::Io { path: p.display().to_string(), reason: e.to_string() })?;
+    let bytes = crate::limits::read_file(p)?;
     let text = String::from_utf8(bytes).map_err(|_| Error::Io { path: p.display().to_string(), reason: "not UTF-8 text".into() })?;
     Ok(Some((p.display().to_string(), text)))
 }
@@ -297,7 +332,7 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
     let started = std::time::Instant::now();
     let session = Session::load(options(a, wrt)?)?;
     let loaded = started.elapsed();
-    let limits = Limits { max_steps: a.max_steps as usize, max_nodes: a.max_nodes as usize, deadline: started.checked_add(std::time::Duration::from_secs(a.timeout)).map(|at| (at, a.timeout)), keep_every_step: true };
+    let limits = a.limits.engine(started);
     // The any-T check (eight more derivations) does not depend on this one: it runs beside it. It starts after
     // this load, not before: a rule set that does not load would otherwise be loaded eight more times for nothing.
     let (derivation, numbers, derived, verified, closed) = std::thread::scope(|scope| -> Result<_, Error> {
@@ -456,6 +491,14 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
 pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
     use std::io::IsTerminal;
     let color = use_color(cli.color, std::io::stdout().is_terminal());
+    match &cli.command {
+        Command::Derive(a) => a.limits.apply(),
+        Command::Check(a) => a.limits.apply(),
+        Command::Grad(a) => a.limits.apply(),
+        Command::Rules(a) => a.limits.apply(),
+        Command::Plot(a) => a.limits.apply(),
+        Command::Completions { .. } | Command::Man => {}
+    }
     let r = match &cli.command {
         Command::Derive(a) => run_derive(a, color, out),
         Command::Check(a) => check::run_check(a, color, out),

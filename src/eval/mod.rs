@@ -119,7 +119,8 @@ impl<'a> Numeric<'a> {
 
     /// Evaluate `e` over the given indices and sizes, with extra fixed bindings (e.g. a time step k).
     pub fn tensor_with(&mut self, e: &RecExpr<Expr>, indices: &[Symbol], dims: &[usize], fixed: &[(Symbol, i64)]) -> Result<Tensor> {
-        let total: usize = dims.iter().product();
+        let total = dims.iter().try_fold(1usize, |a, d| a.checked_mul(*d)).ok_or_else(|| Error::Limit("a value with more entries than memory can hold".into()))?;
+        crate::limits::reserve(total.saturating_mul(8), "a value")?;
         let free = free_sets(e);
         let mut memo = HashMap::default();
         let mut data = Vec::with_capacity(total);
@@ -133,6 +134,7 @@ impl<'a> Numeric<'a> {
                 rest /= dims[k];
             }
             env.extend(indices.iter().copied().zip(vals));
+            crate::limits::check("the numbers")?;
             let v = self.eval(e, e.root(), &mut env, 0, &free, &mut memo)?;
             data.push(v.0);
         }
@@ -270,6 +272,7 @@ impl<'a> Numeric<'a> {
                 let (k, range) = self.bound_range(e, id, env, free, memo)?;
                 let mut acc = Dual::default();
                 for v in range {
+                    crate::limits::check("the numbers")?;
                     env.push((k, v));
                     let r = self.eval(e, *body, env, seed, free, memo);
                     env.pop();
@@ -347,6 +350,7 @@ impl<'a> Numeric<'a> {
             return Ok(*v);
         }
         self.check_range(k)?;
+        crate::limits::check("the numbers")?;
         let is_seed = self.seeds[seed].as_ref() == Some(k);
         let decl_kind = self.model.decls.get(&k.name).map(|d| d.kind);
         let v = match decl_kind {
@@ -389,6 +393,7 @@ impl<'a> Numeric<'a> {
         let mut adj: HashMap<QKey, f64> = HashMap::default();
         adj.insert(out.clone(), 1.0);
         for i in (0..=end).rev() {
+            crate::limits::check("the numbers")?;
             let q = self.order[i].clone();
             let Some(&aq) = adj.get(&q) else { continue };
             if matches!(self.model.decls.get(&q.name).map(|d| d.kind), Some(DeclKind::Param | DeclKind::Data)) {

@@ -141,10 +141,11 @@ impl Sources {
                 None => text.to_string(),
                 Some(d) => {
                     let p = d.join(name);
-                    let bytes = std::fs::read(&p).map_err(|e| Error::Io {
+                    let mut f = std::fs::File::open(&p).map_err(|e| Error::Io {
                         path: p.display().to_string(),
                         reason: format!("{e} (a rules folder must hold every file of the built-in set: {})", MANIFEST.iter().map(|m| m.0).collect::<Vec<_>>().join(", ")),
                     })?;
+                    let bytes = crate::limits::read_capped(&mut f, &p.display().to_string())?;
                     String::from_utf8(bytes).map_err(|_| Error::Io { path: p.display().to_string(), reason: "the file is not UTF-8 text".into() })?
                 }
             };

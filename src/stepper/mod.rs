@@ -189,6 +189,7 @@ pub fn run(
                 limits.max_nodes
             )));
         }
+        crate::limits::check(what)?;
         if let Some((at, secs)) = limits.deadline
             && std::time::Instant::now() > at {
                 return Err(Error::Limit(format!("{what}: stopped by --timeout {secs} (seconds) after {} steps of this beat; raise --timeout, or use a smaller --steps", steps.len())));

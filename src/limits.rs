@@ -1,0 +1,150 @@
+//! Limits that hold for a whole run: memory, time and input size. The binary counts the bytes it has allocated
+//! ([`Counting`], its global allocator) and sets a budget and a deadline once ([`set`]); every stage that input
+//! drives (reading, loading, rewriting, evaluation, canonical forms, plotting) calls [`check`] in its loops and
+//! [`reserve`] before a large allocation, and stops with an error that names the limit, the figure and the flag
+//! that raises it — never a crash, never a partial result. A library caller that sets nothing has no limits.
+use crate::error::{Error, Result};
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static MAX_MEMORY: AtomicUsize = AtomicUsize::new(usize::MAX);
+static LOWERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static CHECKS: AtomicU64 = AtomicU64::new(0);
+static DEADLINE: Mutex<Option<(Instant, u64)>> = Mutex::new(None);
+/// The default cap on a formula, a params file or one rule file, in bytes.
+pub const DEFAULT_MAX_INPUT: usize = 16 << 20;
+static MAX_INPUT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_INPUT);
+
+/// A global allocator that counts the bytes in use.
+pub struct Counting<A>(pub A);
+
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { self.0.alloc(l) };
+        if !p.is_null() {
+            ALLOCATED.fetch_add(l.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { self.0.dealloc(p, l) };
+        ALLOCATED.fetch_sub(l.size(), Ordering::Relaxed);
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { self.0.alloc_zeroed(l) };
+        if !p.is_null() {
+            ALLOCATED.fetch_add(l.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let q = unsafe { self.0.realloc(p, l, new) };
+        if !q.is_null() {
+            ALLOCATED.fetch_add(new, Ordering::Relaxed);
+            ALLOCATED.fetch_sub(l.size(), Ordering::Relaxed);
+        }
+        q
+    }
+}
+
+/// Bytes in use now (0 when the allocator is not [`Counting`]).
+pub fn allocated() -> usize {
+    ALLOCATED.load(Ordering::Relaxed)
+}
+
+/// The run's limits, from the command line: memory in MB (capped by the process's address-space limit, if one
+/// is set, so that the run stops with a message before the system refuses memory), time in seconds, and the
+/// largest input in bytes.
+pub fn set(max_memory_mb: u64, timeout_secs: u64, max_input: usize) {
+    let mut bytes = (max_memory_mb as usize).saturating_mul(1 << 20);
+    if let Some(cap) = address_space_limit() {
+        // what the process may map, less room for the stacks, the code and the allocator's own reserve
+        let room = (cap / 4).saturating_sub(32 << 20);
+        LOWERED.store(room < bytes, Ordering::Relaxed);
+        bytes = bytes.min(room);
+    }
+    MAX_MEMORY.store(bytes.max(16 << 20), Ordering::Relaxed);
+    let at = Instant::now().checked_add(Duration::from_secs(timeout_secs));
+    if let Ok(mut d) = DEADLINE.lock() {
+        *d = at.map(|a| (a, timeout_secs));
+    }
+    MAX_INPUT.store(max_input, Ordering::Relaxed);
+}
+
+/// The memory budget in bytes (usize::MAX: none).
+pub fn max_memory() -> usize {
+    MAX_MEMORY.load(Ordering::Relaxed)
+}
+
+/// The address-space limit (`ulimit -v`) of this process, when one is set (Linux).
+pub fn address_space_limit() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max address space"))?;
+    let soft = line.split_whitespace().nth(3)?;
+    soft.parse::<usize>().ok()
+}
+
+/// How the memory limit is named in messages.
+fn memory_flag() -> &'static str {
+    if LOWERED.load(Ordering::Relaxed) { "--max-memory, lowered to a quarter of this process's address-space limit, ulimit -v" } else { "--max-memory" }
+}
+
+fn mb(bytes: usize) -> String {
+    format!("{} MB", bytes.div_ceil(1 << 20))
+}
+
+/// Stop when the run has used more memory than its budget, or passed its deadline. `what` says where.
+pub fn check(what: &str) -> Result<()> {
+    let used = allocated();
+    let max = max_memory();
+    if used > max {
+        return Err(Error::Limit(format!("{what}: stopped at {} of memory, over the limit of {} ({}); raise it, or use smaller sizes or fewer --steps", mb(used), mb(max), memory_flag())));
+    }
+    // the clock is read once in 256 checks: checks sit in inner loops
+    if CHECKS.fetch_add(1, Ordering::Relaxed) % 256 == 0 {
+        deadline(what)?;
+    }
+    Ok(())
+}
+
+/// Stop when the run has passed its deadline.
+pub fn deadline(what: &str) -> Result<()> {
+    let d = DEADLINE.lock().ok().and_then(|d| *d);
+    if let Some((at, secs)) = d
+        && Instant::now() > at
+    {
+        return Err(Error::Limit(format!("{what}: stopped by --timeout {secs} (seconds); raise --timeout, or use smaller sizes or fewer --steps")));
+    }
+    Ok(())
+}
+
+/// Before allocating about `bytes` more: refuse when that would pass the memory budget, with the figure.
+pub fn reserve(bytes: usize, what: &str) -> Result<()> {
+    let max = max_memory();
+    let total = allocated().saturating_add(bytes);
+    if total > max {
+        return Err(Error::Limit(format!("{what} needs about {} of memory, over the limit of {} ({}); raise it, or use smaller sizes or fewer --steps", mb(bytes), mb(max), memory_flag())));
+    }
+    Ok(())
+}
+
+/// Read a whole input (a file, standard input) up to the input cap: a longer one is an error, not a wait for
+/// `/dev/zero` to end.
+pub fn read_capped(r: &mut dyn std::io::Read, what: &str) -> Result<Vec<u8>> {
+    let cap = MAX_INPUT.load(Ordering::Relaxed);
+    let mut buf = vec![];
+    std::io::Read::read_to_end(&mut std::io::Read::take(r, cap as u64 + 1), &mut buf).map_err(|e| Error::Io { path: what.into(), reason: e.to_string() })?;
+    if buf.len() > cap {
+        return Err(Error::Limit(format!("{what} is longer than {} bytes (--max-input); raise --max-input if it is meant to be this long", cap)));
+    }
+    Ok(buf)
+}
+
+/// Read a file up to the input cap.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+    read_capped(&mut f, &path.display().to_string())
+}

@@ -66,6 +66,15 @@ pub fn shape_of(model: &Model, name: Symbol, sizes: &Sizes) -> Vec<usize> {
     s
 }
 
+/// The factor random numbers of an array of this shape are drawn with: √(3/fan-in) for a matrix (not data over
+/// time) whose fan-in (its last size) is above 3, else 1.
+fn weight_scale(shape: &[usize], timed: bool) -> f64 {
+    match shape {
+        [_, fan_in] if !timed && *fan_in > 3 => (3.0 / *fan_in as f64).sqrt(),
+        _ => 1.0,
+    }
+}
+
 fn unit(rng: &mut ChaCha8Rng) -> f64 {
     // 53 random bits → [0, 1): the same numbers on every platform and crate version of rand_core.
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
@@ -78,13 +87,21 @@ impl Params {
         model.order.iter().map(|n| shape_of(model, *n, sizes).iter().fold(8usize, |a, d| a.saturating_mul(*d))).fold(0usize, |a, b| a.saturating_add(b))
     }
 
+    /// Are any of the random numbers at these sizes scaled down (a fan-in above 3)?
+    pub fn scaled(model: &Model, sizes: &Sizes) -> bool {
+        model.order.iter().any(|n| weight_scale(&shape_of(model, *n, sizes), model.decls.get(n).is_some_and(|d| d.timed)) < 1.0)
+    }
+
     pub fn random(model: &Model, sizes: &Sizes, seed: u64) -> Params {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut values = BTreeMap::new();
         for name in &model.order {
             let shape = shape_of(model, *name, sizes);
             let n: usize = shape.iter().product();
-            let mut data: Vec<f64> = (0..n).map(|_| 0.9 * (2.0 * unit(&mut rng) - 1.0)).map(|v| (v * 1e6).round() / 1e6).collect();
+            // a matrix is scaled by √(3/fan-in) when its fan-in is above 3, so that large sizes stay out of the
+            // chaotic regime (spectral radius about 0.9); the default sizes (at most 3) draw unscaled numbers
+            let scale = weight_scale(&shape, model.decls.get(name).is_some_and(|d| d.timed));
+            let mut data: Vec<f64> = (0..n).map(|_| scale * 0.9 * (2.0 * unit(&mut rng) - 1.0)).map(|v| (v * 1e6).round() / 1e6).collect();
             if model.decls.get(name).is_some_and(|d| d.distribution) {
                 // a target distribution: |v| made positive, each row (last index) scaled to sum to 1
                 let m = shape.last().copied().unwrap_or(1).max(1);
@@ -113,8 +130,14 @@ impl Params {
 
     /// Read a params JSON text. Sizes come from the arrays; every inconsistency is an error naming the key.
     pub fn from_json(model: &Model, text: &str, file: &str) -> Result<(Params, Sizes)> {
+        // a byte-order mark, as some editors write, is not part of the JSON
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let v: Value = serde_json::from_str(text).map_err(|e| {
             Error::Usage(format!("{file}:{}:{}: not valid JSON: {e}\nhint: the file holds one object, e.g. {{\"W_r\": [[0.5, -0.3], [0.2, 0.4]], …}}", e.line(), e.column()))
+        })?;
+        // a key given twice would silently lose one of its values: refused, with its position
+        serde_json::from_str::<NoDuplicateKeys>(text).map_err(|e| {
+            Error::Usage(format!("{file}:{}:{}: {e}\nhint: give each key once", e.line(), e.column()))
         })?;
         let Value::Object(obj) = v else {
             return Err(Error::Usage(format!("{file}: the params file must hold one JSON object with keys {}", keys(model))));
@@ -161,6 +184,10 @@ impl Params {
                 }
             }
             for (dim, n) in d.dims.iter().zip(shape) {
+                if *n == 0 {
+                    let opt = model.dims.iter().find(|(s, _)| s == dim).map(|d| d.1.as_str()).unwrap_or("?");
+                    return Err(bad(format!("`{}` is empty: the {opt} size must be at least 1", d.json)));
+                }
                 match dims.get(dim) {
                     None => {
                         dims.insert(*dim, *n);
@@ -241,5 +268,53 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// Any JSON value, read only to find an object that names a key twice.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = NoDuplicateKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
+                while a.next_element::<NoDuplicateKeys>()?.is_some() {}
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
+                let mut seen = std::collections::BTreeSet::new();
+                while let Some(k) = a.next_key::<String>()? {
+                    if !seen.insert(k.clone()) {
+                        return Err(serde::de::Error::custom(format!("the key `{k}` is given twice")));
+                    }
+                    a.next_value::<NoDuplicateKeys>()?;
+                }
+                Ok(NoDuplicateKeys)
+            }
+        }
+        d.deserialize_any(V)
     }
 }

@@ -163,7 +163,14 @@ impl Plan {
                             let w: Vec<&str> = kr.split_whitespace().collect();
                             match w.as_slice() {
                                 [k, lo, hi] if lo.parse::<i64>().is_ok() && hi.parse::<i64>().is_ok() => {
-                                    Some((Symbol::from(*k), lo.parse().unwrap_or(0), hi.parse().unwrap_or(0)))
+                                    let (lo, hi): (i64, i64) = (lo.parse().unwrap_or(0), hi.parse().unwrap_or(0));
+                                    let max = crate::session::MAX_STEPS as i64 + 1;
+                                    if !(0..=max).contains(&lo) || !(0..=max).contains(&hi) {
+                                        diags.push(src.diag(at..at + kr.len(), format!("the time range {lo}..{hi} leaves the steps 0..{max}")).hint("a side equation's range is a range of time steps, e.g. `k 1 {T-1}`"));
+                                        None
+                                    } else {
+                                        Some((Symbol::from(*k), lo, hi))
+                                    }
                                 }
                                 _ => {
                                     diags.push(src.diag(at..at + kr.len(), "a time range is `k LO HI`").hint("e.g. `k 1 {T-1}`"));
@@ -190,6 +197,9 @@ impl Plan {
                 _ => diags.push(src.diag(r.start..r.start + word.len(), format!("unknown plan instruction `{word}`"))
                     .hint("a plan has goal, beat, aside, where, focus, unfocus, final and closed lines")),
             }
+        }
+        if goal.is_some() && !items.iter().any(|i| matches!(i, Item::Beat { .. })) {
+            diags.push(src.diag(0..0, "the plan has no `beat` line: there is nothing to derive").hint("e.g. beat 6 | chain rule through the output y | unfold-loss, d-sum, …"));
         }
         match goal {
             Some(goal) => Some(Plan { goal, items, closed }),

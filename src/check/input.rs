@@ -128,6 +128,21 @@ pub fn shape_conflicts(e: &RecExpr<Expr>, model: &Model, target: &[(Symbol, Symb
 
 /// Every indexed name must be one of the model's (`q⁽ᵏ⁾[p]` is an error pointing at the `q`).
 pub fn check_names(e: &RecExpr<Expr>, model: &Model, text: &str, file: &str) -> Result<()> {
+    // ∂/∂X: X must be a name of the model (not an index such as p)
+    for n in e.as_ref() {
+        let Expr::D([_, w]) = n else { continue };
+        let Expr::Symbol(name) = &e[*w] else { continue };
+        if model.decls.contains_key(name) {
+            continue;
+        }
+        let msg = format!("cannot differentiate with respect to `{name}`: it is not a name of the model");
+        let hint = "write ∂L/∂W⁽ʳ⁾[i,p] or dL/dh^(k)[i]: the denominator is a parameter or a quantity";
+        let at = ["/d", "/∂", "partial "].iter().find_map(|p| text.find(&format!("{p}{name}")).map(|i| i + p.len()));
+        return Err(match at {
+            Some(i) => crate::diag::Diag::new(file, &std::sync::Arc::from(text), i..i + name.as_str().len(), msg).hint(hint).into(),
+            None => Error::Usage(format!("{file}: {msg}")),
+        });
+    }
     for n in e.as_ref() {
         let (Expr::Ix(ch) | Expr::Tx(ch)) = n else { continue };
         let Expr::Symbol(name) = &e[ch[0]] else { continue };

@@ -64,5 +64,21 @@ pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
         }
     };
     super::output::to_stream(text.as_bytes(), out)?;
+    // numbers that are not numbers are a failed check, named where
+    if let Some(at) = g.first_non_finite() {
+        let entry: Vec<String> = g.indices.iter().zip(&at).map(|(k, v)| format!("{k}={}", v + 1)).collect();
+        let v = g.data.iter().find(|v| !v.is_finite()).copied().unwrap_or(f64::NAN);
+        super::output::note(&format!("✗ the gradient is not finite: entry {} is {v} (the numbers overflow f64; use smaller weights, e.g. a params file, or fewer --steps)", entry.join(", ")));
+        return Ok(super::MISMATCH);
+    }
+    if let Some(w) = ill_conditioned(&g) {
+        super::output::note(&w);
+    }
     Ok(OK)
+}
+
+/// A warning when the gradient is so large that its digits mean little (an exploding regime).
+fn ill_conditioned(g: &crate::eval::Tensor) -> Option<String> {
+    let big = g.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    (big > 1e12).then(|| format!("warning: the gradient's entries reach {big:.1e}: the network is in an exploding regime where a tiny change of a weight changes them completely; few of the digits shown are meaningful"))
 }

@@ -268,6 +268,9 @@ impl LimitArgs {
     }
 }
 
+/// A `--trace` output longer than this (bytes) gets a note on standard error.
+const TRACE_WARN: usize = 10 << 20;
+
 /// Exit codes.
 pub const OK: u8 = 0;
 pub const MISMATCH: u8 = 1;
@@ -407,6 +410,9 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
         }
     };
     let text = if view.style == Style::Ascii { crate::render::text::asciify(&text) } else { text };
+    if a.trace && text.len() > TRACE_WARN {
+        output::note(&format!("note: the trace is {} MB (every rule application with its whole value); a smaller --steps, or no --trace, gives a readable one", text.len() >> 20));
+    }
     output::emit(a.out.as_deref(), text.as_bytes(), out)?;
     Ok(if done.iter().all(Done::ok) { OK } else { MISMATCH })
 }
@@ -476,6 +482,7 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
             crate::plot::svg(&series, &title, "‖term k‖ (Frobenius norm, log scale)")?
         }
     };
+    let bad: Vec<String> = series.iter().filter_map(|s| s.points.iter().find(|p| !p.1.is_finite()).map(|p| format!("{} at k={} ({})", s.activation, p.0, p.1))).collect();
     let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(format!("bptt-{}.svg", a.wrt)));
     match a.out.clone().or(default) {
         Some(p) if p.as_os_str() != "-" => {
@@ -483,6 +490,10 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
             output::note(&format!("wrote {}", p.display()));
         }
         _ => output::to_stream(text.as_bytes(), out)?,
+    }
+    if !bad.is_empty() {
+        output::note(&format!("✗ some terms are not finite numbers and are missing from the chart: {} (they overflow f64; use a smaller --scale)", bad.join(", ")));
+        return Ok(MISMATCH);
     }
     Ok(OK)
 }

@@ -243,7 +243,7 @@ impl P<'_> {
                 _ => self.err(format!("unknown command \\{c}"), "the LaTeX reader knows \\frac, \\partial, \\sum, \\delta, \\tanh, \\sigma, \\left( \\right), \\cdot"),
             },
             Some(Tok::Ident(_)) => self.quantity(),
-            Some(t) => self.err(format!("unexpected {t:?}"), "expected a number, a symbol or a parenthesis"),
+            Some(_) => self.err(format!("unexpected `{}`", &self.src[self.span()]), "expected a number, a symbol or a parenthesis"),
         }
     }
 

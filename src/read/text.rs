@@ -260,7 +260,7 @@ impl P<'_> {
                 w if w.starts_with('d') && (w == "d" || w[1..].starts_with(|c: char| c.is_ascii_alphabetic())) && self.is_derivative() => self.derivative(false),
                 _ => self.quantity(),
             },
-            Some(t) => self.err(format!("unexpected {t:?}"), "expected a number, a quantity or a parenthesis"),
+            Some(_) => self.err(format!("unexpected `{}`", &self.src[self.span()]), "expected a number, a quantity or a parenthesis"),
         }
     }
 

@@ -58,12 +58,26 @@ fn counterexample(s: &Session, c: &Counterexample, v: &View, out: &mut String) {
     let _ = v;
 }
 
+/// Which numbers a check tried, in words: "seeds 1–20", "the params file, then seed 2", "seed 5".
+fn seed_words(params: bool, seed: u64, points: u64) -> String {
+    let range = |from: u64, n: u64| match n {
+        0 => String::new(),
+        1 => format!("seed {from}"),
+        _ => format!("seeds {from}–{}", from.saturating_add(n - 1)),
+    };
+    match (params, points) {
+        (true, 0 | 1) => "the params file".into(),
+        (true, n) => format!("the params file, then {}", range(seed.saturating_add(1), n - 1)),
+        (false, n) => range(seed, n),
+    }
+}
+
 /// The body of a single check (without the header), in text.
 pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
     let ok = |t: &str| paint(t, "32", v.color);
     let bad = |t: &str| paint(t, "31", v.color);
     let _ = writeln!(out, "yours    {}", render(&c.formula, v.style, v.width.saturating_sub(9).max(30)).replace('\n', "\n         "));
-    let seeds = if s.options.params.is_some() { format!("the params file, then seeds {}–{}", s.options.seed + 1, s.options.seed + c.points as u64 - 1) } else { format!("seeds {}–{}", s.options.seed, s.options.seed + c.points as u64 - 1) };
+    let seeds = seed_words(s.options.params.is_some(), s.options.seed, c.points as u64);
     match &c.verdict {
         Verdict::Refuted { why, diagnosis } => {
             match why {
@@ -94,12 +108,12 @@ pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
             let _ = writeln!(out, "verdict  {}", bad("✗ REFUTED"));
         }
         Verdict::Agrees => {
-            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, sizes(s, &c.sizes));
+            let _ = writeln!(out, "test     {} agrees with the gradient at {} {} ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, if c.points == 1 { "point" } else { "random points" }, sizes(s, &c.sizes));
             let _ = writeln!(out, "proof    not found: the rules did not bring both sides to the same form");
-            let _ = writeln!(out, "verdict  AGREES at {} random points, not proved", c.points);
+            let _ = writeln!(out, "verdict  AGREES at {} {}, not proved", c.points, if c.points == 1 { "point" } else { "random points" });
         }
         Verdict::Proved(p) => {
-            let _ = writeln!(out, "test     {} agrees with the gradient at {} random points ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, sizes(s, &c.sizes));
+            let _ = writeln!(out, "test     {} agrees with the gradient at {} {} ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, if c.points == 1 { "point" } else { "random points" }, sizes(s, &c.sizes));
             if let Some(x) = &p.exact {
                 let _ = writeln!(out, "proof    it is {x}, up to the order of terms and factors; the rules from the goal to it:");
                 for (eq, r) in &p.chain {

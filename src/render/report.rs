@@ -37,6 +37,7 @@ pub fn header(s: &Session, v: &View) -> String {
     let d = if v.style == Style::Unicode { "∂" } else { "d" };
     let numbers = match &s.options.params {
         Some((f, _)) => format!("params {f}"),
+        None if crate::params::Params::scaled(&s.model, &s.sizes) => format!("seed {} (matrices with more than 3 columns drawn scaled by √(3/columns): spectral radius below 1)", s.options.seed),
         None => format!("seed {}", s.options.seed),
     };
     format!(
@@ -137,8 +138,10 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             let _ = writeln!(out, "{INDENT}(worked out on the side; both sides evaluated equal {mark} (difference {}); the gradient is unchanged)", err(e));
             continue;
         }
-        let check = if n.broken.as_ref().is_some_and(|x| x.beat == bi) { bad } else { ok };
         let rel = n.beats.get(bi).zip(if bi == 0 { Some(&n.goal) } else { n.beats.get(bi - 1) }).map(|(a, b)| a.rel_diff(b)).unwrap_or(0.0);
+        // a value that is not a number (an overflow) is never a ✓
+        let finite = rel.is_finite() && n.beats.get(bi).is_some_and(|t| t.first_non_finite().is_none());
+        let check = if n.broken.as_ref().is_some_and(|x| x.beat == bi) || !finite { bad } else { ok };
         let _ = writeln!(out, "{INDENT}value {}   {check} (change {})", tensor(&n.beats[bi]), err(rel));
         for (wi, w) in b.wheres.iter().enumerate() {
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);

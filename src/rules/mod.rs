@@ -280,7 +280,12 @@ pub fn read_rules(
     }
     let mut last_comment: Option<String> = None;
     let arrow = if kind == Kind::Definition { ":=" } else { "=>" };
+    // line numbers counted as the lines go by: loading stays linear in the file's length
+    let (mut counted_to, mut line_at) = (0usize, 1usize);
     for (range, l) in &ls {
+        line_at += text[counted_to..range.start.max(counted_to)].matches('\n').count();
+        counted_to = range.start.max(counted_to);
+        let line = line_at;
         match l {
             Line::Blank => last_comment = None,
             Line::Comment(c) => last_comment = Some(c.clone()),
@@ -294,7 +299,7 @@ pub fn read_rules(
                     name: c.name,
                     comment,
                     file: file.to_string(),
-                    line: line_no(text, range.start),
+                    line,
                     text: content.trim().to_string(),
                     lhs: c.lhs,
                     rhs: c.rhs,

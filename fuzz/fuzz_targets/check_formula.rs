@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let r = ready();
     for einstein in [false, true] {
         if let Ok(f) = bptt::check::read_formula(&r.s, text, "fuzz", einstein) {
-            let limits = bptt::stepper::Limits { max_steps: 2000, max_nodes: 20_000, deadline: None };
+            let limits = bptt::stepper::Limits { max_steps: 2000, max_nodes: 20_000, deadline: None, ..Default::default() };
             let _ = bptt::check::check(&r.s, &r.d, &r.cat, &f, 3, limits);
         }
     }

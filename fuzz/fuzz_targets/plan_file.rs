@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let mut diags = vec![];
     if let Some(plan) = bptt::plan::Plan::read("fuzz.plan", &text, &s.rules, &mut diags) {
         if diags.is_empty() {
-            let limits = bptt::stepper::Limits { max_steps: 200, max_nodes: 5_000, deadline: None };
+            let limits = bptt::stepper::Limits { max_steps: 200, max_nodes: 5_000, deadline: None, ..Default::default() };
             if let Ok(d) = bptt::derive::derive(&plan, &s.rules, limits) {
                 let _ = bptt::verify::verify(s, &d, false);
             }

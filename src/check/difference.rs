@@ -54,24 +54,38 @@ fn contract(fs: &[&Dense], keep: &[(Symbol, usize)], gone: &[(Symbol, usize)]) -
                 .collect()
         })
         .collect();
+    // the output's stride for each index of `all` (0 for the summed ones)
+    let mut out_strides = vec![0usize; all.len()];
+    let mut stride = 1;
+    for k in (0..keep.len()).rev() {
+        out_strides[k] = stride;
+        stride *= keep[k].1;
+    }
+    // an odometer over `all`, every factor's offset and the output's kept up to date as it turns
     let mut at = vec![0usize; all.len()];
+    let mut offs = vec![0usize; fs.len()];
+    let mut o = 0usize;
     for _ in 0..space {
         let mut v = 1.0;
-        for (f, st) in fs.iter().zip(&strides) {
-            let off: usize = at.iter().zip(st).map(|(a, s)| a * s).sum();
-            v *= f.data[off];
-        }
-        let mut o = 0;
-        for (k, (_, n)) in keep.iter().enumerate() {
-            o = o * n + at[k];
+        for (f, off) in fs.iter().zip(&offs) {
+            v *= f.data[*off];
         }
         data[o] += v;
         for k in (0..all.len()).rev() {
             at[k] += 1;
             if at[k] < all[k].1 {
+                for (off, st) in offs.iter_mut().zip(&strides) {
+                    *off += st[k];
+                }
+                o += out_strides[k];
                 break;
             }
+            let back = all[k].1 - 1;
             at[k] = 0;
+            for (off, st) in offs.iter_mut().zip(&strides) {
+                *off -= st[k] * back;
+            }
+            o -= out_strides[k] * back;
         }
     }
     Some(Dense { idx: keep.iter().map(|k| k.0).collect(), dims: keep.iter().map(|k| k.1).collect(), data })

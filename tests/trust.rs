@@ -74,6 +74,14 @@ fn proofs_are_exact() {
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
     assert!(err.contains("has more digits than a 64-bit number holds") && err.contains("^^^^"), "{err}");
+    // the rewriting folds constants in f64, the proof must not: 1.0000000000000002 × 0.9999999999999998 is 1 in
+    // f64 and 1 − 4e-32 exactly; and 1/3 · 3 is 1 exactly, 0.1 · 3 + 0.7 is 1 exactly
+    let o = run(&["check", &format!("1.0000000000000002 * 0.9999999999999998 * ({G})")]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    for f in [r"\sum_{k=1}^{T} \frac{1}{3} \cdot 3 \frac{\partial L}{\partial h^{(k)}_i} s^{(k-1)}_p".to_string(), format!("0.1*3*({G}) + 0.7*({G})")] {
+        let o = run(&["check", &f]);
+        assert!(stdout(&o).contains("✓ PROVED"), "{f}: {}", stdout(&o));
+    }
     // 1e-13 reads as a number (it once read as `1e` then `-13`)
     assert_eq!(code(&run(&["check", &format!("{G} + 0*1e-13")])), 0);
 }

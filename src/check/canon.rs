@@ -59,6 +59,8 @@ enum Val {
 }
 
 struct Builder<'a> {
+    /// Numbers hidden from the rewriting as placeholder symbols ([`hide_numbers`]), by name.
+    consts: &'a BTreeMap<Symbol, f64>,
     model: &'a Model,
     sizes: &'a Sizes,
     env: Vec<(Symbol, Val)>,
@@ -96,6 +98,15 @@ impl Builder<'_> {
         }
     }
 
+    /// The exact value of a number node or a hidden number.
+    fn number(&self, e: &RecExpr<Expr>, id: Id) -> Option<Rational> {
+        match &e[id] {
+            Expr::Num(v) => crate::exact::of_f64(v.into_inner()),
+            Expr::Symbol(s) => self.consts.get(s).and_then(|v| crate::exact::of_f64(*v)),
+            _ => None,
+        }
+    }
+
     /// The index symbol `id` stands for (bound indices resolve to their fresh names).
     fn index(&self, e: &RecExpr<Expr>, id: Id) -> Option<Symbol> {
         let s = sym(e, id)?;
@@ -114,6 +125,7 @@ impl Builder<'_> {
             return out.add(crate::lang::num(t as f64));
         }
         match &e[id] {
+            Expr::Symbol(s) if self.consts.contains_key(s) => out.add(crate::lang::num(self.consts[s])),
             Expr::Symbol(s) => {
                 let x = self.index(e, id).unwrap_or(*s);
                 out.add(Expr::Symbol(x))
@@ -142,6 +154,9 @@ impl Builder<'_> {
             return;
         }
         match &e[id] {
+            Expr::Symbol(s) if self.consts.contains_key(s) => {
+                out.0.push_str(&crate::exact::of_f64(self.consts[s]).map(|r| r.to_string()).unwrap_or_else(|| "nan".into()));
+            }
             Expr::Symbol(s) => match self.index(e, id) {
                 Some(x) => {
                     out.0.push('_');
@@ -183,6 +198,7 @@ impl Builder<'_> {
         let int = |v: i64| Rational::from_integer(v.into());
         let out = match &e[id] {
             Expr::Num(v) => one(crate::exact::of_f64(v.into_inner())?),
+            Expr::Symbol(s) if self.consts.contains_key(s) => one(crate::exact::of_f64(self.consts[s])?),
             Expr::Symbol(s) if matches!(self.lookup(*s), Some(Val::Time(_))) => one(int(self.int(e, id)?)),
             Expr::Add([a, b]) => {
                 let mut p = self.poly(e, *a)?;
@@ -195,6 +211,8 @@ impl Builder<'_> {
                 p
             }
             Expr::Neg(a) => negate(self.poly(e, *a)?),
+            // 1/c of a number c ≠ 0 is the exact rational 1/c (\frac{1}{3} reads as 1 · (1/3))
+            Expr::Recip(a) if self.number(e, *a).is_some_and(|r| !r.is_zero()) => one(num_traits::Inv::inv(self.number(e, *a)?)),
             Expr::Mul([a, b]) => {
                 let (x, y) = (self.poly(e, *a)?, self.poly(e, *b)?);
                 self.product(&x, &y)?
@@ -385,7 +403,12 @@ fn finish(mut m: Mono, dims: &BTreeMap<Symbol, Symbol>) -> (String, Rational, Pr
 /// The canonical form of `e` (T and every Σ over time at the sizes given), or None when it would be too large
 /// or holds a number that is not finite.
 pub fn canon(e: &RecExpr<Expr>, model: &Model, sizes: &Sizes) -> Option<Canon> {
-    let mut b = Builder { model, sizes, env: vec![], fresh: 0, dims: BTreeMap::new(), dropped_partial: false };
+    canon_with(e, model, sizes, &BTreeMap::new())
+}
+
+/// [`canon`] of an expression whose numbers were hidden by [`hide_numbers`] (`consts` gives them back, exactly).
+pub fn canon_with(e: &RecExpr<Expr>, model: &Model, sizes: &Sizes, consts: &BTreeMap<Symbol, f64>) -> Option<Canon> {
+    let mut b = Builder { consts, model, sizes, env: vec![], fresh: 0, dims: BTreeMap::new(), dropped_partial: false };
     let p = b.poly(e, e.root())?;
     let mut terms: BTreeMap<String, (Rational, Product)> = BTreeMap::new();
     let mut partial: BTreeMap<String, bool> = BTreeMap::new();
@@ -446,4 +469,48 @@ impl Canon {
     pub fn max_coef(&self) -> f64 {
         self.terms.values().map(|(c, _)| crate::exact::to_f64(&c.abs())).fold(0.0, f64::max)
     }
+}
+
+/// The numbers of `e` that are values (not time steps, indices, Σ bounds or exponents) replaced by placeholder
+/// symbols `#c0`, `#c1`, … (recorded in `consts`): rewriting folds constants in f64 (1.0000000000000002 ×
+/// 0.9999999999999998 becomes 1), a proof must not — the canonical form multiplies them as exact rationals.
+pub fn hide_numbers(e: &RecExpr<Expr>, consts: &mut BTreeMap<Symbol, f64>) -> RecExpr<Expr> {
+    fn go(e: &RecExpr<Expr>, id: Id, value: bool, consts: &mut BTreeMap<Symbol, f64>, out: &mut RecExpr<Expr>) -> Id {
+        let n = &e[id];
+        if let (Expr::Num(v), true) = (n, value) {
+            let name: Symbol = format!("#c{}", consts.len()).into();
+            consts.insert(name, v.into_inner());
+            return out.add(Expr::Symbol(name));
+        }
+        // which children hold values: not the name, time and indices of a quantity, nor Σ's index, size and
+        // bounds, nor δ's indices, nor an exponent, nor what a derivative is taken with respect to
+        let kids = n.children();
+        let new = n.clone().map_children(|_| Id::from(0usize));
+        let mut mapped = Vec::with_capacity(kids.len());
+        for (k, c) in kids.iter().enumerate() {
+            let v = value
+                && match n {
+                    Expr::Ix(_) | Expr::Tx(_) | Expr::Delta(_) => false,
+                    Expr::Sum(_) => k == 2,
+                    Expr::TSum(_) => k == 3,
+                    Expr::Pow(_) => k == 0,
+                    Expr::D(_) => k == 0,
+                    _ => true,
+                };
+            mapped.push(go(e, *c, v, consts, out));
+        }
+        let mut it = mapped.into_iter();
+        out.add(new.map_children(|_| it.next().unwrap_or(Id::from(0usize))))
+    }
+    let mut out = RecExpr::default();
+    go(e, e.root(), true, consts, &mut out);
+    out
+}
+
+/// The placeholders of [`hide_numbers`] replaced by their numbers again (for showing the steps).
+pub fn show_numbers(e: &RecExpr<Expr>, consts: &BTreeMap<Symbol, f64>) -> RecExpr<Expr> {
+    RecExpr::from(e.as_ref().iter().map(|n| match n {
+        Expr::Symbol(s) if consts.contains_key(s) => crate::lang::num(consts[s]),
+        n => n.clone(),
+    }).collect::<Vec<_>>())
 }

@@ -351,9 +351,14 @@ fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Resu
             None => format!("the step “{}” of the derivation", b.title),
         })
     };
-    let (mine, yours_rules, yours_steps) = expand(s, f, limits)?;
-    let (theirs, reference_rules, reference_steps) = expand(s, &reference, limits)?;
-    let (Some(a), Some(b)) = (canon::canon(&mine, &s.model, &s.sizes), canon::canon(&theirs, &s.model, &s.sizes)) else { return Ok(Attempt::Unknown) };
+    // the numbers are hidden from the rewriting (it folds constants in f64) and multiplied exactly by the canon
+    let mut consts = std::collections::BTreeMap::new();
+    let (hidden_f, hidden_ref) = (canon::hide_numbers(f, &mut consts), canon::hide_numbers(&reference, &mut consts));
+    let shown = |steps: Vec<(String, RecExpr<Expr>)>| steps.into_iter().map(|(r, e)| (r, canon::show_numbers(&e, &consts))).collect::<Vec<_>>();
+    let (mine, yours_rules, yours_steps) = expand(s, &hidden_f, limits)?;
+    let (theirs, reference_rules, reference_steps) = expand(s, &hidden_ref, limits)?;
+    let (yours_steps, reference_steps) = (shown(yours_steps), shown(reference_steps));
+    let (Some(a), Some(b)) = (canon::canon_with(&mine, &s.model, &s.sizes, &consts), canon::canon_with(&theirs, &s.model, &s.sizes, &consts)) else { return Ok(Attempt::Unknown) };
     if !a.same(&b) {
         // the same as a form of the derivation up to the order of + and ×, and nothing partial cancelled
         if exact.is_some() && !a.dropped_partial {

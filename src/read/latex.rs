@@ -501,9 +501,19 @@ impl P<'_> {
         let b = self.expr()?;
         self.need(Tok::Sym('}'), "`}`")?;
         match (&self.out[a], &self.out[b]) {
+            // a numeric fraction is a number when a float holds it exactly (\frac{1}{2} = 0.5); otherwise it stays a
+            // fraction, a · (1/b), so that a proof sees 1/3 exactly
             (Expr::Num(x), Expr::Num(y)) if y.into_inner() != 0.0 => {
-                let v = x.into_inner() / y.into_inner();
-                Ok(self.out.add(num(v)))
+                let (x, y) = (x.into_inner(), y.into_inner());
+                let exact = match (crate::exact::of_f64(x), crate::exact::of_f64(y), crate::exact::of_f64(x / y)) {
+                    (Some(p), Some(q), Some(v)) => p / q == v,
+                    _ => false,
+                };
+                if exact {
+                    return Ok(self.out.add(num(x / y)));
+                }
+                let r = self.out.add(Expr::Recip(b));
+                Ok(self.out.add(Expr::Mul([a, r])))
             }
             _ => self.err("only numeric fractions and \\frac{\\partial …}{\\partial …} are understood", "write a product instead of a division"),
         }

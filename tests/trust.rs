@@ -355,3 +355,27 @@ fn smaller_things() {
     let o = run(&["check", &format!("{G} * d/dp W_r[i,p]")]);
     assert!(stderr(&o).contains("cannot differentiate with respect to `p`") && stderr(&o).contains('^'), "{}", stderr(&o));
 }
+
+/// What the fuzzers found (tests/data/fuzz-findings): each stays fixed.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    use bptt::lang::normal_form;
+    use bptt::render::text::{Style, render};
+    // an affine time of two names (c…c − c…cx) printed with parentheses that did not read back
+    let text = std::fs::read_to_string(data("fuzz-findings/text-affine-time.txt")).unwrap();
+    let e = bptt::read::text::read(&text, "fuzz", None).unwrap();
+    for style in [Style::Unicode, Style::Ascii] {
+        let printed = render(&e, style, 80);
+        let back = bptt::read::text::read(&printed, "printed", None).unwrap_or_else(|d| panic!("{printed}: {d}"));
+        assert_eq!(normal_form(&back), normal_form(&e), "{printed}");
+    }
+    // a decimal number inside a LaTeX index list (0.0700 and 801891.000 glued into one index) is refused
+    let text = std::fs::read_to_string(data("fuzz-findings/latex-decimal-index.txt")).unwrap();
+    let err = bptt::read::latex::read(&text, "fuzz", None).unwrap_err().to_string();
+    assert!(err.contains("not a decimal number"), "{err}");
+    // Einstein sums over a long Σ with a hundred repeated indices: ends within --timeout, no crash
+    let f = data("fuzz-findings/check-slow-einstein.txt");
+    let o = run(&["check", "--einstein", "--timeout", "5", "-f", f.to_str().unwrap()]);
+    no_crash(&o, "slow einstein");
+    assert!(matches!(code(&o), 0..=2));
+}

@@ -21,6 +21,8 @@ fn ready() -> &'static Ready {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // the run's limits, as the command line sets them: every input gets 10 seconds and 2 GB
+    bptt::limits::set(2048, 10, 1 << 20);
     let Ok(text) = std::str::from_utf8(data) else { return };
     if text.len() > 400 {
         return;

@@ -9,6 +9,8 @@ fn session() -> &'static bptt::session::Session {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // the run's limits, as the command line sets them: every input gets 10 seconds and 2 GB
+    bptt::limits::set(2048, 10, 1 << 20);
     let Ok(text) = std::str::from_utf8(data) else { return };
     let text: Arc<str> = Arc::from(text);
     let s = session();

@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 struct Atom {
     key: String,
     idx: Vec<Symbol>,
-    expr: RecExpr<Expr>,
+    /// Shared: monomials are copied often, their atoms rarely change.
+    expr: std::rc::Rc<RecExpr<Expr>>,
     /// log, 1/x or a fractional power: not defined everywhere, so 0 × it is not 0 everywhere.
     partial: bool,
 }
@@ -269,7 +270,7 @@ impl Builder<'_> {
                     let mut expr = RecExpr::default();
                     let (p, q) = (expr.add(Expr::Symbol(v[0])), expr.add(Expr::Symbol(v[1])));
                     expr.add(Expr::Delta([p, q]));
-                    vec![Mono { coef: int(1), bound: vec![], factors: vec![Atom { key: "(delta _ _)".into(), idx: v, expr, partial: false }] }]
+                    vec![Mono { coef: int(1), bound: vec![], factors: vec![Atom { key: "(delta _ _)".into(), idx: v, expr: std::rc::Rc::new(expr), partial: false }] }]
                 }
                 _ => match (self.int(e, *a), self.int(e, *b)) {
                     (Some(x), Some(y)) => one(int(if x == y { 1 } else { 0 })),
@@ -291,13 +292,15 @@ impl Builder<'_> {
             Expr::Pow([_, p]) => !matches!(&expr[*p], Expr::Num(v) if v.fract() == 0.0 && v.into_inner() >= 0.0),
             _ => false,
         });
-        vec![Mono { coef: Rational::from_integer(1.into()), bound: vec![], factors: vec![Atom { key: a.0, idx: a.1, expr, partial }] }]
+        vec![Mono { coef: Rational::from_integer(1.into()), bound: vec![], factors: vec![Atom { key: a.0, idx: a.1, expr: std::rc::Rc::new(expr), partial }] }]
     }
 
     fn product(&mut self, x: &[Mono], y: &[Mono]) -> Option<Vec<Mono>> {
         if x.len().saturating_mul(y.len()) > MAX_TERMS {
             return None;
         }
+        // the run's time and memory limits: give up (the caller reports the limit)
+        crate::limits::check("the proof").ok()?;
         let mut out = vec![];
         for a in x {
             for b in y {
@@ -351,7 +354,7 @@ fn rename(m: &mut Mono, from: Symbol, to: Symbol) {
     }
     for f in &mut m.factors {
         if f.idx.contains(&from) {
-            f.expr = rename_expr(&f.expr, from, to);
+            f.expr = std::rc::Rc::new(rename_expr(&f.expr, from, to));
         }
         for x in &mut f.idx {
             if *x == from {
@@ -394,7 +397,7 @@ fn finish(mut m: Mono, dims: &BTreeMap<Symbol, Symbol>) -> (String, Rational, Pr
         factors: m.factors.iter().map(|f| {
             let mut idx = f.idx.clone();
             idx.dedup();
-            (f.expr.clone(), idx)
+            ((*f.expr).clone(), idx)
         }).collect(),
     };
     (parts.join(" "), m.coef, product)

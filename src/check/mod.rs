@@ -358,7 +358,11 @@ fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Resu
     let (mine, yours_rules, yours_steps) = expand(s, &hidden_f, limits)?;
     let (theirs, reference_rules, reference_steps) = expand(s, &hidden_ref, limits)?;
     let (yours_steps, reference_steps) = (shown(yours_steps), shown(reference_steps));
-    let (Some(a), Some(b)) = (canon::canon_with(&mine, &s.model, &s.sizes, &consts), canon::canon_with(&theirs, &s.model, &s.sizes, &consts)) else { return Ok(Attempt::Unknown) };
+    let (ca, cb) = (canon::canon_with(&mine, &s.model, &s.sizes, &consts), canon::canon_with(&theirs, &s.model, &s.sizes, &consts));
+    // a canonical form given up for a limit is that limit's error, not "not proved"
+    crate::limits::check("the proof")?;
+    crate::limits::deadline("the proof")?;
+    let (Some(a), Some(b)) = (ca, cb) else { return Ok(Attempt::Unknown) };
     if !a.same(&b) {
         // the same as a form of the derivation up to the order of + and ×, and nothing partial cancelled
         if exact.is_some() && !a.dropped_partial {

@@ -282,8 +282,12 @@ impl P<'_> {
                     cur.push(c);
                 }
                 Some(Tok::Num(_)) => {
-                    // the digits as written (an f64 would round long ones)
-                    cur.push_str(&self.src[self.span()]);
+                    // the digits as written (an f64 would round long ones); an index has no decimal point
+                    let digits = &self.src[self.span()];
+                    if digits.contains('.') {
+                        return self.err("an index is letters and digits, not a decimal number", "write indices such as {ip} or {a1,b}");
+                    }
+                    cur.push_str(digits);
                     self.pos += 1;
                 }
                 _ => return self.err("expected indices such as {ip} or {a1,b}", "indices are letters (and digits), separated by commas when longer than one letter"),

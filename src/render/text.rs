@@ -167,8 +167,27 @@ impl Printer<'_> {
         matches!(&self.e[id], Expr::Symbol(_) | Expr::Num(_))
     }
 
+    /// Time arithmetic as the readers read it, left to right with no parentheses: k, 3, k-1, T-k+1, -k
+    /// (names and whole numbers joined by + and −).
+    fn affine(&self, id: Id) -> Option<String> {
+        let leaf = |id: Id| match &self.e[id] {
+            Expr::Symbol(s) => Some(s.to_string()),
+            Expr::Num(v) if v.fract() == 0.0 && (0.0..4e9).contains(&v.into_inner()) => Some(fmt_num(v.into_inner())),
+            _ => None,
+        };
+        match &self.e[id] {
+            Expr::Add([a, b]) => Some(format!("{}+{}", self.affine(*a)?, leaf(*b)?)),
+            Expr::Sub([a, b]) => Some(format!("{}-{}", self.affine(*a)?, leaf(*b)?)),
+            Expr::Neg(a) => Some(format!("-{}", leaf(*a)?)),
+            _ => leaf(id),
+        }
+    }
+
     /// A compact one-line form for indices and times.
     fn flat(&self, id: Id) -> String {
+        if let Some(a) = self.affine(id).filter(|_| matches!(&self.e[id], Expr::Add(_) | Expr::Sub(_) | Expr::Neg(_))) {
+            return a;
+        }
         match &self.e[id] {
             Expr::Num(v) => fmt_num(v.into_inner()),
             Expr::Symbol(s) => s.to_string(),

@@ -79,7 +79,18 @@ struct P<'a> {
     sigma: &'a str,
 }
 
+use crate::read::Nesting;
+
 type R<T> = Result<T, Diag>;
+
+impl crate::read::Nesting for P<'_> {
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
+    }
+    fn here(&self, msg: &str, hint: &str) -> Diag {
+        Diag::new(self.file, self.src, self.span(), msg).hint(hint)
+    }
+}
 
 impl P<'_> {
     fn peek(&self) -> Option<&Tok> {
@@ -202,14 +213,8 @@ impl P<'_> {
     }
 
     fn primary(&mut self) -> R<Id> {
-        // every path of recursion passes here (\frac{\partial}{\partial W} … does not pass through `expr`)
-        self.depth += 1;
-        if self.depth > crate::read::MAX_DEPTH {
-            return self.err("the formula nests too deeply", "split it into smaller parts");
-        }
-        let r = self.primary_inner();
-        self.depth -= 1;
-        r
+        // every path of recursion passes here (a chain of ∂ prefixes does not pass through `expr`)
+        self.deeper(Self::primary_inner)
     }
 
     fn primary_inner(&mut self) -> R<Id> {

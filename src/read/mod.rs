@@ -9,6 +9,23 @@ use egg::{Id, RecExpr};
 /// How deeply a formula may nest (parentheses, functions, ∂ prefixes): recursion over the tree stays shallow.
 pub const MAX_DEPTH: usize = 200;
 
+/// A reader's nesting depth, shared by both readers' recursive descent.
+pub(crate) trait Nesting: Sized {
+    fn depth(&mut self) -> &mut usize;
+    /// The error at the current position.
+    fn here(&self, msg: &str, hint: &str) -> crate::diag::Diag;
+    /// Run `f` one level deeper; past [`MAX_DEPTH`] it is an error at the current position.
+    fn deeper<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, crate::diag::Diag>) -> Result<T, crate::diag::Diag> {
+        *self.depth() += 1;
+        if *self.depth() > MAX_DEPTH {
+            return Err(self.here("the formula nests too deeply", "split it into smaller parts"));
+        }
+        let r = f(self);
+        *self.depth() -= 1;
+        r
+    }
+}
+
 /// A number literal as written: finite, and exactly the decimal written (no digits lost to the float), so that a
 /// proof and the numbers reason about the same value.
 pub fn number(text: &str) -> Result<f64, String> {

@@ -416,6 +416,7 @@ pub fn canon_with(e: &RecExpr<Expr>, model: &Model, sizes: &Sizes, consts: &BTre
     let mut terms: BTreeMap<String, (Rational, Product)> = BTreeMap::new();
     let mut partial: BTreeMap<String, bool> = BTreeMap::new();
     for m in p {
+        crate::limits::check("the proof").ok()?;
         let is_partial = m.factors.iter().any(|f| f.partial);
         let (k, c, prod) = finish(m, &b.dims);
         *partial.entry(k.clone()).or_default() |= is_partial;

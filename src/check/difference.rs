@@ -116,6 +116,7 @@ fn product_value(num: &mut Numeric, p: &Product, target: &[(Symbol, usize)], siz
     // eliminate the bound indices one at a time, the cheapest first
     let mut left: Vec<(Symbol, usize)> = dim_of[target.len()..].to_vec();
     while !left.is_empty() {
+        crate::limits::check("the exact difference")?;
         let cost = |b: &(Symbol, usize), fs: &[Dense]| -> (usize, Vec<(Symbol, usize)>) {
             let mut union: Vec<(Symbol, usize)> = vec![];
             for f in fs.iter().filter(|f| f.idx.contains(&b.0)) {
@@ -146,6 +147,7 @@ pub fn evaluate(num: &mut Numeric, diff: &[(Rational, Product)], target: &[(Symb
     let len: usize = target.iter().map(|t| t.1).product();
     let (mut value, mut bound) = (vec![0.0; len], vec![0.0; len]);
     for (c, p) in diff {
+        crate::limits::check("the exact difference")?;
         let c = to_f64(c);
         let (Some(v), Some(a)) = (product_value(num, p, target, sizes, false)?, product_value(num, p, target, sizes, true)?) else { return Ok(None) };
         for k in 0..len {

@@ -38,7 +38,10 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
                     if d == '⁾' {
                         break;
                     }
-                    inner.push(unsup(d).unwrap_or(d));
+                    // spaces and line breaks inside a superscript group mean nothing
+                    if !d.is_whitespace() {
+                        inner.push(unsup(d).unwrap_or(d));
+                    }
                 }
                 out.push((Tok::Sup(inner), i..end(&mut it)));
             }
@@ -49,7 +52,9 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
                     if d == ')' {
                         break;
                     }
-                    inner.push(d);
+                    if !d.is_whitespace() {
+                        inner.push(d);
+                    }
                 }
                 out.push((Tok::Sup(inner), i..end(&mut it)));
             }

@@ -275,7 +275,16 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
                 }
             }
             Kind::Markdown => {
-                let _ = writeln!(out, "**{tag}**{}  \n*{}*\n", b.title, rules_text);
+                // CommonMark: `**(13)** title` (a closing ** after a space is not a delimiter), no empty emphasis
+                let head = match b.eq {
+                    Some(e) => format!("**({e})** {}", b.title),
+                    None => b.title.clone(),
+                };
+                if rules.is_empty() {
+                    let _ = writeln!(out, "{head}\n");
+                } else {
+                    let _ = writeln!(out, "{head}  \n*{rules_text}*\n");
+                }
             }
             Kind::Fragment => {
                 let _ = writeln!(out, "% {tag}{} — {rules_text}", b.title);

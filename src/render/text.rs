@@ -218,7 +218,8 @@ impl Printer<'_> {
         let idx = match (idx.is_empty(), self.tex()) {
             (true, _) => String::new(),
             (false, false) => format!("[{}]", idx.join(",")),
-            (false, true) if idx.iter().all(|x| x.chars().count() == 1) => format!("_{{{}}}", idx.concat()),
+            // one letter each: _{ip}; a digit among them would read back glued to its neighbour (m, 2 → m2)
+            (false, true) if idx.iter().all(|x| x.chars().count() == 1 && x.chars().all(|c| c.is_ascii_alphabetic())) => format!("_{{{}}}", idx.concat()),
             (false, true) => format!("_{{{}}}", idx.join(",")),
         };
         // a name that already has a superscript gets the time inside the same group: W^{(r)} has no time

@@ -147,3 +147,49 @@ fn katex_renders_every_block_of_the_markdown() {
         assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), format!("{blocks} blocks rendered"), "{args:?}");
     }
 }
+
+/// The Markdown notes read as Markdown in a CommonMark parser: every equation number is bold (a `Strong`
+/// element), no `**` or `*` is left over as text, no emphasis is empty.
+#[test]
+fn markdown_is_commonmark() {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    for wrt in ["W_r", "W_x", "W_y"] {
+        let md = stdout(&run(&["derive", "--format", "markdown", "--wrt", wrt]));
+        let (mut strong, mut numbers, mut emphasis_text) = (false, vec![], String::new());
+        let mut in_emphasis = false;
+        let mut math_blocks = 0;
+        for ev in Parser::new(&md) {
+            match ev {
+                Event::Start(Tag::Strong) => strong = true,
+                Event::End(TagEnd::Strong) => strong = false,
+                Event::Start(Tag::Emphasis) => {
+                    in_emphasis = true;
+                    emphasis_text.clear();
+                }
+                Event::End(TagEnd::Emphasis) => {
+                    in_emphasis = false;
+                    assert!(!emphasis_text.trim().is_empty(), "{wrt}: an empty emphasis");
+                }
+                Event::Text(t) => {
+                    assert!(!t.contains("**"), "{wrt}: literal ** in {t:?}");
+                    if strong {
+                        numbers.push(t.to_string());
+                    }
+                    if in_emphasis {
+                        emphasis_text.push_str(&t);
+                    }
+                    if t.contains("$$") {
+                        math_blocks += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        // the blog's equation numbers of W_r (4–12) and W_x (13–23) are bold; W_y's plan has none of the blog's
+        assert!(numbers.iter().all(|n| n.starts_with('(') && n.ends_with(')')), "{wrt}: {numbers:?}");
+        if wrt != "W_y" {
+            assert!(numbers.len() >= 6, "{wrt}: {numbers:?}");
+        }
+        assert!(math_blocks > 0, "{wrt}: the math blocks are there");
+    }
+}

@@ -276,6 +276,7 @@ fn limits_hold_under_a_small_memory_limit() {
         ("derive --hidden 200 --steps 30", "memory"),
         ("check --steps 2000 'sum_{k=1}^{T} dL/dh^(k)[i] s^(k-1)[p]'", "memory"),
         ("grad --steps 100000 --hidden 4096 --input 4096", "memory"),
+        ("grad --steps 100000 --hidden 1000 --input 10", "memory"),
         ("plot --steps 1000 --hidden 256 --input 256 --timeout 5 -o -", "stopped"),
         ("check -f /dev/zero", "--max-input"),
         ("derive --params /dev/zero", "--max-input"),

@@ -185,6 +185,7 @@ impl<'a> Dense<'a> {
                 let (lo, hi) = (self.time(e, *lo, env, dims)?, self.time(e, *hi, env, dims)?);
                 let mut acc: Option<D> = None;
                 for t in lo..=hi {
+                    crate::limits::check("the numbers")?;
                     env.push((k, t));
                     // Σₖ a⁽ᵏ⁾ ⊗ b⁽ᵏ⁾ (e.g. ∂L/∂h⁽ᵏ⁾[i] s⁽ᵏ⁻¹⁾[p]) accumulates in place
                     if let (Expr::Mul([x, y]), Some(a)) = (&e[*body], acc.as_mut()) {
@@ -352,7 +353,18 @@ pub fn closed_gradient(s: &crate::session::Session, limits: crate::stepper::Limi
         }
         wheres.push(crate::derive::derive_where(&w, &s.rules, limits, &mut stats)?);
     }
+    // every quantity over time is kept at every step, with its gradient: that much memory, asked for first
+    let per_step: usize = s
+        .model
+        .decls
+        .values()
+        .filter(|d| d.kind == DeclKind::Quantity && d.timed)
+        .map(|d| d.dims.iter().fold(8usize, |a, n| a.saturating_mul(s.sizes.dims.get(n).copied().unwrap_or(1))))
+        .fold(0usize, |a, b| a.saturating_add(b));
+    crate::limits::reserve(per_step.saturating_mul(2).saturating_mul(s.sizes.steps + 1), "the numbers of every step (values and gradients)")?;
     let e = crate::closed::instantiate(closed, s.sizes.steps);
     let order = crate::lang::free_indices(&s.plan.goal, s.plan.goal.root()).into_iter().filter(|x| !s.model.decls.contains_key(x)).collect::<Vec<_>>();
-    Dense::new(&s.model, &s.sizes, &s.params, &wheres).tensor(&e, &order)
+    let g = Dense::new(&s.model, &s.sizes, &s.params, &wheres).tensor(&e, &order)?;
+    crate::limits::check("the numbers")?;
+    Ok(g)
 }

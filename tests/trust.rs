@@ -393,3 +393,30 @@ fn fuzz_findings_stay_fixed() {
         assert!(matches!(code(&o), 0..=2));
     }
 }
+
+/// Every formula the text fuzzer found that did not read back after printing (tests/data/fuzz-findings/
+/// text-roundtrip): a printed power `^(…)` read as a time superscript.
+#[test]
+fn text_fuzz_findings_read_back() {
+    use bptt::lang::normal_form;
+    use bptt::render::text::{Style, render};
+    let dir = data("fuzz-findings/text-roundtrip");
+    let (mut n, mut bad) = (0, vec![]);
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let path = f.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(text) = String::from_utf8(bytes) else { continue };
+        let Ok(e) = bptt::read::text::read(&text, "fuzz", None) else { continue };
+        for style in [Style::Unicode, Style::Ascii] {
+            let printed = render(&e, style, 80);
+            match bptt::read::text::read(&printed, "printed", None) {
+                Ok(back) if normal_form(&back) == normal_form(&e) => {}
+                _ => bad.push(format!("{}: {printed}", name)),
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 5, "the findings are there ({n})");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -330,6 +330,8 @@ impl Printer<'_> {
                         base.append(text(sup(&fmt_num(v.into_inner())).unwrap_or_default()))
                     }
                     (_, Style::Latex) => base.append(text("^{")).append(self.doc(*b, 0)).append(text("}")),
+                    // `^(` would read as a time superscript: a parenthesised exponent is written `^ (…)`
+                    _ if !self.is_leaf(*b) && !matches!(&self.e[*b], Expr::Num(_)) => base.append(text("^ ")).append(self.doc(*b, 2)),
                     _ => base.append(text("^")).append(self.doc(*b, 2)),
                 }
             }

@@ -225,7 +225,7 @@ fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::B
                 _ => None,
             };
         }
-        let range = w.k_range.map(|(k, lo, hi)| format!("   for {k} = {hi}, …, {lo}")).unwrap_or_default();
+        let range = w.k_range.map(|(k, lo, hi)| format!("   for {}", crate::render::values::k_range(k.as_str(), lo, hi))).unwrap_or_default();
         out.push((format!("{} = {}{range}", show(&l, Style::Unicode), show(&r, Style::Unicode)), worst));
     }
     out

@@ -128,7 +128,7 @@ fn the_matrix_form_is_shown_and_checked() {
             "∂L/∂W⁽ʳ⁾ = Σ_{k=1}^{3} ∂L/∂h⁽ᵏ⁾ s⁽ᵏ⁻¹⁾ᵀ",
             "∂L/∂h⁽³⁾ = diag(tanh′(h⁽³⁾)) ∂L/∂s⁽³⁾",
             "∂L/∂s⁽³⁾ = W⁽ʸ⁾ᵀ (y − ȳ)",
-            "∂L/∂h⁽ᵏ⁾ = diag(tanh′(h⁽ᵏ⁾)) W⁽ʳ⁾ᵀ ∂L/∂h⁽ᵏ⁺¹⁾   for k = 2, …, 1",
+            "∂L/∂h⁽ᵏ⁾ = diag(tanh′(h⁽ᵏ⁾)) W⁽ʳ⁾ᵀ ∂L/∂h⁽ᵏ⁺¹⁾   for k = 2 down to 1",
         ]
     );
     for (t, e) in &v.matrix {

@@ -297,7 +297,13 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         };
         let mut rows = vec![row];
         for w in &b.wheres {
-            rows.push(aligned(&tex(&w.lhs), &w.rhs, width));
+            // the recursion's range stays with it in every format (under the k = T line it seemed to reach h⁽ᵀ⁺¹⁾)
+            let range = match w.k_range {
+                Some((k, lo, hi)) if lo == hi => format!(" \\qquad {k} = {lo}"),
+                Some((k, lo, hi)) => format!(" \\qquad {k} = {hi} \\text{{ down to }} {lo}"),
+                None => String::new(),
+            };
+            rows.push(aligned(&tex(&w.lhs), &w.rhs, width) + &range);
         }
         out.push_str(&block(kind, &rows, b.eq));
         out.push('\n');

@@ -147,11 +147,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);
             let mark = if werr > crate::verify::STEP_TOL { bad } else { ok };
             let range = match w.k_range {
-                Some((k, lo, hi)) => format!("   for {k} = {}", match hi - lo {
-                    0 => lo.to_string(),
-                    1 => format!("{hi}, {lo}"),
-                    _ => format!("{hi}, …, {lo}"),
-                }),
+                Some((k, lo, hi)) => format!("   for {}", crate::render::values::k_range(k.as_str(), lo, hi)),
                 None => String::new(),
             };
             let l = render(&w.lhs, v.style, 1000);

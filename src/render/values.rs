@@ -19,6 +19,12 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// The range of a recursion over time steps, as it runs: `k = 1`, `k = 2 down to 1` (the recursion goes back in
+/// time; read forward, not as a list that seems to reach past T).
+pub fn k_range(k: &str, lo: i64, hi: i64) -> String {
+    if lo == hi { format!("{k} = {lo}") } else { format!("{k} = {hi} down to {lo}") }
+}
+
 /// A short error figure such as 3e-16.
 pub fn err(v: f64) -> String {
     if v == 0.0 { "0".into() } else { format!("{v:.0e}") }

@@ -169,7 +169,7 @@ pub struct ModelArgs {
     /// A loss at every step, L = Σ_t ℓ(y⁽ᵗ⁾, ȳ⁽ᵗ⁾) with y⁽ᵗ⁾ = W⁽ʸ⁾s⁽ᵗ⁾ (the blog's model has one loss, at the last step)
     #[arg(long)]
     pub many_to_many: bool,
-    /// The loss at an output: mse = ½ Σ_m (y[m] − ȳ[m])² (the blog's); softmax-ce = −Σ_m ȳ[m] log softmax(y)[m] (ȳ a distribution)
+    /// The loss at an output: mse = ½ Σ_m (y[m] − ȳ[m])² (the default; the blog writes L(y) and fixes none); softmax-ce = −Σ_m ȳ[m] log softmax(y)[m] (ȳ a distribution)
     #[arg(long, value_enum, default_value_t = Loss::Mse)]
     pub loss: Loss,
     /// Hidden size n (default 3)

@@ -381,6 +381,12 @@ fn fuzz_findings_stay_fixed() {
     let printed = render(&e, Style::Latex, 80);
     let back = bptt::read::latex::read(&printed, "printed", None).unwrap();
     assert_eq!(normal_form(&back), normal_form(&e), "{printed}");
+    // an index name with many digits (\sum_{k000007…}) is text, not a number a float must hold
+    let text = std::fs::read_to_string(data("fuzz-findings/latex-long-index.txt")).unwrap();
+    let e = bptt::read::latex::read(&text, "fuzz", None).unwrap();
+    let printed = render(&e, Style::Latex, 80);
+    let back = bptt::read::latex::read(&printed, "printed", None).unwrap_or_else(|d| panic!("{printed}: {d}"));
+    assert_eq!(normal_form(&back), normal_form(&e), "{printed}");
     // a decimal number inside a LaTeX index list (0.0700 and 801891.000 glued into one index) is refused
     let text = std::fs::read_to_string(data("fuzz-findings/latex-decimal-index.txt")).unwrap();
     let err = bptt::read::latex::read(&text, "fuzz", None).unwrap_err().to_string();

@@ -46,7 +46,9 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
         }
         if c.is_ascii_digit() || (c == '.' && s[i + 1..].starts_with(|d: char| d.is_ascii_digit())) {
             let n = s[i..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').count();
-            let v: f64 = crate::read::number(&s[i..i + n]).map_err(|m| Diag::new(file, src, start..i + n, m).hint("write a number such as 0.5, 2 or 10^{-3}"))?;
+            // finite here; exact (no digits lost) where it is used as a value, in `primary` — digits in an index
+            // name (\sum_{k0000…}) are text, however many
+            let v: f64 = s[i..i + n].parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| Diag::new(file, src, start..i + n, format!("`{}` is not a finite number", &s[i..i + n])).hint("write a number such as 0.5, 2 or 10^{-3}"))?;
             out.push((Tok::Num(v), start..i + n));
             i += n;
             continue;
@@ -221,6 +223,9 @@ impl P<'_> {
         match self.peek().cloned() {
             None => self.err("the formula ends too early", "something is missing at the end"),
             Some(Tok::Num(v)) => {
+                if let Err(m) = crate::read::number(&self.src[self.span()]) {
+                    return self.err(m, "write a number such as 0.5, 2 or 10^{-3}");
+                }
                 self.pos += 1;
                 Ok(self.out.add(num(v)))
             }

@@ -382,6 +382,10 @@ fn fuzz_findings_stay_fixed() {
     let back = bptt::read::latex::read(&printed, "printed", None).unwrap();
     assert_eq!(normal_form(&back), normal_form(&e), "{printed}");
     // an index name with many digits (\sum_{k000007…}) is text, not a number a float must hold
+    let text = std::fs::read_to_string(data("fuzz-findings/latex-frac-one.txt")).unwrap();
+    let e = bptt::read::latex::read(&text, "fuzz", None).unwrap();
+    let back = bptt::read::latex::read(&render(&e, Style::Latex, 80), "printed", None).unwrap();
+    assert_eq!(normal_form(&back), normal_form(&e), "\\frac{{1}}{{b}} reads back as 1/b");
     let text = std::fs::read_to_string(data("fuzz-findings/latex-long-index.txt")).unwrap();
     let e = bptt::read::latex::read(&text, "fuzz", None).unwrap();
     let printed = render(&e, Style::Latex, 80);

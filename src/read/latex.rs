@@ -527,6 +527,10 @@ impl P<'_> {
                     return Ok(self.out.add(num(x / y)));
                 }
                 let r = self.out.add(Expr::Recip(b));
+                // \frac{1}{b} is 1/b itself, as the printer writes it back
+                if x == 1.0 {
+                    return Ok(r);
+                }
                 Ok(self.out.add(Expr::Mul([a, r])))
             }
             _ => self.err("only numeric fractions and \\frac{\\partial …}{\\partial …} are understood", "write a product instead of a division"),

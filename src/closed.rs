@@ -5,7 +5,7 @@ use crate::derive::derive;
 use crate::error::Result;
 use crate::eval::Numeric;
 use crate::lang::{Expr, num};
-use crate::render::text::{Style, render};
+use crate::print::{Style, render};
 use crate::session::{Options, Session};
 use crate::stepper::Limits;
 use egg::RecExpr;

@@ -148,7 +148,7 @@ pub fn derive_where(w: &WhereSpec, rules: &RuleSet, limits: Limits, stats: &mut 
     let Some(last) = steps.last() else {
         return Err(Error::Stuck(format!(
             "the side equation for `{}` made no progress: none of its rules ({}) applies",
-            crate::render::text::render(&w.lhs, crate::render::text::Style::Ascii, 200),
+            crate::print::render(&w.lhs, crate::print::Style::Ascii, 200),
             w.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
         )));
     };
@@ -172,7 +172,7 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
                 let Some(at) = find_part(&whole, pat) else {
                     return Err(Error::Stuck(format!(
                         "the plan focuses on `{pat}`, but the expression has no such part:\n  {}",
-                        crate::render::text::render(&whole, crate::render::text::Style::Ascii, 100)
+                        crate::print::render(&whole, crate::print::Style::Ascii, 100)
                     )));
                 };
                 let part = crate::lang::sub_expr(&whole, at);
@@ -183,7 +183,7 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
                 if whole.as_ref().iter().any(|n| matches!(n, Expr::D([x, _]) if !matches!(&whole[*x], Expr::Symbol(_)))) {
                     return Err(Error::Stuck(format!(
                         "the derivation ended with a derivative the rules could not resolve:\n  {}\nhint: a rule the plan needs is missing or was changed",
-                        crate::render::text::render(&whole, crate::render::text::Style::Ascii, 100)
+                        crate::print::render(&whole, crate::print::Style::Ascii, 100)
                     )));
                 }
             }

@@ -1,47 +1,149 @@
 //! The expression language in index notation, on egg: numbers, indexed and time-indexed symbols, sums over
 //! bound indices, Kronecker δ, activations, the derivative operator, and the e-class analysis that tracks free
 //! indices and constants.
-use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr, Symbol, define_language};
+use crate::notation::Act;
+use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr, Symbol};
 use ordered_float::NotNan;
 use std::collections::BTreeSet;
 
 /// A number in an expression (never NaN).
 pub type Num = NotNan<f64>;
 
-define_language! {
-    /// One node of an expression. Index and time positions hold ordinary sub-expressions (usually symbols or
-    /// numbers), so `s⁽ᵗ⁻¹⁾[p]` is `(tx s (- t 1) p)`.
-    pub enum Expr {
-        Num(Num),
-        "+" = Add([Id; 2]),
-        "-" = Sub([Id; 2]),
-        "*" = Mul([Id; 2]),
-        "neg" = Neg(Id),
-        "pow" = Pow([Id; 2]),
-        "tanh" = Tanh(Id),
-        "sigmoid" = Sigmoid(Id),
-        "relu" = Relu(Id),
-        "identity" = Identity(Id),
-        "dtanh" = DTanh(Id),
-        "dsigmoid" = DSigmoid(Id),
-        "drelu" = DRelu(Id),
-        "didentity" = DIdentity(Id),
-        // exp, log and 1/a: the softmax cross-entropy loss
-        "exp" = Exp(Id),
-        "log" = Log(Id),
-        "recip" = Recip(Id),
-        // (d e w): the derivative of e with respect to the quantity w
-        "d" = D([Id; 2]),
-        // (sum k dim body): Σ over the bound index k, which ranges over the size named dim
-        "sum" = Sum([Id; 3]),
-        // (tsum k lo hi body): Σ over the bound time step k = lo..hi
-        "tsum" = TSum([Id; 4]),
-        "delta" = Delta([Id; 2]),
-        // (ix W_r i p) = W⁽ʳ⁾[i,p]; (ix y m) = y[m]
-        "ix" = Ix(Ids),
-        // (tx s 3 i) = s⁽³⁾[i]: a name, a time, then indices
-        "tx" = Tx(Ids),
-        Symbol(Symbol),
+/// One node of an expression. Index and time positions hold ordinary sub-expressions (usually symbols or
+/// numbers), so `s⁽ᵗ⁻¹⁾[p]` is `(tx s (- t 1) p)`. Written out (not by `define_language!`) because an
+/// activation node carries its row of the activation table: `(tanh a)` is `Act(tanh, a)`, `(dtanh a)` is
+/// `DAct(tanh, a)`, and a new activation needs no new variant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expr {
+    Num(Num),
+    Add([Id; 2]),
+    Sub([Id; 2]),
+    Mul([Id; 2]),
+    Neg(Id),
+    Pow([Id; 2]),
+    /// σ(a), for an activation σ of the table
+    Act(Act, Id),
+    /// σ′(a)
+    DAct(Act, Id),
+    // exp, log and 1/a: the softmax cross-entropy loss
+    Exp(Id),
+    Log(Id),
+    Recip(Id),
+    /// (d e w): the derivative of e with respect to the quantity w
+    D([Id; 2]),
+    /// (sum k dim body): Σ over the bound index k, which ranges over the size named dim
+    Sum([Id; 3]),
+    /// (tsum k lo hi body): Σ over the bound time step k = lo..hi
+    TSum([Id; 4]),
+    Delta([Id; 2]),
+    /// (ix W_r i p) = W⁽ʳ⁾[i,p]; (ix y m) = y[m]
+    Ix(Ids),
+    /// (tx s 3 i) = s⁽³⁾[i]: a name, a time, then indices
+    Tx(Ids),
+    Symbol(Symbol),
+}
+
+impl Expr {
+    /// The operator as written in s-expressions (`+`, `tanh`, `dtanh`, `ix`, …); a number or symbol itself.
+    pub fn op(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow::Borrowed;
+        match self {
+            Expr::Num(v) => v.to_string().into(),
+            Expr::Symbol(s) => s.to_string().into(),
+            Expr::Add(_) => Borrowed("+"),
+            Expr::Sub(_) => Borrowed("-"),
+            Expr::Mul(_) => Borrowed("*"),
+            Expr::Neg(_) => Borrowed("neg"),
+            Expr::Pow(_) => Borrowed("pow"),
+            Expr::Act(a, _) => Borrowed(a.row().name),
+            Expr::DAct(a, _) => Borrowed(a.row().prime),
+            Expr::Exp(_) => Borrowed("exp"),
+            Expr::Log(_) => Borrowed("log"),
+            Expr::Recip(_) => Borrowed("recip"),
+            Expr::D(_) => Borrowed("d"),
+            Expr::Sum(_) => Borrowed("sum"),
+            Expr::TSum(_) => Borrowed("tsum"),
+            Expr::Delta(_) => Borrowed("delta"),
+            Expr::Ix(_) => Borrowed("ix"),
+            Expr::Tx(_) => Borrowed("tx"),
+        }
+    }
+}
+
+impl Language for Expr {
+    type Discriminant = std::mem::Discriminant<Expr>;
+    fn discriminant(&self) -> Self::Discriminant {
+        std::mem::discriminant(self)
+    }
+    fn matches(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Expr::Num(a), Expr::Num(b)) => a == b,
+            (Expr::Symbol(a), Expr::Symbol(b)) => a == b,
+            (Expr::Act(a, _), Expr::Act(b, _)) | (Expr::DAct(a, _), Expr::DAct(b, _)) => a == b,
+            (Expr::Ix(a), Expr::Ix(b)) | (Expr::Tx(a), Expr::Tx(b)) => a.len() == b.len(),
+            _ => self.discriminant() == other.discriminant(),
+        }
+    }
+    fn children(&self) -> &[Id] {
+        match self {
+            Expr::Num(_) | Expr::Symbol(_) => &[],
+            Expr::Add(c) | Expr::Sub(c) | Expr::Mul(c) | Expr::Pow(c) | Expr::D(c) | Expr::Delta(c) => c,
+            Expr::Neg(a) | Expr::Act(_, a) | Expr::DAct(_, a) | Expr::Exp(a) | Expr::Log(a) | Expr::Recip(a) => std::slice::from_ref(a),
+            Expr::Sum(c) => c,
+            Expr::TSum(c) => c,
+            Expr::Ix(c) | Expr::Tx(c) => egg::LanguageChildren::as_slice(c),
+        }
+    }
+    fn children_mut(&mut self) -> &mut [Id] {
+        match self {
+            Expr::Num(_) | Expr::Symbol(_) => &mut [],
+            Expr::Add(c) | Expr::Sub(c) | Expr::Mul(c) | Expr::Pow(c) | Expr::D(c) | Expr::Delta(c) => c,
+            Expr::Neg(a) | Expr::Act(_, a) | Expr::DAct(_, a) | Expr::Exp(a) | Expr::Log(a) | Expr::Recip(a) => std::slice::from_mut(a),
+            Expr::Sum(c) => c,
+            Expr::TSum(c) => c,
+            Expr::Ix(c) | Expr::Tx(c) => egg::LanguageChildren::as_mut_slice(c),
+        }
+    }
+}
+
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.op())
+    }
+}
+
+impl egg::FromOp for Expr {
+    type Error = egg::FromOpError;
+    /// An operator with a fitting number of children is that node; otherwise a leaf is a number or a symbol
+    /// (what `define_language!` does: `tanh` alone is a symbol).
+    fn from_op(op: &str, ch: Vec<Id>) -> Result<Self, Self::Error> {
+        let two = |ch: &[Id]| -> Option<[Id; 2]> { ch.try_into().ok() };
+        let node = match (op, ch.len()) {
+            ("+", 2) => two(&ch).map(Expr::Add),
+            ("-", 2) => two(&ch).map(Expr::Sub),
+            ("*", 2) => two(&ch).map(Expr::Mul),
+            ("neg", 1) => Some(Expr::Neg(ch[0])),
+            ("pow", 2) => two(&ch).map(Expr::Pow),
+            ("exp", 1) => Some(Expr::Exp(ch[0])),
+            ("log", 1) => Some(Expr::Log(ch[0])),
+            ("recip", 1) => Some(Expr::Recip(ch[0])),
+            ("d", 2) => two(&ch).map(Expr::D),
+            ("sum", 3) => <[Id; 3]>::try_from(&ch[..]).ok().map(Expr::Sum),
+            ("tsum", 4) => <[Id; 4]>::try_from(&ch[..]).ok().map(Expr::TSum),
+            ("delta", 2) => two(&ch).map(Expr::Delta),
+            ("ix", _) => Some(Expr::Ix(ch.clone().into())),
+            ("tx", _) => Some(Expr::Tx(ch.clone().into())),
+            (_, 1) => Act::of_op(op).map(|(a, prime)| if prime { Expr::DAct(a, ch[0]) } else { Expr::Act(a, ch[0]) }),
+            _ => None,
+        };
+        match node {
+            Some(n) => Ok(n),
+            None if ch.is_empty() => Ok(match op.parse::<Num>() {
+                Ok(v) => Expr::Num(v),
+                Err(_) => Expr::Symbol(op.into()),
+            }),
+            None => Err(egg::FromOpError::new(op, ch)),
+        }
     }
 }
 
@@ -85,9 +187,6 @@ impl egg::LanguageChildren for Ids {
 pub type EG = EGraph<Expr, Meta>;
 /// A rewrite rule over [`Expr`].
 pub type Rw = egg::Rewrite<Expr, Meta>;
-
-/// The activations the language knows, with the node names of the function and of its derivative.
-pub const ACTIVATIONS: &[&str] = &["tanh", "sigmoid", "relu", "identity"];
 
 /// E-class analysis: free index symbols, folded constants, and the symbols the fresh-name generator must avoid.
 #[derive(Default, Clone)]
@@ -166,9 +265,9 @@ fn fold_const(eg: &EG, n: &Expr) -> Option<Num> {
 }
 
 /// The number of node kinds ([`op_index`] is below it).
-pub const OPS: usize = 24;
+pub const OPS: usize = 18;
 
-/// A small number for the node's kind (its operator), to index tables by.
+/// A small number for the node's kind (its operator, every activation one kind), to index tables by.
 pub fn op_index(n: &Expr) -> usize {
     match n {
         Expr::Num(_) => 0,
@@ -177,24 +276,18 @@ pub fn op_index(n: &Expr) -> usize {
         Expr::Mul(_) => 3,
         Expr::Neg(_) => 4,
         Expr::Pow(_) => 5,
-        Expr::Tanh(_) => 6,
-        Expr::Sigmoid(_) => 7,
-        Expr::Relu(_) => 8,
-        Expr::Identity(_) => 9,
-        Expr::DTanh(_) => 10,
-        Expr::DSigmoid(_) => 11,
-        Expr::DRelu(_) => 12,
-        Expr::DIdentity(_) => 13,
-        Expr::Exp(_) => 14,
-        Expr::Log(_) => 15,
-        Expr::Recip(_) => 16,
-        Expr::D(_) => 17,
-        Expr::Sum(_) => 18,
-        Expr::TSum(_) => 19,
-        Expr::Delta(_) => 20,
-        Expr::Ix(_) => 21,
-        Expr::Tx(_) => 22,
-        Expr::Symbol(_) => 23,
+        Expr::Act(..) => 6,
+        Expr::DAct(..) => 7,
+        Expr::Exp(_) => 8,
+        Expr::Log(_) => 9,
+        Expr::Recip(_) => 10,
+        Expr::D(_) => 11,
+        Expr::Sum(_) => 12,
+        Expr::TSum(_) => 13,
+        Expr::Delta(_) => 14,
+        Expr::Ix(_) => 15,
+        Expr::Tx(_) => 16,
+        Expr::Symbol(_) => 17,
     }
 }
 
@@ -382,8 +475,8 @@ pub fn normal_form(e: &RecExpr<Expr>) -> String {
                 format!("(product {})", f.join(" "))
             }
             // a negative number prints, and reads back, as a negation
-            Expr::Num(v) if v.into_inner() < 0.0 => format!("(neg {})", crate::render::text::fmt_num(-v.into_inner())),
-            Expr::Num(v) => crate::render::text::fmt_num(v.into_inner()),
+            Expr::Num(v) if v.into_inner() < 0.0 => format!("(neg {})", crate::notation::fmt_num(-v.into_inner())),
+            Expr::Num(v) => crate::notation::fmt_num(v.into_inner()),
             Expr::Symbol(s) => s.to_string(),
             // the size of a Σ is not printed; it is known from where the index is used, and only then
             Expr::Sum([k, _, body]) if !matches!(&e[*k], Expr::Symbol(s) if mentions(e, *body, *s)) => {
@@ -398,17 +491,8 @@ pub fn normal_form(e: &RecExpr<Expr>) -> String {
     go(e, e.root())
 }
 
-/// The node of the activation named `name` (`tanh`, `sigmoid`, `relu`, `identity`), or of its derivative.
+/// The node of the activation called `name` (a word of the activation table), or of its derivative.
 pub fn activation(name: &str, prime: bool, a: Id) -> Option<Expr> {
-    Some(match (name, prime) {
-        ("tanh", false) => Expr::Tanh(a),
-        ("tanh", true) => Expr::DTanh(a),
-        ("sigmoid", false) => Expr::Sigmoid(a),
-        ("sigmoid", true) => Expr::DSigmoid(a),
-        ("relu", false) => Expr::Relu(a),
-        ("relu", true) => Expr::DRelu(a),
-        ("identity" | "id", false) => Expr::Identity(a),
-        ("identity" | "id", true) => Expr::DIdentity(a),
-        _ => return None,
-    })
+    let act = Act::named(name)?;
+    Some(if prime { Expr::DAct(act, a) } else { Expr::Act(act, a) })
 }

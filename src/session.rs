@@ -134,8 +134,8 @@ fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Resul
 impl Session {
     /// Load the files, then the sizes and the numbers.
     pub fn load(options: Options) -> Result<Session> {
-        if !crate::lang::ACTIVATIONS.contains(&options.activation.as_str()) {
-            return Err(Error::Usage(format!("unknown activation `{}`; choose one of {}", options.activation, crate::lang::ACTIVATIONS.join(", "))));
+        if crate::notation::Act::named(&options.activation).is_none() {
+            return Err(Error::Usage(format!("unknown activation `{}`; choose one of {}", options.activation, crate::notation::activation_names())));
         }
         if !LOSSES.contains(&options.loss.as_str()) {
             return Err(Error::Usage(format!("unknown loss `{}`; choose one of {}", options.loss, LOSSES.join(", "))));

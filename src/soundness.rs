@@ -165,7 +165,7 @@ impl Gen {
             }
             2 => {
                 let a = self.scalar(out, idx, depth - 1);
-                out.add(Expr::Tanh(a))
+                out.add(Expr::Act(crate::notation::Act::FIRST, a))
             }
             3 => {
                 let a = out.add(Expr::Symbol(self.pick(idx).into()));
@@ -366,7 +366,7 @@ pub fn check_rule(s: &Session, rule: &Rule, seed: u64, tries: usize, param_sets:
             // entry (plus 1e-12 of the largest entry for entries near zero); a rule off by 1e-10 is unsound
             let scale = a.data.iter().fold(1.0f64, |m, v| m.max(v.abs()));
             if let Some((x, y)) = a.data.iter().zip(&b.data).find(|(x, y)| !((*x - *y).abs() <= SOUND_TOL * (x.abs().max(y.abs()) + scale))) {
-                let show = |e: &RecExpr<Expr>| crate::render::text::render(e, crate::render::text::Style::Ascii, 200);
+                let show = |e: &RecExpr<Expr>| crate::print::render(e, crate::print::Style::Ascii, 200);
                 return Verdict::Unsound { before: show(&before), after: show(&after), lhs: *x, rhs: *y };
             }
         }

@@ -188,8 +188,8 @@ fn per_time(num: &mut Numeric, e: &RecExpr<Expr>, like: &Tensor) -> Result<Vec<(
 
 /// The matrix form of the final result and of the final beat's side equations, checked numerically.
 fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::Beat, gradient: &Tensor) -> Vec<(String, Option<f64>)> {
-    use crate::render::matrix::{check, matrix, show, vector};
-    use crate::render::text::{Style, render};
+    use crate::matrix::{check, matrix, show, vector};
+    use crate::print::{Style, render};
     let mut out = vec![];
     let lhs_name = |e: &RecExpr<Expr>| {
         let s = render(e, Style::Unicode, 1000);
@@ -225,7 +225,7 @@ fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::B
                 _ => None,
             };
         }
-        let range = w.k_range.map(|(k, lo, hi)| format!("   for {}", crate::render::values::k_range(k.as_str(), lo, hi))).unwrap_or_default();
+        let range = w.k_range.map(|(k, lo, hi)| format!("   for {}", crate::notation::k_range(k.as_str(), lo, hi))).unwrap_or_default();
         out.push((format!("{} = {}{range}", show(&l, Style::Unicode), show(&r, Style::Unicode)), worst));
     }
     out

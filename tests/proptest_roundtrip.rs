@@ -107,11 +107,11 @@ fn build(t: &T, e: &mut RecExpr<Expr>) -> Id {
         }
         T::Tanh(a) => {
             let a = build(a, e);
-            e.add(Expr::Tanh(a))
+            e.add(Expr::Act(bptt::notation::Act::named("tanh").unwrap(), a))
         }
         T::DSig(a) => {
             let a = build(a, e);
-            e.add(Expr::DSigmoid(a))
+            e.add(Expr::DAct(bptt::notation::Act::named("sigmoid").unwrap(), a))
         }
         T::Sum(k, a) => {
             let k = sym(e, IDX[*k as usize]);

@@ -120,7 +120,7 @@ pub fn shape_conflicts(e: &RecExpr<Expr>, model: &Model, target: &[(Symbol, Symb
     for u in model.index_uses(e) {
         if target.iter().any(|(t, want)| *t == u.index && *want != u.dim) && !out.iter().any(|(x, _, _)| *x == u.index) {
             let at = crate::lang::sub_expr(e, Id::from(u.node));
-            out.push((u.index, crate::render::text::render(&at, crate::render::text::Style::Unicode, usize::MAX / 4), u.dim));
+            out.push((u.index, crate::print::render(&at, crate::print::Style::Unicode, usize::MAX / 4), u.dim));
         }
     }
     out
@@ -165,22 +165,4 @@ pub fn check_names(e: &RecExpr<Expr>, model: &Model, text: &str, file: &str) -> 
         });
     }
     Ok(())
-}
-
-/// σ(x) and σ′(x) as the model's activation and its derivative.
-pub fn sigma_is_activation(e: &RecExpr<Expr>, activation: &str) -> RecExpr<Expr> {
-    let nodes: Vec<Expr> = e
-        .as_ref()
-        .iter()
-        .map(|n| match (n, activation) {
-            (Expr::Sigmoid(a), "tanh") => Expr::Tanh(*a),
-            (Expr::Sigmoid(a), "relu") => Expr::Relu(*a),
-            (Expr::Sigmoid(a), "identity") => Expr::Identity(*a),
-            (Expr::DSigmoid(a), "tanh") => Expr::DTanh(*a),
-            (Expr::DSigmoid(a), "relu") => Expr::DRelu(*a),
-            (Expr::DSigmoid(a), "identity") => Expr::DIdentity(*a),
-            (n, _) => n.clone(),
-        })
-        .collect();
-    RecExpr::from(nodes)
 }

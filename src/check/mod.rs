@@ -128,7 +128,7 @@ pub fn target_indices(s: &Session) -> Vec<(Symbol, Symbol)> {
 
 /// The gradient's name as printed, e.g. ∂L/∂W⁽ʳ⁾[i,p].
 pub fn gradient_name(s: &Session) -> String {
-    crate::render::text::render(&s.plan.goal, crate::render::text::Style::Unicode, usize::MAX / 4)
+    crate::print::render(&s.plan.goal, crate::print::Style::Unicode, usize::MAX / 4)
 }
 
 /// Read a formula for this session's gradient (`file` names it in errors).

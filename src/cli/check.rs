@@ -8,7 +8,7 @@ use crate::check::{Checked, DEFAULT_POINTS, Verdict, check, read_formula};
 use crate::error::Error;
 use crate::render::check as show;
 use crate::render::report::View;
-use crate::render::text::Style;
+use crate::print::Style;
 use crate::session::{Options, Session};
 use clap::{Args, ValueEnum};
 use std::io::Write;

@@ -59,7 +59,7 @@ pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
         }
         GradFormat::Csv => rows.iter().map(|r| r.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(",") + "\n").collect(),
         GradFormat::Text => {
-            let head = format!("∂L/∂{} (T={}, from the closed form and the derived recursion)\n", crate::render::text::name(&a.wrt, crate::render::text::Style::Unicode), s.sizes.steps);
+            let head = format!("∂L/∂{} (T={}, from the closed form and the derived recursion)\n", crate::print::name(&a.wrt, crate::print::Style::Unicode), s.sizes.steps);
             head + &rows.iter().map(|r| r.iter().map(|v| format!("{v:>12.6e}")).collect::<Vec<_>>().join(" ") + "\n").collect::<String>()
         }
     };

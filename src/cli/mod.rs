@@ -5,7 +5,7 @@ pub mod grad;
 pub mod output;
 use crate::error::Error;
 use crate::render::report::{View, report};
-use crate::render::text::Style;
+use crate::print::Style;
 use crate::session::{Options, Session};
 use crate::stepper::Limits;
 use crate::verify::verify;
@@ -409,7 +409,7 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
             format!("{v:#}\n")
         }
     };
-    let text = if view.style == Style::Ascii { crate::render::text::asciify(&text) } else { text };
+    let text = if view.style == Style::Ascii { crate::print::asciify(&text) } else { text };
     if a.trace && text.len() > TRACE_WARN {
         output::note(&format!("note: the trace is {} MB (every rule application with its whole value); a smaller --steps, or no --trace, gives a readable one", text.len() >> 20));
     }
@@ -421,9 +421,9 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
 fn summary(done: &[Done], view: &View) -> String {
     let mut s = String::from("summary: the final form of every gradient\n\n");
     for d in done {
-        let goal = crate::render::text::render(&d.derivation.goal, view.style, 1000);
+        let goal = crate::print::render(&d.derivation.goal, view.style, 1000);
         let last = d.derivation.beats.last().map(|b| &b.whole).unwrap_or(&d.derivation.goal);
-        let body = crate::render::text::render(last, view.style, 1000);
+        let body = crate::print::render(last, view.style, 1000);
         let mark = if d.ok() { "✓" } else { "✗" };
         s.push_str(&format!("  {goal} = {body}\n      {mark} steps (worst change {}), finite differences (max abs error {})\n", crate::render::values::err(d.numbers.worst_step), crate::render::values::err(d.numbers.fd_error)));
     }
@@ -478,7 +478,7 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
         PlotFormat::Svg => {
             let scale = a.scale.map(|s| format!(", W⁽ʳ⁾ scaled to spectral radius {s}")).unwrap_or_default();
             let eq = if a.wrt == "W_r" { "12" } else { "23" };
-            let title = format!("size of each time step's term in ∂L/∂{} (eq {eq}), T = {}{scale}", crate::render::text::name(&a.wrt, Style::Unicode), a.steps);
+            let title = format!("size of each time step's term in ∂L/∂{} (eq {eq}), T = {}{scale}", crate::print::name(&a.wrt, Style::Unicode), a.steps);
             crate::plot::svg(&series, &title, "‖term k‖ (Frobenius norm, log scale)")?
         }
     };

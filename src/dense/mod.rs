@@ -155,17 +155,8 @@ impl<'a> Dense<'a> {
             Expr::Exp(a) => self.eval(e, *a, env, dims)?.map(f64::exp),
             Expr::Log(a) => self.eval(e, *a, env, dims)?.map(f64::ln),
             Expr::Recip(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 / x),
-            Expr::Tanh(a) => self.eval(e, *a, env, dims)?.map(f64::tanh),
-            Expr::DTanh(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 - x.tanh().powi(2)),
-            Expr::Sigmoid(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 / (1.0 + (-x).exp())),
-            Expr::DSigmoid(a) => self.eval(e, *a, env, dims)?.map(|x| {
-                let s = 1.0 / (1.0 + (-x).exp());
-                s * (1.0 - s)
-            }),
-            Expr::Relu(a) => self.eval(e, *a, env, dims)?.map(|x| x.max(0.0)),
-            Expr::DRelu(a) => self.eval(e, *a, env, dims)?.map(|x| if x > 0.0 { 1.0 } else { 0.0 }),
-            Expr::Identity(a) => self.eval(e, *a, env, dims)?,
-            Expr::DIdentity(a) => self.eval(e, *a, env, dims)?.map(|_| 1.0),
+            Expr::Act(f, a) => self.eval(e, *a, env, dims)?.map(f.row().f),
+            Expr::DAct(f, a) => self.eval(e, *a, env, dims)?.map(f.row().df),
             Expr::Sum([k, d, body]) => {
                 let k = sym(e, *k).ok_or_else(|| Error::Eval("a Σ needs an index".into()))?;
                 let n = sym(e, *d).map(|d| self.dim_of(d)).unwrap_or(0);

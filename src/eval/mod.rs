@@ -28,23 +28,6 @@ pub struct QKey {
 /// The index values of a quantity entry.
 pub type Idx = smallvec::SmallVec<[i64; 4]>;
 
-/// The activation used by the numbers, by the name of the function node.
-fn act(name: &str, x: f64) -> (f64, f64, f64) {
-    // value, first and second derivative
-    match name {
-        "tanh" => {
-            let t = x.tanh();
-            (t, 1.0 - t * t, -2.0 * t * (1.0 - t * t))
-        }
-        "sigmoid" => {
-            let s = 1.0 / (1.0 + (-x).exp());
-            (s, s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s))
-        }
-        "relu" => (x.max(0.0), if x > 0.0 { 1.0 } else { 0.0 }, 0.0),
-        _ => (x, 1.0, 0.0),
-    }
-}
-
 /// Evaluates expressions for one model, one set of sizes and one set of parameter values.
 pub struct Numeric<'a> {
     model: &'a Model,
@@ -236,14 +219,14 @@ impl<'a> Numeric<'a> {
                 let x = ev(self, *a, env)?;
                 Dual(1.0 / x.0, -x.1 / (x.0 * x.0))
             }
-            Expr::Tanh(a) | Expr::Sigmoid(a) | Expr::Relu(a) | Expr::Identity(a) => {
+            Expr::Act(f, a) => {
                 let x = ev(self, *a, env)?;
-                let (f, df, _) = act(act_name(&e[id]), x.0);
+                let (f, df, _) = f.eval(x.0);
                 Dual(f, df * x.1)
             }
-            Expr::DTanh(a) | Expr::DSigmoid(a) | Expr::DRelu(a) | Expr::DIdentity(a) => {
+            Expr::DAct(f, a) => {
                 let x = ev(self, *a, env)?;
-                let (_, df, ddf) = act(act_name(&e[id]), x.0);
+                let (_, df, ddf) = f.eval(x.0);
                 Dual(df, ddf * x.1)
             }
             Expr::D([x, w]) => {
@@ -463,15 +446,6 @@ fn sym(e: &RecExpr<Expr>, id: Id) -> Result<Symbol> {
     match &e[id] {
         Expr::Symbol(s) => Ok(*s),
         n => Err(Error::Eval(format!("expected a name or an index, found `{n}`"))),
-    }
-}
-
-fn act_name(n: &Expr) -> &'static str {
-    match n {
-        Expr::Tanh(_) | Expr::DTanh(_) => "tanh",
-        Expr::Sigmoid(_) | Expr::DSigmoid(_) => "sigmoid",
-        Expr::Relu(_) | Expr::DRelu(_) => "relu",
-        _ => "identity",
     }
 }
 

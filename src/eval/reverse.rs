@@ -1,7 +1,7 @@
 //! Reverse mode through one definition: the local partials ∂Q/∂P of a quantity Q with respect to every quantity
 //! P its definition reads, in one backward pass over the definition (values from the memoised forward
 //! evaluation). The sweep over the model's quantities ([`Numeric::adjoint`]) chains these.
-use super::{Env, Free, Memo, Numeric, QKey, act, act_name, lookup};
+use super::{Env, Free, Memo, Numeric, QKey, lookup};
 use crate::error::{Error, Result};
 use crate::lang::Expr;
 use egg::{Id, RecExpr};
@@ -67,12 +67,12 @@ impl Numeric<'_> {
                 let x = val(self, *a, env)?;
                 self.back(e, *a, env, -bar / (x * x), free, memo, out)?;
             }
-            Expr::Tanh(a) | Expr::Sigmoid(a) | Expr::Relu(a) | Expr::Identity(a) => {
-                let (_, df, _) = act(act_name(&e[id]), val(self, *a, env)?);
+            Expr::Act(f, a) => {
+                let (_, df, _) = f.eval(val(self, *a, env)?);
                 self.back(e, *a, env, bar * df, free, memo, out)?;
             }
-            Expr::DTanh(a) | Expr::DSigmoid(a) | Expr::DRelu(a) | Expr::DIdentity(a) => {
-                let (_, _, ddf) = act(act_name(&e[id]), val(self, *a, env)?);
+            Expr::DAct(f, a) => {
+                let (_, _, ddf) = f.eval(val(self, *a, env)?);
                 self.back(e, *a, env, bar * ddf, free, memo, out)?;
             }
             Expr::D(_) => return Err(Error::Eval("a model definition cannot hold a derivative".into())),

@@ -101,8 +101,8 @@ impl P<'_> {
     fn span(&self) -> Range<usize> {
         self.toks.get(self.pos).map(|t| t.1.clone()).unwrap_or(self.src.len()..self.src.len())
     }
-    fn err<T>(&self, msg: impl Into<String>, hint: &str) -> R<T> {
-        Err(Diag::new(self.file, self.src, self.span(), msg).hint(hint))
+    fn err<T>(&self, msg: impl Into<String>, hint: impl AsRef<str>) -> R<T> {
+        Err(Diag::new(self.file, self.src, self.span(), msg).hint(hint.as_ref()))
     }
     fn eat(&mut self, t: &Tok) -> bool {
         if self.peek() == Some(t) {
@@ -248,7 +248,8 @@ impl P<'_> {
                     let (a, b) = (self.sym(&idx[0]), self.sym(&idx[1]));
                     Ok(self.out.add(Expr::Delta([a, b])))
                 }
-                "tanh" | "sigma" | "mathrm" | "operatorname" => self.function(),
+                "mathrm" | "operatorname" => self.function(),
+                c if crate::notation::Act::named(c).is_some() => self.function(),
                 "bar" | "partial" => self.quantity(),
                 _ => self.err(format!("unknown command \\{c}"), "the LaTeX reader knows \\frac, \\partial, \\sum, \\delta, \\tanh, \\sigma, \\left( \\right), \\cdot"),
             },
@@ -358,7 +359,7 @@ impl P<'_> {
                 && let Some(Tok::Num(n)) = self.peek().cloned() {
                     self.pos += 1;
                     if self.eat(&Tok::Sym('}')) && self.eat(&Tok::Sym('}')) {
-                        return Some(format!("{c}{}", crate::render::text::fmt_num(n)));
+                        return Some(format!("{c}{}", crate::print::fmt_num(n)));
                     }
                 }
         }
@@ -416,7 +417,7 @@ impl P<'_> {
             if n.is_empty() {
                 return self.err("expected a name inside \\mathrm{…}", "");
             }
-            if n != "relu" && n != "id" && n != "sigmoid" {
+            if crate::notation::Act::named(&n).is_none() {
                 return self.quantity_rest(n);
             }
             n
@@ -428,7 +429,7 @@ impl P<'_> {
         let name = if name == "sigma" { self.sigma } else { name.as_str() };
         match crate::lang::activation(name, prime, arg) {
             Some(n) => Ok(self.out.add(n)),
-            None => self.err(format!("unknown function `{name}`"), "known: \\tanh, \\sigma (the model's activation), \\mathrm{sigmoid}, \\mathrm{relu}, \\mathrm{id}, each optionally with '"),
+            None => self.err(format!("unknown function `{name}`"), format!("known: \\sigma (the model's activation), {}, each optionally with '", crate::notation::ACTIVATIONS.iter().map(|a| a.latex).collect::<Vec<_>>().join(", "))),
         }
     }
 

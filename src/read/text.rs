@@ -157,8 +157,8 @@ impl P<'_> {
     fn span(&self) -> Range<usize> {
         self.toks.get(self.pos).map(|t| t.1.clone()).unwrap_or(self.src.len()..self.src.len())
     }
-    fn err<T>(&self, msg: impl Into<String>, hint: &str) -> R<T> {
-        Err(Diag::new(self.file, self.src, self.span(), msg).hint(hint))
+    fn err<T>(&self, msg: impl Into<String>, hint: impl AsRef<str>) -> R<T> {
+        Err(Diag::new(self.file, self.src, self.span(), msg).hint(hint.as_ref()))
     }
     fn eat(&mut self, c: char) -> bool {
         if self.peek() == Some(&Tok::Sym(c)) {
@@ -266,7 +266,7 @@ impl P<'_> {
                     let (a, b) = (self.sym(&a), self.sym(&b));
                     Ok(self.out.add(Expr::Delta([a, b])))
                 }
-                "tanh" | "sigmoid" | "sigma" | "σ" | "relu" | "id" if matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(&w),
+                w if crate::notation::Act::named(w).is_some() && matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(w),
                 w if w.starts_with('d') && (w == "d" || w[1..].starts_with(|c: char| c.is_ascii_alphabetic())) && self.is_derivative() => self.derivative(false),
                 _ => self.quantity(),
             },
@@ -420,7 +420,7 @@ impl P<'_> {
         let name = if name == "sigma" || name == "σ" { self.sigma } else { name };
         match crate::lang::activation(name, prime, a) {
             Some(n) => Ok(self.out.add(n)),
-            None => self.err(format!("unknown function `{name}`"), "known: tanh, sigmoid, σ (the model's activation), relu, id"),
+            None => self.err(format!("unknown function `{name}`"), format!("known: σ (the model's activation), {}", crate::notation::activation_names())),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The report of `bptt check`: the formula as read, the random test, the proof or the counterexample, the
 //! diagnosis and the verdict — as text, or as one JSON object.
 use super::report::{View, paint};
-use super::text::{Style, render};
+use crate::print::{Style, render};
 use crate::check::chain::{Line, Status};
 use crate::check::{Checked, Counterexample, FLOOR, Point, TOL, Verdict, Why};
 use crate::session::Session;
@@ -143,7 +143,7 @@ pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
 /// The header line of a check.
 pub fn header(s: &Session, v: &View, any_t: bool) -> String {
     let g = crate::check::gradient_name(s);
-    let g = if v.style == Style::Ascii { super::text::asciify(&g) } else { g };
+    let g = if v.style == Style::Ascii { crate::print::asciify(&g) } else { g };
     let t = if any_t { "T=1..8".to_string() } else { format!("T={}", s.sizes.steps) };
     format!("check  {g} for a {}   {t}  {}  {}", s.options.describe(), s.options.activation, sizes(s, &s.sizes).replace(',', " "))
 }

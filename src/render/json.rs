@@ -1,6 +1,6 @@
 //! The `--format json` object: model, params, wrt, loss, steps (eq, title, rules, text, value), gradient and
 //! finite differences.
-use super::text::{Style, render};
+use crate::print::{Style, render};
 use crate::derive::Derivation;
 use crate::eval::Tensor;
 use crate::params::Array;

@@ -2,7 +2,7 @@
 //! Markdown with `$$ … $$` blocks for KaTeX/MathJax (Obsidian, Jupyter, GitHub). Expressions use the blog's
 //! notation through the shared printer ([`super::text`] in LaTeX style); long right-hand sides are broken at
 //! their top-level + signs.
-use super::text::{Style, render};
+use crate::print::{Style, render};
 use super::values::{err, num};
 use crate::derive::Derivation;
 use crate::lang::Expr;
@@ -29,7 +29,7 @@ pub fn prose(s: &str, markdown: bool) -> String {
     while let Some(c) = chars.next() {
         match c {
             '⁽' => {
-                let inner = super::text::sup_group(&mut chars);
+                let inner = crate::print::sup_group(&mut chars);
                 let _ = write!(out, "$^{{({inner})}}$");
             }
             'σ' => out.push_str("$\\sigma$"),
@@ -57,7 +57,7 @@ pub fn prose(s: &str, markdown: bool) -> String {
             '~' => out.push_str("\\~{}"),
             '\\' => out.push_str("\\textbackslash{}"),
             c if c.is_ascii() => out.push(c),
-            c => out.push_str(&super::text::asciify(&c.to_string())),
+            c => out.push_str(&crate::print::asciify(&c.to_string())),
         }
     }
     out

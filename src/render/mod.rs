@@ -1,9 +1,10 @@
-//! Rendering a derivation: expressions as text ([`text`]), the whole report as text ([`report`]) or JSON
-//! ([`json`]), and numbers ([`values`]). Rendering never changes an expression.
+//! Rendering for a person: the derive report as text ([`report`]) or JSON ([`json`]), study notes in LaTeX or
+//! Markdown ([`latex`]), the check report ([`check`]), and numbers ([`values`]). Only the CLI uses this layer;
+//! it displays typed values and never computes or decides. Expressions print through [`crate::print`].
 pub mod check;
 pub mod json;
 pub mod latex;
-pub mod matrix;
 pub mod report;
-pub mod text;
 pub mod values;
+pub use crate::matrix;
+pub use crate::print as text;

@@ -1,6 +1,6 @@
 //! The text report of `bptt derive`: header, the model, every beat (equation number, title, rules, expression,
 //! value and check), side equations, per-time-step terms, and the closing check.
-use super::text::{Style, name, render};
+use crate::print::{Style, name, render};
 use super::values::{err, num, tensor};
 use crate::closed::AtT;
 use crate::derive::Derivation;
@@ -147,7 +147,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);
             let mark = if werr > crate::verify::STEP_TOL { bad } else { ok };
             let range = match w.k_range {
-                Some((k, lo, hi)) => format!("   for {}", crate::render::values::k_range(k.as_str(), lo, hi)),
+                Some((k, lo, hi)) => format!("   for {}", crate::notation::k_range(k.as_str(), lo, hi)),
                 None => String::new(),
             };
             let l = render(&w.lhs, v.style, 1000);
@@ -212,7 +212,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
     let fd_mark = if n.fd_ok { ok } else { bad };
     if n.non_finite.is_some() {
         let _ = writeln!(out, "       {bad} finite differences cannot be compared: the values are not finite");
-        return if v.style == Style::Ascii { super::text::asciify(&out) } else { out };
+        return if v.style == Style::Ascii { crate::print::asciify(&out) } else { out };
     }
     let _ = writeln!(
         out,
@@ -221,5 +221,5 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
         err(n.fd_error),
         err(FD_H)
     );
-    if v.style == Style::Ascii { super::text::asciify(&out) } else { out }
+    if v.style == Style::Ascii { crate::print::asciify(&out) } else { out }
 }

@@ -19,11 +19,7 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// The range of a recursion over time steps, as it runs: `k = 1`, `k = 2 down to 1` (the recursion goes back in
-/// time; read forward, not as a list that seems to reach past T).
-pub fn k_range(k: &str, lo: i64, hi: i64) -> String {
-    if lo == hi { format!("{k} = {lo}") } else { format!("{k} = {hi} down to {lo}") }
-}
+pub use crate::notation::k_range;
 
 /// A short error figure such as 3e-16.
 pub fn err(v: f64) -> String {

@@ -58,7 +58,7 @@ pub struct Template {
 }
 
 fn superscript(s: &str) -> String {
-    s.chars().map(crate::render::text::sup_char).collect()
+    s.chars().map(crate::print::sup_char).collect()
 }
 
 /// The variant tags a file may use in `[TAG …]` line prefixes.

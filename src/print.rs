@@ -14,17 +14,7 @@ pub enum Style {
     Latex,
 }
 
-/// The superscript form of a character, where Unicode has one.
-pub fn sup_char(c: char) -> char {
-    match c {
-        '0' => '⁰', '1' => '¹', '2' => '²', '3' => '³', '4' => '⁴', '5' => '⁵', '6' => '⁶', '7' => '⁷', '8' => '⁸',
-        '9' => '⁹', '+' => '⁺', '-' => '⁻', 'a' => 'ᵃ', 'b' => 'ᵇ', 'c' => 'ᶜ', 'd' => 'ᵈ', 'e' => 'ᵉ', 'f' => 'ᶠ',
-        'g' => 'ᵍ', 'h' => 'ʰ', 'i' => 'ⁱ', 'j' => 'ʲ', 'k' => 'ᵏ', 'l' => 'ˡ', 'm' => 'ᵐ', 'n' => 'ⁿ', 'o' => 'ᵒ',
-        'p' => 'ᵖ', 'r' => 'ʳ', 's' => 'ˢ', 't' => 'ᵗ', 'u' => 'ᵘ', 'v' => 'ᵛ', 'w' => 'ʷ', 'x' => 'ˣ', 'y' => 'ʸ',
-        'z' => 'ᶻ', 'T' => 'ᵀ', '(' => '⁽', ')' => '⁾',
-        c => c,
-    }
-}
+pub use crate::notation::{fmt_num, sup_char};
 
 fn sup(s: &str) -> Option<String> {
     let out: String = s.chars().map(sup_char).collect();
@@ -234,22 +224,14 @@ impl Printer<'_> {
     }
 
     /// The name of an activation (or its derivative) in the current style.
-    fn act(&self, n: &str, deriv: bool) -> String {
-        let base = match (self.style, n) {
-            (Style::Latex, "tanh") => "\\tanh",
-            (Style::Latex, "sigmoid") => "\\sigma",
-            (Style::Latex, "relu") => "\\mathrm{relu}",
-            (Style::Latex, _) => "\\mathrm{id}",
-            (Style::Unicode, "sigmoid") => "σ",
-            (_, "identity") => "id",
-            (_, n) => n,
+    fn act(&self, a: crate::notation::Act, deriv: bool) -> String {
+        let row = a.row();
+        let (base, prime) = match self.style {
+            Style::Latex => (row.latex, "'"),
+            Style::Unicode => (row.unicode, "′"),
+            Style::Ascii => (row.ascii, "'"),
         };
-        let prime = match (deriv, self.style) {
-            (false, _) => "",
-            (true, Style::Unicode) => "′",
-            (true, _) => "'",
-        };
-        format!("{base}{prime}")
+        if deriv { format!("{base}{prime}") } else { base.to_string() }
     }
 
     fn doc(&self, id: Id, prec: u8) -> Doc {
@@ -342,14 +324,8 @@ impl Printer<'_> {
                 let leaf = self.is_leaf(*a) || matches!(&self.e[*a], Expr::Exp(_) | Expr::Log(_));
                 self.paren(text("1/").append(self.paren(self.doc(*a, 0), !leaf)), prec > 2)
             }
-            Expr::Tanh(a) => self.func(&self.act("tanh", false), *a),
-            Expr::Sigmoid(a) => self.func(&self.act("sigmoid", false), *a),
-            Expr::Relu(a) => self.func(&self.act("relu", false), *a),
-            Expr::Identity(a) => self.func(&self.act("identity", false), *a),
-            Expr::DTanh(a) => self.func(&self.act("tanh", true), *a),
-            Expr::DSigmoid(a) => self.func(&self.act("sigmoid", true), *a),
-            Expr::DRelu(a) => self.func(&self.act("relu", true), *a),
-            Expr::DIdentity(a) => self.func(&self.act("identity", true), *a),
+            Expr::Act(f, a) => self.func(&self.act(*f, false), *a),
+            Expr::DAct(f, a) => self.func(&self.act(*f, true), *a),
             Expr::D([x, w]) if self.tex() => {
                 let wq = self.quantity(*w).unwrap_or_else(|| self.flat(*w));
                 match self.quantity(*x) {
@@ -396,11 +372,6 @@ impl Printer<'_> {
             Expr::Delta([a, b]) => text(format!("{}({},{})", if u { "δ" } else { "delta" }, self.flat(*a), self.flat(*b))),
         }
     }
-}
-
-/// A number in the shortest form that reads back exactly.
-pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
 }
 
 fn unsup(c: char) -> char {

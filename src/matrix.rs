@@ -4,7 +4,7 @@
 //! with the index form, so a wrong translation cannot pass unnoticed.
 use crate::eval::Numeric;
 use crate::lang::{Expr, sub_expr};
-use crate::render::text::{Style, render};
+use crate::print::{Style, render};
 use egg::{Id, RecExpr, Symbol};
 
 /// A matrix-notation expression whose leaves keep their index form (for the numbers).
@@ -45,7 +45,7 @@ fn index_list(e: &RecExpr<Expr>, id: Id) -> Option<Vec<Symbol>> {
 }
 
 fn is_act_deriv(n: &Expr) -> bool {
-    matches!(n, Expr::DTanh(_) | Expr::DSigmoid(_) | Expr::DRelu(_) | Expr::DIdentity(_))
+    matches!(n, Expr::DAct(..))
 }
 
 /// `e` as a column vector over the free index `i`.
@@ -96,7 +96,7 @@ pub fn vector(e: &RecExpr<Expr>, id: Id, i: Symbol, style: Style) -> Option<M> {
 }
 
 fn fmt(v: f64) -> String {
-    crate::render::text::fmt_num(v)
+    crate::print::fmt_num(v)
 }
 
 /// `e` as a matrix over the free indices (i, p) (row, column).

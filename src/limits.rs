@@ -148,3 +148,6 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
     let mut f = std::fs::File::open(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
     read_capped(&mut f, &path.display().to_string())
 }
+
+/// The most time steps a run takes (the range of --steps).
+pub const MAX_STEPS: usize = 100_000;

@@ -4,7 +4,7 @@
 use crate::diag::Diag;
 use crate::lang::Expr;
 use crate::rules::apply::Cond;
-use crate::rules::parse::{Parsed, Rhs};
+use crate::rules::parse::Rhs;
 use crate::rules::{Kind, Line, Rule, lines, read_rules};
 use crate::sexp::Src;
 use egg::{ENodeOrVar, Id, PatternAst, RecExpr, Symbol};
@@ -73,28 +73,7 @@ fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
 }
 
-/// The wrt variable every unfold rule carries.
-pub const WRT: &str = "?wrt";
-
-/// `X := R` becomes `(d X ?wrt) => (d R ?wrt)`.
-pub fn definition_to_unfold(mut p: Parsed) -> Parsed {
-    let wrt: egg::Var = WRT.parse().unwrap_or_else(|_| unreachable!("?wrt is a valid variable"));
-    let wrap = |ast: &PatternAst<Expr>| -> PatternAst<Expr> {
-        let mut v: Vec<ENodeOrVar<Expr>> = ast.as_ref().to_vec();
-        let root = Id::from(v.len() - 1);
-        v.push(ENodeOrVar::Var(wrt));
-        let w = Id::from(v.len() - 1);
-        v.push(ENodeOrVar::ENode(Expr::D([root, w])));
-        PatternAst::from(v)
-    };
-    p.lhs = wrap(&p.lhs);
-    // ∂X/∂X = 1 is not ∂(definition of X)/∂X: unfolding is only for derivatives with respect to something else.
-    p.conds.push(Cond::NotSelf(wrt));
-    if let Rhs::Pattern(r) = &p.rhs {
-        p.rhs = Rhs::Pattern(wrap(r));
-    }
-    p
-}
+pub use crate::rules::parse::{WRT, definition_to_unfold};
 
 /// A pattern as an expression whose variables are symbols named `?x`.
 pub fn pattern_to_expr(p: &PatternAst<Expr>) -> RecExpr<Expr> {

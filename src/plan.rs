@@ -164,7 +164,7 @@ impl Plan {
                             match w.as_slice() {
                                 [k, lo, hi] if lo.parse::<i64>().is_ok() && hi.parse::<i64>().is_ok() => {
                                     let (lo, hi): (i64, i64) = (lo.parse().unwrap_or(0), hi.parse().unwrap_or(0));
-                                    let max = crate::session::MAX_STEPS as i64 + 1;
+                                    let max = crate::limits::MAX_STEPS as i64 + 1;
                                     if !(0..=max).contains(&lo) || !(0..=max).contains(&hi) {
                                         diags.push(src.diag(at..at + kr.len(), format!("the time range {lo}..{hi} leaves the steps 0..{max}")).hint("a side equation's range is a range of time steps, e.g. `k 1 {T-1}`"));
                                         None

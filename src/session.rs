@@ -81,8 +81,7 @@ impl Options {
 /// The losses a model file has lines for (`[mse]`, `[softmax-ce]`).
 pub const LOSSES: &[&str] = &["mse", "softmax-ce"];
 
-/// The most time steps a run takes (the range of --steps).
-pub const MAX_STEPS: usize = 100_000;
+pub use crate::limits::MAX_STEPS;
 /// The largest size of a dimension (the range of --hidden, --input, --output).
 pub const MAX_SIZE: usize = 4096;
 

@@ -321,7 +321,7 @@ pub fn read_rules(
                                 .hint("put a one-line math comment right above every rule, e.g. `# ∂(a+b)/∂w = ∂a/∂w + ∂b/∂w`"));
                             continue;
                         };
-                        let p = if kind == Kind::Definition { crate::model::definition_to_unfold(p) } else { p };
+                        let p = if kind == Kind::Definition { parse::definition_to_unfold(p) } else { p };
                         match build_rewrite(&p, ctx) {
                             Ok(rewrite) => {
                                 let c = cache::Compiled { name: p.name.clone(), lhs: p.lhs, rhs: p.rhs, conds: p.conds, rewrite };

@@ -211,3 +211,26 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
         }
     }
 }
+
+/// The wrt variable every unfold rule carries.
+pub const WRT: &str = "?wrt";
+
+/// `X := R` becomes `(d X ?wrt) => (d R ?wrt)`.
+pub fn definition_to_unfold(mut p: Parsed) -> Parsed {
+    let wrt: egg::Var = WRT.parse().unwrap_or_else(|_| unreachable!("?wrt is a valid variable"));
+    let wrap = |ast: &PatternAst<Expr>| -> PatternAst<Expr> {
+        let mut v: Vec<ENodeOrVar<Expr>> = ast.as_ref().to_vec();
+        let root = egg::Id::from(v.len() - 1);
+        v.push(ENodeOrVar::Var(wrt));
+        let w = egg::Id::from(v.len() - 1);
+        v.push(ENodeOrVar::ENode(Expr::D([root, w])));
+        PatternAst::from(v)
+    };
+    p.lhs = wrap(&p.lhs);
+    // ∂X/∂X = 1 is not ∂(definition of X)/∂X: unfolding is only for derivatives with respect to something else.
+    p.conds.push(crate::rules::apply::Cond::NotSelf(wrt));
+    if let Rhs::Pattern(r) = &p.rhs {
+        p.rhs = Rhs::Pattern(wrap(r));
+    }
+    p
+}

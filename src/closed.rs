@@ -5,7 +5,6 @@ use crate::derive::derive;
 use crate::error::Result;
 use crate::eval::Numeric;
 use crate::lang::{Expr, num};
-use crate::print::{Style, render};
 use crate::session::{Options, Session};
 use crate::stepper::Limits;
 use egg::RecExpr;
@@ -23,14 +22,14 @@ pub struct AtT {
     pub rel_error: f64,
 }
 
-/// The closed form with the symbol `T` replaced by a number.
-pub fn instantiate(closed: &RecExpr<Expr>, steps: usize) -> RecExpr<Expr> {
+/// The closed form with the model's step-count symbol (`T`) replaced by a number.
+pub fn instantiate(closed: &RecExpr<Expr>, model: &crate::model::Model, steps: usize) -> RecExpr<Expr> {
     RecExpr::from(
         closed
             .as_ref()
             .iter()
             .map(|n| match n {
-                Expr::Symbol(s) if s.as_str() == "T" => num(steps as f64),
+                Expr::Symbol(s) if Some(*s) == model.steps => num(steps as f64),
                 n => n.clone(),
             })
             .collect::<Vec<_>>(),
@@ -83,8 +82,9 @@ fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> R
     }
     let d = derive(&plan, &s.rules, Limits { keep_every_step: false, ..limits })?;
     let last = d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone());
-    let inst = instantiate(closed, steps);
-    let same_form = render(&last, Style::Ascii, usize::MAX / 4) == render(&inst, Style::Ascii, usize::MAX / 4);
+    let inst = instantiate(closed, &s.model, steps);
+    // the same expression up to the order of + and ×, compared as trees (never as printed text)
+    let same_form = crate::lang::normal_form(&last) == crate::lang::normal_form(&inst);
     let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
     let goal = num.tensor(&d.goal)?;
     let value = num.tensor_with(&inst, &goal.indices, &goal.dims, &[])?;

@@ -65,9 +65,13 @@ pub struct Model {
     /// Declaration order of parameters and data (the order of the JSON `params` object).
     pub order: Vec<Symbol>,
     pub defs: Vec<Def>,
+    /// The name of the number of time steps (`steps T`): a symbol in closed forms and Σ bounds.
+    pub steps: Option<Symbol>,
+    /// The quantity every gradient is of (`loss L`).
+    pub loss: Option<Symbol>,
 }
 
-const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity"];
+const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss"];
 
 fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
@@ -120,14 +124,24 @@ pub struct IndexUse {
 impl Model {
     /// Is `s` a name rather than an index: a declared name, a size, or the number of steps T?
     pub fn is_name(&self, s: Symbol) -> bool {
-        self.decls.contains_key(&s) || self.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
+        self.decls.contains_key(&s) || self.dims.iter().any(|(d, _)| *d == s) || self.steps == Some(s)
+    }
+
+    /// The loss's name (the model file's `loss` line; checked when the model is read).
+    pub fn loss(&self) -> Symbol {
+        self.loss.unwrap_or_else(|| Symbol::from("?"))
+    }
+
+    /// The value of the step count's symbol `T` at `steps` steps, if `s` is that symbol.
+    pub fn steps_value(&self, s: Symbol, steps: usize) -> Option<usize> {
+        (self.steps == Some(s)).then_some(steps)
     }
 
     /// Would a bound index named `s` capture a name: a scalar of the model (L, whose ∂L/∂… reads it bare), a
     /// size, or the number of steps T? (An indexed name such as the bias b is never read bare, so `b` is a fine
     /// index.)
     pub fn captures(&self, s: Symbol) -> bool {
-        self.decls.get(&s).is_some_and(|d| d.dims.is_empty() && !d.timed) || self.dims.iter().any(|(d, _)| *d == s) || s.as_str() == "T"
+        self.decls.get(&s).is_some_and(|d| d.dims.is_empty() && !d.timed) || self.dims.iter().any(|(d, _)| *d == s) || self.steps == Some(s)
     }
 
     /// Every use of a plain index symbol in a declared indexed name of `e` (`W_r[i,p]` gives i and p, over n_h).
@@ -165,6 +179,17 @@ impl Model {
             if let Err(d) = m.read_decl(&src, line, r.clone()) {
                 diags.push(d);
             }
+        }
+        let start = text.len() - text.trim_start_matches(|c: char| c.is_whitespace()).len();
+        if m.steps.is_none() {
+            diags.push(src.diag(start..start, "the model does not name its number of time steps").hint("add a line `steps T`: the name closed forms and Σ bounds use for it"));
+        }
+        match m.loss {
+            None => diags.push(src.diag(start..start, "the model does not say which quantity is the loss").hint("add a line `loss L`, after `quantity L`")),
+            Some(l) if !m.decls.get(&l).is_some_and(|d| d.kind == DeclKind::Quantity && d.dims.is_empty() && !d.timed) => {
+                diags.push(src.diag(start..start, format!("the loss `{l}` is not declared as a scalar quantity")).hint(format!("declare it first: `quantity {l}`")))
+            }
+            Some(_) => {}
         }
         let rules = read_rules(file, text, ctx, Kind::Definition, &is_decl, diags);
         for r in &rules {
@@ -284,6 +309,14 @@ impl Model {
                 self.dims.push((Symbol::from(*name), option.to_string()));
                 Ok(())
             }
+            ["steps", name] => {
+                self.steps = Some(Symbol::from(*name));
+                Ok(())
+            }
+            ["loss", name] => {
+                self.loss = Some(Symbol::from(*name));
+                Ok(())
+            }
             [kw @ ("param" | "data" | "quantity"), name, rest @ ..] => {
                 let kind = match *kw {
                     "param" => DeclKind::Param,
@@ -323,7 +356,7 @@ impl Model {
             }
             _ => Err(bad(
                 format!("cannot read the declaration `{line}`"),
-                "declarations are `dim n_h hidden`, `param W_r n_h n_h`, `data x time n_x`, `data ybar n_y as target` (add `distribution` for a target that sums to 1), `quantity h time n_h`",
+                "declarations are `steps T`, `loss L`, `dim n_h hidden`, `param W_r n_h n_h`, `data x time n_x`, `data ybar n_y as target` (add `distribution` for a target that sums to 1), `quantity h time n_h`",
             )),
         }
     }

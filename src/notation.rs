@@ -173,3 +173,25 @@ pub fn fmt_num(v: f64) -> String {
 pub fn k_range(k: &str, lo: i64, hi: i64) -> String {
     if lo == hi { format!("{k} = {lo}") } else { format!("{k} = {hi} down to {lo}") }
 }
+
+/// Letters with a bar or a hat, as one character: a name `ybar` is shown ȳ and `yhat` ŷ (any letter that has
+/// such a character; the model file's names follow this convention, and the readers read both spellings).
+const ACCENTED: &[(char, &str, char)] = &[
+    ('a', "bar", 'ā'), ('e', "bar", 'ē'), ('i', "bar", 'ī'), ('o', "bar", 'ō'), ('u', "bar", 'ū'), ('y', "bar", 'ȳ'),
+    ('a', "hat", 'â'), ('c', "hat", 'ĉ'), ('e', "hat", 'ê'), ('g', "hat", 'ĝ'), ('h', "hat", 'ĥ'), ('i', "hat", 'î'),
+    ('j', "hat", 'ĵ'), ('o', "hat", 'ô'), ('s', "hat", 'ŝ'), ('u', "hat", 'û'), ('w', "hat", 'ŵ'), ('y', "hat", 'ŷ'),
+    ('z', "hat", 'ẑ'),
+];
+
+/// `ybar` → (`y`, `bar`, `ȳ`): a one-letter name with an accent word, and its one-character form.
+pub fn accented(name: &str) -> Option<(char, &'static str, char)> {
+    let mut cs = name.chars();
+    let base = cs.next()?;
+    let rest = cs.as_str();
+    ACCENTED.iter().find(|(b, w, _)| *b == base && *w == rest).copied()
+}
+
+/// `ȳ` → `ybar`: the name an accented character stands for.
+pub fn unaccented(c: char) -> Option<String> {
+    ACCENTED.iter().find(|(_, _, a)| *a == c).map(|(b, w, _)| format!("{b}{w}"))
+}

@@ -54,7 +54,7 @@ pub fn series(base: &Options, activation: &str, scale: Option<f64>) -> Result<Se
             wr.data.iter_mut().for_each(|v| *v *= target / rho);
         }
     }
-    let inst = closed::instantiate(&closed_form, s.sizes.steps);
+    let inst = closed::instantiate(&closed_form, &s.model, s.sizes.steps);
     let Expr::TSum([k, _, _, body]) = &inst[inst.root()] else {
         return Err(Error::Usage("the closed form is not a Σ over time".into()));
     };

@@ -36,9 +36,7 @@ pub fn name(n: &str, style: Style) -> String {
     }
     if style == Style::Latex {
         return match n {
-            "ybar" => "\\bar{y}".into(),
-            "yhat" => "\\hat{y}".into(),
-            "L" => "L".into(),
+            _ if let Some((base, accent, _)) = crate::notation::accented(n) => format!("\\{accent}{{{base}}}"),
             _ => match tagged(n) {
                 Some((base, tag)) => format!("{base}^{{({tag})}}"),
                 None if n.contains('_') => format!("\\mathrm{{{}}}", n.replace('_', "\\_")),
@@ -52,10 +50,8 @@ pub fn name(n: &str, style: Style) -> String {
             },
         };
     }
-    match n {
-        "ybar" => return "ȳ".into(),
-        "yhat" => return "ŷ".into(),
-        _ => {}
+    if let Some((_, _, c)) = crate::notation::accented(n) {
+        return c.to_string();
     }
     match tagged(n) {
         Some((base, tag)) => format!("{base}⁽{}⁾", sup(tag).unwrap_or_default()),
@@ -416,8 +412,7 @@ pub fn asciify(s: &str) -> String {
             '✗' => out.push_str("FAILED"),
             '“' | '”' => out.push('"'),
             '½' => out.push_str("1/2"),
-            'ȳ' => out.push_str("ybar"),
-            'ŷ' => out.push_str("yhat"),
+            c if let Some(name) = crate::notation::unaccented(c) => out.push_str(&name),
             'ℓ' => out.push('l'),
             '…' => out.push_str("..."),
             '‖' => out.push('|'),

@@ -9,7 +9,7 @@ use crate::rules::Rule;
 use crate::rules::apply::Cond;
 use crate::session::Session;
 use crate::stepper::{Limits, Stats, run};
-use egg::{ENodeOrVar, Id, RecExpr, Var};
+use egg::{Symbol, ENodeOrVar, Id, RecExpr, Var};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use std::collections::HashMap;
@@ -111,6 +111,38 @@ fn roles(rule: &Rule) -> HashMap<Var, Role> {
 struct Gen {
     rng: ChaCha8Rng,
     steps: usize,
+    names: Names,
+}
+
+/// The model's names by the part they can play in a random instance, in declaration order (no Rust code names
+/// them): square matrices over the first size (W⁽ʳ⁾), the other matrices, the quantities over time of the first
+/// size (h, s: the last is the state passed on), vectors, the loss, and the first size.
+struct Names {
+    square: Vec<Symbol>,
+    matrices: Vec<Symbol>,
+    timed: Vec<Symbol>,
+    vectors: Vec<Symbol>,
+    loss: Symbol,
+    dim: Symbol,
+}
+
+impl Names {
+    fn of(m: &crate::model::Model) -> Names {
+        use crate::model::DeclKind;
+        let dim = m.dims.first().map(|d| d.0).unwrap_or_else(|| Symbol::from("?"));
+        let params = || m.order.iter().filter(|n| m.decls[*n].kind == DeclKind::Param);
+        let square = params().filter(|n| m.decls[*n].dims == [dim, dim]).copied().collect();
+        let matrices = params().filter(|n| m.decls[*n].dims.len() == 2).copied().collect();
+        let mut timed: Vec<(usize, Symbol)> = vec![];
+        for d in &m.defs {
+            let decl = &m.decls[&d.name];
+            if decl.timed && decl.dims == [dim] && !timed.iter().any(|t| t.1 == d.name) {
+                timed.push((timed.len(), d.name));
+            }
+        }
+        let vectors = m.decls.iter().filter(|(_, d)| !d.timed && d.dims.len() == 1).map(|(n, _)| *n).collect();
+        Names { square, matrices, timed: timed.into_iter().map(|t| t.1).collect(), vectors, loss: m.loss(), dim }
+    }
 }
 
 impl Gen {
@@ -119,6 +151,12 @@ impl Gen {
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len())]
+    }
+    fn pick_name(&mut self, xs: &[Symbol]) -> Symbol {
+        xs.get(self.below(xs.len())).copied().unwrap_or_else(|| Symbol::from("?"))
+    }
+    fn first(xs: &[Symbol], k: usize) -> Symbol {
+        xs.get(k).or(xs.last()).copied().unwrap_or_else(|| Symbol::from("?"))
     }
     fn time(&mut self) -> usize {
         1 + self.below(self.steps)
@@ -130,23 +168,25 @@ impl Gen {
         };
         match self.below(6) {
             0 => {
-                let n = out.add(Expr::Symbol("W_r".into()));
+                let n = out.add(Expr::Symbol(Gen::first(&self.names.square, 0)));
                 let (a, b) = (i(self, out), i(self, out));
                 out.add(Expr::Ix(vec![n, a, b].into()))
             }
             1 | 2 => {
-                let name = self.pick(&["h", "s"]);
-                let n = out.add(Expr::Symbol(name.into()));
+                let timed = self.names.timed.clone();
+                let name = self.pick_name(&timed);
+                let n = out.add(Expr::Symbol(name));
                 let t = out.add(num(self.time() as f64));
                 let a = i(self, out);
                 out.add(Expr::Tx(vec![n, t, a].into()))
             }
             3 => {
-                let n = out.add(Expr::Symbol("W_x".into()));
+                let wide: Vec<Symbol> = self.names.matrices.iter().filter(|m| !self.names.square.contains(m)).copied().collect();
+                let n = out.add(Expr::Symbol(Gen::first(&wide, 0)));
                 let (a, b) = (i(self, out), i(self, out));
                 out.add(Expr::Ix(vec![n, a, b].into()))
             }
-            4 => out.add(Expr::Symbol("L".into())),
+            4 => out.add(Expr::Symbol(self.names.loss)),
             _ => out.add(num([0.5, 2.0, -1.5, 3.0][self.below(4)])),
         }
     }
@@ -179,8 +219,11 @@ impl Gen {
     }
     fn wrt(&mut self, out: &mut RecExpr<Expr>) -> Id {
         let choice = self.below(3);
-        let (name, timed) = [("W_r", false), ("h", true), ("s", true)][choice];
-        let n = out.add(Expr::Symbol(name.into()));
+        let (name, timed) = match choice {
+            0 => (Gen::first(&self.names.square, 0), false),
+            k => (Gen::first(&self.names.timed, k - 1), true),
+        };
+        let n = out.add(Expr::Symbol(name));
         let a = out.add(Expr::Symbol(self.pick(&["i", "j"]).into()));
         if timed {
             let t = out.add(num(self.time() as f64));
@@ -201,7 +244,7 @@ struct Shapes {
     /// ?x → ?t of each `reaches` condition.
     reaches: HashMap<Var, Var>,
     /// The factor every Σ body ends in (name, time), chosen once per instance.
-    tail: (&'static str, usize),
+    tail: (Symbol, usize),
 }
 
 fn shapes(rule: &Rule, g: &mut Gen) -> Shapes {
@@ -221,7 +264,8 @@ fn shapes(rule: &Rule, g: &mut Gen) -> Shapes {
         Cond::Reaches(x, t) => Some((*x, *t)),
         _ => None,
     }).collect();
-    let tail = (g.pick(&["h", "s"]), g.time());
+    let timed = g.names.timed.clone();
+    let tail = (g.pick_name(&timed), g.time());
     Shapes { bodies, reaches, tail }
 }
 
@@ -281,11 +325,20 @@ fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<
                             out.add(Expr::Symbol(s.into()))
                         }
                         Role::Time => out.add(num(times.get(v).copied().unwrap_or(1) as f64)),
-                        Role::Dim => out.add(Expr::Symbol("n_h".into())),
+                        Role::Dim => out.add(Expr::Symbol(g.names.dim)),
                         Role::Number => out.add(num([0.5, 2.0, 3.0, 1.0, 0.0][g.below(5)])),
-                        Role::Name(true, _) => out.add(Expr::Symbol(g.pick(&["h", "s"]).into())),
-                        Role::Name(false, 2) => out.add(Expr::Symbol(g.pick(&["W_r", "W_x", "W_y"]).into())),
-                        Role::Name(false, _) => out.add(Expr::Symbol(g.pick(&["s0", "y", "ybar"]).into())),
+                        Role::Name(true, _) => {
+                            let timed = g.names.timed.clone();
+                            out.add(Expr::Symbol(g.pick_name(&timed)))
+                        }
+                        Role::Name(false, 2) => {
+                            let m = g.names.matrices.clone();
+                            out.add(Expr::Symbol(g.pick_name(&m)))
+                        }
+                        Role::Name(false, _) => {
+                            let v = g.names.vectors.clone();
+                            out.add(Expr::Symbol(g.pick_name(&v)))
+                        }
                         Role::Wrt => g.wrt(&mut out),
                         Role::Scalar => {
                             let p = pool.clone();
@@ -293,13 +346,14 @@ fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<
                             let binder = shape.bodies.get(v).and_then(|k| names.get(k)).filter(|_| g.below(2) == 0);
                             if let Some(k) = binder {
                                 let (name, t) = shape.tail;
-                                let n = out.add(Expr::Symbol(name.into()));
+                                let n = out.add(Expr::Symbol(name));
                                 let t = out.add(num(t as f64));
                                 let k = out.add(Expr::Symbol((*k).into()));
                                 let tail = out.add(Expr::Tx(vec![n, t, k].into()));
                                 out.add(Expr::Mul([x, tail]))
                             } else if let Some(t) = shape.reaches.get(v).and_then(|t| times.get(t)) {
-                                let n = out.add(Expr::Symbol("s".into()));
+                                // the state passed on: the last quantity over time of the first size
+                                let n = out.add(Expr::Symbol(Gen::first(&g.names.timed, usize::MAX)));
                                 let t = out.add(num(*t as f64));
                                 let i = out.add(Expr::Symbol(g.pick(&p).into()));
                                 let q = out.add(Expr::Tx(vec![n, t, i].into()));
@@ -333,7 +387,7 @@ pub const SOUND_TOL: f64 = 1e-12;
 /// evaluated with `param_sets` random parameter sets.
 pub fn check_rule(s: &Session, rule: &Rule, seed: u64, tries: usize, param_sets: usize) -> Verdict {
     let roles = roles(rule);
-    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed), steps: s.sizes.steps };
+    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed), steps: s.sizes.steps, names: Names::of(&s.model) };
     let n = 2usize;
     // every size equal (every instance can be evaluated), and every size different (a rule that confuses two
     // sizes, Σ over n_h for Σ over n_x, shows itself only there): the tries alternate between the two

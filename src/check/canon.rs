@@ -89,8 +89,7 @@ impl Builder<'_> {
             Expr::Num(v) if v.fract() == 0.0 && v.into_inner().abs() < 1e9 => Some(v.into_inner() as i64),
             Expr::Symbol(s) => match self.lookup(*s) {
                 Some(Val::Time(t)) => Some(*t),
-                _ if s.as_str() == "T" => Some(self.sizes.steps as i64),
-                _ => None,
+                _ => self.model.steps_value(*s, self.sizes.steps).map(|t| t as i64),
             },
             Expr::Add([a, b]) => Some(self.int(e, *a)? + self.int(e, *b)?),
             Expr::Sub([a, b]) => Some(self.int(e, *a)? - self.int(e, *b)?),

@@ -57,8 +57,8 @@ pub fn check_chain(s: &Session, d: &Derivation, cat: &super::mistakes::Catalogue
     let mut broken = false;
     for (number, formula) in read {
         let status = if broken {
-            let prev = instantiate(&out.last().map(|l| l.formula.clone()).unwrap_or_default(), s.sizes.steps);
-            let this = instantiate(&formula, s.sizes.steps);
+            let prev = instantiate(&out.last().map(|l| l.formula.clone()).unwrap_or_default(), &s.model, s.sizes.steps);
+            let this = instantiate(&formula, &s.model, s.sizes.steps);
             Status::FollowsPrevious(matches!(random_test(s, &this, &prev, &s.sizes, n), Ok(Ok(None))))
         } else {
             let c = check(s, d, cat, &formula, n, limits)?;

@@ -144,7 +144,7 @@ pub fn read_formula(s: &Session, text: &str, file: &str, einstein: bool) -> Resu
 /// The form the derivation ends in at this T (the closed form with T replaced, else the last beat).
 pub fn reference(s: &Session, d: &Derivation) -> RecExpr<Expr> {
     match &s.plan.closed {
-        Some(c) => instantiate(c, s.sizes.steps),
+        Some(c) => instantiate(c, &s.model, s.sizes.steps),
         None => d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone()),
     }
 }
@@ -426,7 +426,7 @@ fn diagnose(s: &Session, d: &Derivation, cat: &Catalogue, f: &RecExpr<Expr>, siz
 
 /// Check one formula (already read) at this session's T against the derivation `d`.
 pub fn check(s: &Session, d: &Derivation, cat: &Catalogue, formula: &RecExpr<Expr>, n: usize, limits: Limits) -> Result<Checked> {
-    let f = instantiate(formula, s.sizes.steps);
+    let f = instantiate(formula, &s.model, s.sizes.steps);
     let target = target_indices(s);
     let conflicts = input::shape_conflicts(&f, &s.model, &target);
     let done = |verdict, sizes: Sizes| Checked { formula: f.clone(), steps: s.sizes.steps, points: n, sizes, verdict };

@@ -140,7 +140,7 @@ impl<'a> Dense<'a> {
             Expr::Num(v) => D::scalar(v.into_inner()),
             Expr::Symbol(s) => match env.iter().rev().find(|(k, _)| k == s) {
                 Some((_, v)) => D::scalar(*v as f64),
-                None if s.as_str() == "T" => D::scalar(self.sizes.steps as f64),
+                None if let Some(t) = self.model.steps_value(*s, self.sizes.steps) => D::scalar(t as f64),
                 None => (*self.quantity(*s, NO_TIME)?).clone(),
             },
             Expr::Add([a, b]) => D::zip(&self.eval(e, *a, env, dims)?, &self.eval(e, *b, env, dims)?, |x, y| x + y),
@@ -288,7 +288,7 @@ impl<'a> Dense<'a> {
         let axes: Vec<Symbol> = (0..decl.dims.len()).map(|k| Symbol::from(format!("§{k}"))).collect();
         let dims: Vec<usize> = decl.dims.iter().map(|d| self.dim_of(*d)).collect();
         let mut e = RecExpr::default();
-        let l = e.add(Expr::Symbol("L".into()));
+        let l = e.add(Expr::Symbol(self.model.loss()));
         let mut kids = vec![e.add(Expr::Symbol(name)), e.add(crate::lang::num(t as f64))];
         kids.extend(axes.iter().map(|a| e.add(Expr::Symbol(*a))));
         let q = e.add(Expr::Tx(kids.into()));
@@ -353,7 +353,7 @@ pub fn closed_gradient(s: &crate::session::Session, limits: crate::stepper::Limi
         .map(|d| d.dims.iter().fold(8usize, |a, n| a.saturating_mul(s.sizes.dims.get(n).copied().unwrap_or(1))))
         .fold(0usize, |a, b| a.saturating_add(b));
     crate::limits::reserve(per_step.saturating_mul(2).saturating_mul(s.sizes.steps + 1), "the numbers of every step (values and gradients)")?;
-    let e = crate::closed::instantiate(closed, s.sizes.steps);
+    let e = crate::closed::instantiate(closed, &s.model, s.sizes.steps);
     let order = crate::lang::free_indices(&s.plan.goal, s.plan.goal.root()).into_iter().filter(|x| !s.model.decls.contains_key(x)).collect::<Vec<_>>();
     let g = Dense::new(&s.model, &s.sizes, &s.params, &wheres).tensor(&e, &order)?;
     crate::limits::check("the numbers")?;

@@ -250,7 +250,7 @@ impl P<'_> {
                 }
                 "mathrm" | "operatorname" => self.function(),
                 c if crate::notation::Act::named(c).is_some() => self.function(),
-                "bar" | "partial" => self.quantity(),
+                "bar" | "hat" | "partial" => self.quantity(),
                 _ => self.err(format!("unknown command \\{c}"), "the LaTeX reader knows \\frac, \\partial, \\sum, \\delta, \\tanh, \\sigma, \\left( \\right), \\cdot"),
             },
             Some(Tok::Ident(_)) => self.quantity(),
@@ -327,13 +327,13 @@ impl P<'_> {
 
     fn quantity(&mut self) -> R<Id> {
         let name = match self.peek().cloned() {
-            Some(Tok::Cmd(c)) if c == "bar" => {
+            Some(Tok::Cmd(accent)) if accent == "bar" || accent == "hat" => {
                 self.pos += 1;
-                self.need(Tok::Sym('{'), "`{` after \\bar")?;
-                let Some(Tok::Ident(c)) = self.peek().cloned() else { return self.err("expected a letter", "write \\bar{y}") };
+                self.need(Tok::Sym('{'), "`{` after the accent")?;
+                let Some(Tok::Ident(c)) = self.peek().cloned() else { return self.err("expected a letter", "write \\bar{y} or \\hat{y}") };
                 self.pos += 1;
                 self.need(Tok::Sym('}'), "`}`")?;
-                format!("{c}bar")
+                format!("{c}{accent}")
             }
             Some(Tok::Ident(c)) => {
                 self.pos += 1;

@@ -102,8 +102,7 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
                 out.push((Tok::Word(t), i..end(&mut it)));
             }
             '½' => out.push((Tok::Num(0.5), i..end(&mut it))),
-            'ȳ' => out.push((Tok::Word("ybar".into()), i..end(&mut it))),
-            'ŷ' => out.push((Tok::Word("yhat".into()), i..end(&mut it))),
+            c if let Some(name) = crate::notation::unaccented(c) => out.push((Tok::Word(name), i..end(&mut it))),
             'σ' => out.push((Tok::Word("σ".into()), i..end(&mut it))),
             'δ' => out.push((Tok::Word("delta".into()), i..end(&mut it))),
             'Σ' => out.push((Tok::Word("sum".into()), i..end(&mut it))),

@@ -9,7 +9,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 fn session(wrt: &str, steps: usize) -> Session {
-    Session::load(Options { steps: Some(steps), wrt: wrt.into(), ..Options::default() }).unwrap()
+    Session::load(Options { steps: Some(steps), wrt: Some(wrt.into()), ..Options::default() }).unwrap()
 }
 
 fn derivations(c: &mut Criterion) {
@@ -24,7 +24,7 @@ fn derivations(c: &mut Criterion) {
         });
         g.bench_with_input(BenchmarkId::new("all", t), &t, |b, &t| {
             b.iter(|| {
-                for wrt in targets_for(&Options::default()) {
+                for wrt in targets_for(&Options::default()).unwrap() {
                     let s = session(wrt, t);
                     black_box(derive(&s.plan, &s.rules, Default::default()).unwrap());
                 }
@@ -50,7 +50,7 @@ fn evaluation(c: &mut Criterion) {
     let mut g = c.benchmark_group("evaluate");
     g.sample_size(20);
     for (n, d, t) in [(8, 8, 100), (64, 64, 1000)] {
-        let s = Session::load(Options { steps: Some(t), hidden: Some(n), input: Some(d), ..Options::default() }).unwrap();
+        let s = Session::load(Options { steps: Some(t), sizes: vec![("hidden".into(), n), ("input".into(), d)], ..Options::default() }).unwrap();
         g.bench_function(format!("grad n={n} d={d} T={t}"), |b| b.iter(|| black_box(bptt::dense::closed_gradient(&s, Default::default()).unwrap())));
     }
     g.finish();

@@ -25,6 +25,7 @@ pub mod limits;
 pub mod matrix;
 pub mod model;
 pub mod notation;
+pub mod options;
 pub mod params;
 pub mod plot;
 pub mod read;

@@ -1,5 +1,4 @@
 //! The `bptt` binary: parse the arguments, run, exit with 0 (ok), 1 (a check found a mismatch) or 2 (error).
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -7,7 +6,7 @@ fn main() -> ExitCode {
         let out = bptt::cli::output::to_stream(bptt::cli::ORIENTATION.as_bytes(), &mut std::io::stdout());
         return ExitCode::from(if out.is_ok() { bptt::cli::OK } else { bptt::cli::ERROR });
     }
-    let cli = match bptt::cli::Cli::try_parse() {
+    let cli = match bptt::cli::parse() {
         Ok(c) => c,
         Err(e) => {
             // --help and --version go to standard output: write them checked, like every other result

@@ -69,9 +69,13 @@ pub struct Model {
     pub steps: Option<Symbol>,
     /// The quantity every gradient is of (`loss L`).
     pub loss: Option<Symbol>,
+    /// The output the loss reads (`out y`; `{out}` in rule and plan files).
+    pub output: Option<Symbol>,
+    /// Default sizes (`dim n_h hidden 3`; 2 when not given).
+    pub default_sizes: Vec<(Symbol, usize)>,
 }
 
-const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss"];
+const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss", "out"];
 
 fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
@@ -125,6 +129,25 @@ impl Model {
     /// Is `s` a name rather than an index: a declared name, a size, or the number of steps T?
     pub fn is_name(&self, s: Symbol) -> bool {
         self.decls.contains_key(&s) || self.dims.iter().any(|(d, _)| *d == s) || self.steps == Some(s)
+    }
+
+    /// The parameters, in declaration order (the `--wrt` choices).
+    pub fn params(&self) -> impl Iterator<Item = Symbol> + '_ {
+        self.order.iter().copied().filter(|n| self.is_param(*n))
+    }
+
+    pub fn is_param(&self, s: Symbol) -> bool {
+        self.decls.get(&s).is_some_and(|d| d.kind == DeclKind::Param)
+    }
+
+    /// The size a `dim` line gives by default.
+    pub fn default_size(&self, dim: Symbol) -> usize {
+        self.default_sizes.iter().find(|d| d.0 == dim).map(|d| d.1).unwrap_or(2)
+    }
+
+    /// The size a Σ ranges over when its index is used nowhere (the readers need one): the first `dim`.
+    pub fn sum_dim(&self) -> Option<Symbol> {
+        self.dims.first().map(|d| d.0)
     }
 
     /// The loss's name (the model file's `loss` line; checked when the model is read).
@@ -309,6 +332,16 @@ impl Model {
                 self.dims.push((Symbol::from(*name), option.to_string()));
                 Ok(())
             }
+            ["dim", name, option, default] => {
+                let n = default.parse::<usize>().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| bad(format!("the default size `{default}` is not a whole number from 1 to 64"), "write e.g. `dim n_h hidden 3`"))?;
+                self.dims.push((Symbol::from(*name), option.to_string()));
+                self.default_sizes.push((Symbol::from(*name), n));
+                Ok(())
+            }
+            ["out", name] => {
+                self.output = Some(Symbol::from(*name));
+                Ok(())
+            }
             ["steps", name] => {
                 self.steps = Some(Symbol::from(*name));
                 Ok(())
@@ -419,4 +452,22 @@ impl Model {
     pub fn shown_rhs(d: &Def) -> RecExpr<Expr> {
         strip_q(&d.rhs)
     }
+}
+
+/// The words the `dim` lines of model files give their sizes (`dim n_h hidden 3` → `hidden`), in order, each
+/// once: the size flags of the command line.
+pub fn size_words<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for t in texts {
+        for line in t.lines() {
+            let line = line.trim_start();
+            let line = if line.starts_with('[') { line.split_once(']').map(|x| x.1.trim_start()).unwrap_or(line) } else { line };
+            if let ["dim", _, word, ..] = line.split_whitespace().collect::<Vec<_>>().as_slice()
+                && !out.iter().any(|w| w == word)
+            {
+                out.push(word.to_string());
+            }
+        }
+    }
+    out
 }

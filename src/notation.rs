@@ -11,8 +11,6 @@ pub struct Activation {
     pub name: &'static str,
     /// The node's name of the derivative σ′.
     pub prime: &'static str,
-    /// One line for `--help`.
-    pub help: &'static str,
     /// σ(x), σ′(x), σ″(x).
     pub f: fn(f64) -> f64,
     pub df: fn(f64) -> f64,
@@ -36,7 +34,6 @@ pub const ACTIVATIONS: &[Activation] = &[
     Activation {
         name: "tanh",
         prime: "dtanh",
-        help: "tanh, as in the blog",
         f: f64::tanh,
         df: |x| 1.0 - x.tanh().powi(2),
         ddf: |x| {
@@ -51,7 +48,6 @@ pub const ACTIVATIONS: &[Activation] = &[
     Activation {
         name: "sigmoid",
         prime: "dsigmoid",
-        help: "the logistic sigmoid 1/(1+e^-x)",
         f: sigmoid,
         df: |x| {
             let s = sigmoid(x);
@@ -69,7 +65,6 @@ pub const ACTIVATIONS: &[Activation] = &[
     Activation {
         name: "relu",
         prime: "drelu",
-        help: "max(0, x)",
         f: |x| x.max(0.0),
         df: |x| if x > 0.0 { 1.0 } else { 0.0 },
         ddf: |_| 0.0,
@@ -81,7 +76,6 @@ pub const ACTIVATIONS: &[Activation] = &[
     Activation {
         name: "identity",
         prime: "didentity",
-        help: "no activation: s = h",
         f: |x| x,
         df: |_| 1.0,
         ddf: |_| 0.0,
@@ -117,6 +111,10 @@ impl Act {
                 None
             }
         })
+    }
+    /// What σ means when no model says: the row written σ (the logistic sigmoid).
+    pub fn sigma() -> Act {
+        Act(ACTIVATIONS.iter().position(|a| a.unicode == "σ").unwrap_or(0) as u8)
     }
     pub fn row(self) -> &'static Activation {
         &ACTIVATIONS[self.0 as usize]
@@ -194,4 +192,9 @@ pub fn accented(name: &str) -> Option<(char, &'static str, char)> {
 /// `ȳ` → `ybar`: the name an accented character stands for.
 pub fn unaccented(c: char) -> Option<String> {
     ACCENTED.iter().find(|(_, _, a)| *a == c).map(|(b, w, _)| format!("{b}{w}"))
+}
+
+/// `word` for one, `word` + s otherwise: `1 line`, `2 lines`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 { word.to_string() } else { format!("{word}s") }
 }

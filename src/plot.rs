@@ -14,6 +14,9 @@ use plotters::prelude::*;
 #[derive(Debug, Clone)]
 pub struct Series {
     pub activation: String,
+    /// The parameter, and the blog's number of the final sum's equation (from the plan).
+    pub wrt: String,
+    pub eq: Option<u32>,
     /// (k, ‖term k‖)
     pub points: Vec<(i64, f64)>,
 }
@@ -38,20 +41,28 @@ pub fn spectral_radius(w: &[f64], n: usize) -> f64 {
 }
 
 /// The terms of the closed form for one activation.
-pub fn series(base: &Options, activation: &str, scale: Option<f64>) -> Result<Series> {
-    let o = Options { activation: activation.into(), ..base.clone() };
+pub fn series(base: &Options, activation: crate::notation::Act, scale: Option<f64>) -> Result<Series> {
+    let o = Options { activation, ..base.clone() };
     let mut s = Session::load(o.clone())?;
-    let closed_form = s.plan.closed.clone().ok_or_else(|| Error::Usage(format!("the plan for {} has no closed form to plot", o.wrt)))?;
+    let closed_form = s.plan.closed.clone().ok_or_else(|| Error::Usage(format!("the plan for {} has no closed form to plot", s.wrt)))?;
     let checks = closed::check(&Options { steps: None, ..o.clone() }, &closed_form, Limits::default())?;
     if let Some(bad) = checks.iter().find(|c| !c.same_form || c.rel_error > crate::verify::STEP_TOL) {
         return Err(Error::Stuck(format!("the closed form does not match the derivation at T = {}; nothing to plot", bad.steps)));
     }
     if let Some(target) = scale {
-        let wr = s.params.values.get_mut(&Symbol::from("W_r")).ok_or_else(|| Error::Usage("the model has no W_r".into()))?;
-        let n = wr.shape.first().copied().unwrap_or(0);
-        let rho = spectral_radius(&wr.data, n);
-        if rho > 0.0 {
-            wr.data.iter_mut().for_each(|v| *v *= target / rho);
+        // every recurrent matrix: a square parameter over the state's size (W⁽ʳ⁾ in the blog's model)
+        let state = s.model.sum_dim();
+        let recurrent: Vec<Symbol> = s.model.params().filter(|p| state.is_some_and(|d| s.model.decls[p].dims == [d, d])).collect();
+        if recurrent.is_empty() {
+            return Err(Error::Usage("--scale needs a recurrent matrix (a square parameter over the state's size); the model has none".into()));
+        }
+        for p in recurrent {
+            let Some(w) = s.params.values.get_mut(&p) else { continue };
+            let n = w.shape.first().copied().unwrap_or(0);
+            let rho = spectral_radius(&w.data, n);
+            if rho > 0.0 {
+                w.data.iter_mut().for_each(|v| *v *= target / rho);
+            }
         }
     }
     let inst = closed::instantiate(&closed_form, &s.model, s.sizes.steps);
@@ -67,7 +78,11 @@ pub fn series(base: &Options, activation: &str, scale: Option<f64>) -> Result<Se
         let t = num.tensor_with(&body, &goal.indices, &goal.dims, &[(*k, step)])?;
         points.push((step, t.data.iter().map(|v| v * v).sum::<f64>().sqrt()));
     }
-    Ok(Series { activation: activation.into(), points })
+    let eq = s.plan.items.iter().rev().find_map(|i| match i {
+        crate::plan::Item::Beat { eq, .. } => *eq,
+        _ => None,
+    });
+    Ok(Series { activation: activation.name().to_string(), wrt: s.wrt.to_string(), eq, points })
 }
 
 /// CSV: `k,activation,norm`.

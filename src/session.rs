@@ -7,79 +7,32 @@ use crate::plan::Plan;
 use crate::rules::apply::Ctx;
 use crate::rules::{Kind, RuleSet, Sources, Template, finish, read_rules};
 use egg::Symbol;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-/// What the user chose (the command-line flags, validated by the CLI layer).
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub steps: Option<usize>,
-    pub hidden: Option<usize>,
-    pub input: Option<usize>,
-    pub output: Option<usize>,
-    pub activation: String,
-    pub wrt: String,
-    pub seed: u64,
-    /// A params file: its name and text.
-    pub params: Option<(String, String)>,
-    pub rules_dir: Option<PathBuf>,
-    /// The model with biases b (hidden) and c (output).
-    pub bias: bool,
-    /// A loss at every step, summed over t (else only at the last step).
-    pub many_to_many: bool,
-    /// The loss: `mse` (½‖y − ȳ‖²) or `softmax-ce` (cross-entropy of softmax(y) against ȳ).
-    pub loss: String,
+pub use crate::options::{Loss, Options};
+
+/// The model file these options select: `models/NAME.model`, or `models/NAME-bias.model` with `--bias`; the
+/// default NAME is the first model of the rule set.
+pub fn model_file(o: &Options) -> String {
+    let name = o.model.clone().unwrap_or_else(|| {
+        crate::rules::MANIFEST
+            .iter()
+            .find_map(|(n, _)| n.strip_prefix("models/").and_then(|n| n.strip_suffix(".model")))
+            .unwrap_or_default()
+            .to_string()
+    });
+    if o.bias { format!("models/{name}-bias.model") } else { format!("models/{name}.model") }
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options { steps: None, hidden: None, input: None, output: None, activation: "tanh".into(), wrt: "W_r".into(), seed: 1, params: None, rules_dir: None, bias: false, many_to_many: false, loss: "mse".into() }
-    }
+/// The plan file for `wrt` (many-to-many plans live in `plans/m2m/`).
+pub fn plan_file(o: &Options, wrt: &str) -> String {
+    if o.many_to_many { format!("plans/m2m/{wrt}.plan") } else { format!("plans/{wrt}.plan") }
 }
 
-impl Options {
-    /// The model file these options select.
-    pub fn model_file(&self) -> &'static str {
-        if self.bias { "models/rnn-bias.model" } else { "models/rnn.model" }
-    }
-
-    /// The plan file for `wrt` (many-to-many plans live in `plans/m2m/`).
-    pub fn plan_file(&self, wrt: &str) -> String {
-        if self.many_to_many { format!("plans/m2m/{wrt}.plan") } else { format!("plans/{wrt}.plan") }
-    }
-
-    /// The template for these options at `steps` time steps.
-    pub fn template(&self, steps: usize) -> Template {
-        let shape = if self.many_to_many { "m2m" } else { "m2o" };
-        let mut tags = vec![shape.to_string(), self.loss.clone()];
-        if self.bias {
-            tags.push("bias".into());
-        }
-        Template { act: self.activation.clone(), steps, tags }
-    }
-
-    /// The model in words, for headers: "many-to-one RNN with biases, softmax-ce loss".
-    pub fn describe(&self) -> String {
-        self.words(self.bias, &self.loss)
-    }
-
-    /// The model in words for a title: biases left to the facts line, the loss spelled out.
-    pub fn title_words(&self) -> String {
-        self.words(false, if self.loss == "softmax-ce" { "softmax cross-entropy" } else { &self.loss })
-    }
-
-    fn words(&self, bias: bool, loss: &str) -> String {
-        format!(
-            "{} RNN{}{}",
-            if self.many_to_many { "many-to-many" } else { "many-to-one" },
-            if bias { " with biases" } else { "" },
-            if self.loss == "mse" { String::new() } else { format!(", {loss} loss") }
-        )
-    }
+/// The template for these options at `steps` time steps, with the model's output quantity.
+pub fn template(o: &Options, steps: usize, out: &str) -> Template {
+    Template { act: o.activation.name().to_string(), steps, tags: o.tags(), out: out.to_string() }
 }
-
-/// The losses a model file has lines for (`[mse]`, `[softmax-ce]`).
-pub const LOSSES: &[&str] = &["mse", "softmax-ce"];
 
 pub use crate::limits::MAX_STEPS;
 /// The largest size of a dimension (the range of --hidden, --input, --output).
@@ -97,19 +50,34 @@ pub struct Session {
     pub sizes: Sizes,
     pub params: Params,
     pub options: Options,
+    /// The parameter differentiated against (validated against the model).
+    pub wrt: Symbol,
     /// What the rule appliers know (T, the independent names), for rule files read later (the mistakes).
     pub ctx: Arc<Ctx>,
 }
 
-/// The parameters of the chosen model that a plan exists for, in plan order (what `--wrt all` derives).
-pub fn targets_for(options: &Options) -> Vec<&'static str> {
-    let with_bias = ["b", "c"];
-    targets().into_iter().filter(|t| options.bias || !with_bias.contains(t)).collect()
+/// The parameters of the chosen model that a plan exists for, in the model's order (what `--wrt all` derives).
+pub fn targets_for(options: &Options) -> Result<Vec<String>> {
+    let model = probe(options, options.steps.unwrap_or(DEFAULT_STEPS).max(1))?;
+    Ok(targets_of(options, &model))
 }
 
-/// The gradients a plan exists for (`rules/plans/NAME.plan`).
-pub fn targets() -> Vec<&'static str> {
-    crate::rules::MANIFEST.iter().filter_map(|(n, _)| n.strip_prefix("plans/").and_then(|n| n.strip_suffix(".plan"))).filter(|n| !n.contains('/')).collect()
+fn targets_of(options: &Options, model: &Model) -> Vec<String> {
+    let planned = |name: &str| crate::rules::MANIFEST.iter().any(|(n, _)| *n == plan_file(options, name));
+    model.params().map(|p| p.to_string()).filter(|p| planned(p)).collect()
+}
+
+/// The model file alone, read at `steps` steps (the sizes, the names and the output come from it before the
+/// other files are read).
+fn probe(options: &Options, steps: usize) -> Result<Model> {
+    let file = model_file(options);
+    let t = template(options, steps, "");
+    let sources = Sources::load_only(options.rules_dir.as_deref(), &t, |n| n == file)?;
+    let (name, text) = sources.get(&file).ok_or_else(|| Error::Usage(format!("no model file {file}")))?;
+    let mut diags = vec![];
+    let (m, _) = Model::read(name, text, &Arc::new(Ctx::default()), &mut diags);
+    finish(diags)?;
+    Ok(m)
 }
 
 fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Result<(Model, RuleSet)> {
@@ -133,26 +101,22 @@ fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Resul
 impl Session {
     /// Load the files, then the sizes and the numbers.
     pub fn load(options: Options) -> Result<Session> {
-        if crate::notation::Act::named(&options.activation).is_none() {
-            return Err(Error::Usage(format!("unknown activation `{}`; choose one of {}", options.activation, crate::notation::activation_names())));
-        }
-        if !LOSSES.contains(&options.loss.as_str()) {
-            return Err(Error::Usage(format!("unknown loss `{}`; choose one of {}", options.loss, LOSSES.join(", "))));
-        }
-        if !targets().contains(&options.wrt.as_str()) {
-            return Err(Error::Usage(format!("no derivation with respect to `{}` yet; choose one of {}", options.wrt, targets().join(", "))));
-        }
-        // The params file fixes T; the rules need T, so read sizes first with a throw-away model load.
-        let probe = options.template(options.steps.unwrap_or(DEFAULT_STEPS).max(1));
-        let probe_sources = Sources::load_only(options.rules_dir.as_deref(), &probe, |n| n == options.model_file())?;
-        let ctx = Arc::new(Ctx::default());
-        let probe_model = {
-            let mut diags = vec![];
-            let (name, text) = probe_sources.get(options.model_file()).ok_or_else(|| Error::Usage("no model file".into()))?;
-            let (m, _) = Model::read(name, text, &ctx, &mut diags);
-            finish(diags)?;
-            m
+        // The params file fixes T; the rules need T, so read the sizes first with the model file alone.
+        let probe_model = probe(&options, options.steps.unwrap_or(DEFAULT_STEPS).max(1))?;
+        let wrt = match &options.wrt {
+            Some(w) => Symbol::from(w.as_str()),
+            None => probe_model.params().next().ok_or_else(|| Error::Usage("the model declares no parameter".into()))?,
         };
+        let targets = targets_of(&options, &probe_model);
+        if !targets.iter().any(|t| t.as_str() == wrt.as_str()) {
+            let what = if probe_model.is_param(wrt) { "no derivation (plan file) with respect to" } else { "no parameter" };
+            return Err(Error::Usage(format!("{what} `{wrt}` in this model; choose one of {}{}", targets.join(", "), if options.bias { "" } else { " (--bias adds the biases)" })));
+        }
+        for (word, _) in &options.sizes {
+            if !probe_model.dims.iter().any(|d| d.1 == *word) {
+                return Err(Error::Usage(format!("the model has no size called {word}; its sizes are {}", probe_model.dims.iter().map(|d| d.1.as_str()).collect::<Vec<_>>().join(", "))));
+            }
+        }
         let (params, sizes) = match &options.params {
             Some((file, text)) => {
                 let (p, s) = Params::from_json(&probe_model, text, file)?;
@@ -166,41 +130,71 @@ impl Session {
             return Err(Error::Usage(format!("the params file has {} time steps; at most {MAX_STEPS} are allowed (as for --steps)", sizes.steps)));
         }
         if let Some((d, n)) = sizes.dims.iter().find(|(_, n)| **n > MAX_SIZE) {
-            return Err(Error::Usage(format!("the size {d} is {n}; at most {MAX_SIZE} is allowed (as for --hidden, --input, --output)")));
+            return Err(Error::Usage(format!("the size {d} is {n}; at most {MAX_SIZE} is allowed (as for the size flags)")));
         }
         crate::limits::reserve(Params::bytes(&probe_model, &sizes), "the parameters and data at these sizes")?;
-        let template = options.template(sizes.steps);
-        let sources = Sources::load(options.rules_dir.as_deref(), &template)?;
+        let out = probe_model.output.map(|o| o.to_string()).unwrap_or_default();
+        let sources = Sources::load(options.rules_dir.as_deref(), &template(&options, sizes.steps, &out))?;
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
         ctx.independent = probe_model.decls.keys().copied().filter(|s| probe_model.is_independent(*s)).collect();
         let ctx = Arc::new(ctx);
-        let (model, rules) = read_rule_files(&sources, &ctx, options.model_file())?;
+        let (model, rules) = read_rule_files(&sources, &ctx, &model_file(&options))?;
         let mut diags = vec![];
-        let plan_name = options.plan_file(&options.wrt);
+        let plan_name = plan_file(&options, wrt.as_str());
         let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;
         let plan = Plan::read(file, text, &rules, &mut diags);
         finish(diags)?;
         let plan = plan.ok_or_else(|| Error::Usage("the plan is empty".into()))?;
-        if !model.decls.get(&Symbol::from(options.wrt.as_str())).is_some_and(|d| d.kind == crate::model::DeclKind::Param) {
-            let hint = if options.bias { "" } else { " (the biases b and c exist with --bias)" };
-            return Err(Error::Usage(format!("`{}` is not a parameter of the model{hint}", options.wrt)));
-        }
         let params = params.unwrap_or_else(|| Params::random(&model, &sizes, options.seed));
-        Ok(Session { sources, model, rules, plan, sizes, params, options, ctx })
+        let options = Options { wrt: Some(wrt.to_string()), ..options };
+        Ok(Session { sources, model, rules, plan, sizes, params, options, ctx, wrt })
     }
 
-    /// The size chosen for the option `hidden`, `input` or `output`.
-    pub fn size(&self, option: &str) -> usize {
-        self.model.dims.iter().find(|(_, o)| o == option).and_then(|(s, _)| self.sizes.dims.get(s).copied()).unwrap_or(0)
+    /// The size the model calls `word` (its `dim` line: `dim n_h hidden 3` → `hidden`), or 0.
+    pub fn size(&self, word: &str) -> usize {
+        self.model.dims.iter().find(|(_, w)| w == word).and_then(|(s, _)| self.sizes.dims.get(s).copied()).unwrap_or(0)
     }
+
+    /// The small typed header the renderers show: the model in words, the sizes by their words, the seed.
+    pub fn header(&self) -> Header {
+        Header {
+            describe: self.options.describe(),
+            title_words: self.options.title_words(),
+            activation: self.options.activation,
+            loss: self.options.loss,
+            bias: self.options.bias,
+            many_to_many: self.options.many_to_many,
+            steps: self.sizes.steps,
+            sizes: self.model.dims.iter().map(|(d, w)| (w.clone(), self.sizes.dims.get(d).copied().unwrap_or(0))).collect(),
+            wrt: self.wrt,
+            seed: self.options.seed,
+            params_file: self.options.params.as_ref().map(|p| p.0.clone()),
+        }
+    }
+
 }
 
-fn option_size(o: &Options, option: &str) -> Option<usize> {
-    match option {
-        "hidden" => o.hidden,
-        "input" => o.input,
-        "output" => o.output,
-        _ => None,
+/// What a renderer may know about a run besides the derivation and its numbers.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub describe: String,
+    pub title_words: String,
+    pub activation: crate::notation::Act,
+    pub loss: Loss,
+    pub bias: bool,
+    pub many_to_many: bool,
+    pub steps: usize,
+    /// Each size by its word, in the model's order: (`hidden`, 3), (`input`, 2), (`output`, 2).
+    pub sizes: Vec<(String, usize)>,
+    pub wrt: Symbol,
+    pub seed: u64,
+    pub params_file: Option<String>,
+}
+
+impl Header {
+    /// `hidden 3  input 2  output 2`, with `sep` between the sizes.
+    pub fn sizes_words(&self, sep: &str) -> String {
+        self.sizes.iter().map(|(w, n)| format!("{w} {n}")).collect::<Vec<_>>().join(sep)
     }
 }
 
@@ -211,10 +205,7 @@ fn default_sizes(o: &Options, model: &Model) -> Result<Sizes> {
     }
     let mut dims = std::collections::BTreeMap::new();
     for (s, option) in &model.dims {
-        let n = option_size(o, option).unwrap_or(match option.as_str() {
-            "hidden" => 3,
-            _ => 2,
-        });
+        let n = o.size_of(option).unwrap_or_else(|| model.default_size(*s));
         if n == 0 {
             return Err(Error::Usage(format!("--{option} must be at least 1")));
         }
@@ -229,7 +220,7 @@ fn check_sizes_agree(o: &Options, s: &Sizes, model: &Model) -> Result<()> {
             return Err(Error::Usage(format!("--steps {t} disagrees with the params file, whose input x has {} steps; drop --steps or fix the file", s.steps)));
         }
     for (sym, option) in &model.dims {
-        if let (Some(want), Some(have)) = (option_size(o, option), s.dims.get(sym))
+        if let (Some(want), Some(have)) = (o.size_of(option), s.dims.get(sym))
             && want != *have {
                 return Err(Error::Usage(format!("--{option} {want} disagrees with the params file, which has {option} size {have}")));
             }

@@ -123,7 +123,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
     }
     let gradient = beats.last().cloned().unwrap_or_else(|| goal.clone());
     let loss = num.quantity(&crate::eval::QKey { name: s.model.loss(), time: None, idx: Default::default() }, 0)?.0;
-    let wrt = Symbol::from(s.options.wrt.as_str());
+    let wrt = s.wrt;
     let fd = finite_differences(&s.model, &s.sizes, &s.params, s.model.loss(), wrt, FD_H)?;
     let fd_error = gradient.data.iter().zip(&fd).fold(0.0f64, |m, (g, f)| if (g - f).is_nan() { f64::INFINITY } else { m.max((g - f).abs()) });
     let fd_ok = gradient.data.len() == fd.len() && gradient.data.iter().zip(&fd).all(|(g, f)| (g - f).abs() <= FD_ATOL + FD_RTOL * f.abs());

@@ -104,10 +104,28 @@ fn variant_params_are_checked_with_a_hint() {
 }
 
 #[test]
-fn an_unknown_loss_in_the_library_options_is_an_error() {
-    let o = bptt::session::Options { loss: "hinge".into(), ..bptt::session::Options::default() };
-    match bptt::session::Session::load(o) {
-        Err(e) => assert!(e.to_string().contains("unknown loss `hinge`; choose one of mse, softmax-ce"), "{e}"),
-        Ok(_) => panic!("an unknown loss loads"),
+fn an_unknown_loss_is_refused_and_cannot_be_an_option() {
+    // the library's options are typed: a loss is one of the model files' loss tags, nothing else
+    assert_eq!(bptt::options::Loss::named("hinge"), None);
+    assert_eq!(bptt::options::Loss::named("softmax-ce"), Some(bptt::options::Loss::SoftmaxCe));
+    let o = run(&["derive", "--loss", "hinge"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("[possible values: mse, softmax-ce]"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_parameter_or_size_the_model_does_not_have_is_an_error_naming_the_choices() {
+    for args in [&["derive", "--wrt", "V"][..], &["check", "--wrt", "V", "0"], &["grad", "--wrt", "V"]] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains("no parameter `V` in this model; choose one of W_r, W_x, W_y, s0 (--bias adds the biases)"), "{args:?}: {}", stderr(&o));
     }
+    let o = run(&["derive", "--wrt", "b"]);
+    assert!(stderr(&o).contains("no parameter `b` in this model; choose one of W_r, W_x, W_y, s0 (--bias adds the biases)"), "{}", stderr(&o));
+    let o = run(&["derive", "--wrt", "b", "--bias", "--steps", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = bptt::session::Session::load(bptt::session::Options::default().size("width", 3)).err().expect("an unknown size loads");
+    assert!(e.to_string().contains("the model has no size called width; its sizes are hidden, input, output"), "{e}");
+    let e = bptt::session::Session::load(bptt::session::Options::default().wrt("h")).err().expect("a quantity is not a parameter");
+    assert!(e.to_string().contains("no parameter `h` in this model"), "{e}");
 }

@@ -16,7 +16,7 @@ struct Ctx {
 }
 
 fn ctx(wrt: &str, steps: usize) -> Ctx {
-    let s = Session::load(Options { steps: Some(steps), wrt: wrt.into(), ..Options::default() }).unwrap();
+    let s = Session::load(Options { steps: Some(steps), wrt: Some(wrt.into()), ..Options::default() }).unwrap();
     let d = derive(&s.plan, &s.rules, Default::default()).unwrap();
     let cat = Catalogue::load(&s).unwrap();
     Ctx { s, d, cat }

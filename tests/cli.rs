@@ -92,7 +92,7 @@ fn the_plot_numbers_are_the_per_step_terms_of_the_derivation_and_the_oracle() {
         .collect();
     assert_eq!(rows.len(), 15);
     for act in ["tanh", "sigmoid", "identity"] {
-        let o = bptt::session::Options { steps: Some(5), hidden: Some(3), input: Some(2), output: Some(1), activation: act.into(), ..Default::default() };
+        let o = bptt::session::Options { steps: Some(5), sizes: vec![("hidden".into(), 3), ("input".into(), 2), ("output".into(), 1)], activation: bptt::notation::Act::named(act).unwrap(), ..Default::default() };
         let (s, _, v) = derive_and_verify(o);
         let net = Net::from_json(&s.params.to_json(&s.model), act);
         let g = net.grads();

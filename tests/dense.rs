@@ -9,7 +9,7 @@ fn the_fast_evaluator_agrees_with_the_reference_evaluator() {
     for act in ["tanh", "sigmoid", "relu", "identity"] {
         for (wrt, bias) in [("W_r", false), ("W_x", false), ("W_y", false), ("s0", false), ("b", true), ("c", true)] {
             for steps in 1..=4 {
-                let o = Options { steps: Some(steps), hidden: Some(3), input: Some(2), output: Some(2), activation: act.into(), wrt: wrt.into(), bias, seed: steps as u64, ..Options::default() };
+                let o = Options { steps: Some(steps), sizes: vec![("hidden".into(), 3), ("input".into(), 2), ("output".into(), 2)], activation: bptt::notation::Act::named(act).unwrap(), wrt: Some(wrt.into()), bias, seed: steps as u64, ..Options::default() };
                 let (s, d, v) = derive_and_verify(o);
                 let fast = bptt::dense::gradient(&s, &d).unwrap();
                 assert_eq!(fast.dims, v.gradient.dims, "{wrt} {act} T={steps}");
@@ -23,7 +23,7 @@ fn the_fast_evaluator_agrees_with_the_reference_evaluator() {
 #[test]
 fn the_closed_form_at_large_t_matches_an_independent_bptt() {
     for (wrt, steps, n, dx) in [("W_r", 50, 4, 3), ("W_x", 50, 4, 3), ("W_r", 200, 8, 8), ("W_x", 120, 6, 5)] {
-        let o = Options { steps: Some(steps), hidden: Some(n), input: Some(dx), output: Some(2), wrt: wrt.into(), seed: 7, ..Options::default() };
+        let o = Options { steps: Some(steps), sizes: vec![("hidden".into(), n), ("input".into(), dx), ("output".into(), 2)], wrt: Some(wrt.into()), seed: 7, ..Options::default() };
         let s = Session::load(o).unwrap();
         let fast = bptt::dense::closed_gradient(&s, Default::default()).unwrap();
         let net = Net::from_json(&s.params.to_json(&s.model), "tanh");
@@ -40,7 +40,7 @@ fn the_fast_closed_form_of_every_variant_matches_the_derivation() {
     for (many_to_many, loss) in [(true, "mse"), (false, "softmax-ce"), (true, "softmax-ce")] {
         for wrt in ["W_r", "W_x", "b"] {
             for steps in [1, 4, 7] {
-                let o = Options { steps: Some(steps), wrt: wrt.into(), bias: true, many_to_many, loss: loss.into(), seed: 11, ..Options::default() };
+                let o = Options { steps: Some(steps), wrt: Some(wrt.into()), bias: true, many_to_many, loss: bptt::options::Loss::named(loss).unwrap(), seed: 11, ..Options::default() };
                 let (s, _, v) = derive_and_verify(o);
                 let fast = bptt::dense::closed_gradient(&s, Default::default()).unwrap();
                 let case = format!("{wrt} T={steps} many-to-many={many_to_many} {loss}");

@@ -104,7 +104,7 @@ fn the_w_x_column_of_the_fixture() {
         [-2.071294275354e-04, 9.654383719086e-03, -1.690730359671e-02, -7.460049305163e-03],
         [1.620512199933e-02, -2.319727604529e-02, 1.752237811893e-02, 1.053022407297e-02],
     ];
-    let (_, d, v) = derive_and_verify(bptt::session::Options { wrt: "W_x".into(), ..fixture_options() });
+    let (_, d, v) = derive_and_verify(bptt::session::Options { wrt: Some("W_x".into()), ..fixture_options() });
     assert!(v.ok());
     let eqs: Vec<Option<u32>> = d.beats.iter().map(|b| b.eq).collect();
     assert_eq!(eqs, (13..=23).map(Some).collect::<Vec<_>>(), "every blog equation 13–23 is a beat");

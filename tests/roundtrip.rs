@@ -26,7 +26,7 @@ fn every_printed_expression_reads_back() {
     for wrt in ["W_r", "W_x", "W_y", "s0", "b", "c"] {
         for steps in 1..=4 {
             for act in ["tanh", "sigmoid", "relu", "identity"] {
-                let o = bptt::session::Options { wrt: wrt.into(), steps: Some(steps), activation: act.into(), bias: true, ..Default::default() };
+                let o = bptt::session::Options { wrt: Some(wrt.into()), steps: Some(steps), activation: bptt::notation::Act::named(act).unwrap(), bias: true, ..Default::default() };
                 let (s, d, _) = derive_and_verify(o);
                 let mut all: Vec<RecExpr<Expr>> = vec![d.goal.clone()];
                 for b in &d.beats {

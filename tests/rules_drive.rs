@@ -62,7 +62,7 @@ fn a_wrong_closed_form_is_refuted_for_every_t() {
 fn the_closed_form_holds_for_t_1_to_8_for_both_weights_and_activations() {
     for act in ["tanh", "sigmoid", "relu", "identity"] {
         for wrt in ["W_r", "W_x"] {
-            let o = bptt::session::Options { wrt: wrt.into(), activation: act.into(), ..Default::default() };
+            let o = bptt::session::Options { wrt: Some(wrt.into()), activation: bptt::notation::Act::named(act).unwrap(), ..Default::default() };
             let s = bptt::session::Session::load(o.clone()).unwrap();
             let checks = bptt::closed::check(&o, s.plan.closed.as_ref().unwrap(), Default::default()).unwrap();
             assert_eq!(checks.len(), 8);
@@ -79,7 +79,7 @@ fn the_closed_form_holds_for_t_1_to_8_for_every_variant() {
     for loss in ["mse", "softmax-ce"] {
         for many_to_many in [false, true] {
             for wrt in ["W_r", "W_x", "b", "W_y", "c"] {
-                let o = bptt::session::Options { wrt: wrt.into(), bias: true, many_to_many, loss: loss.into(), ..Default::default() };
+                let o = bptt::session::Options { wrt: Some(wrt.into()), bias: true, many_to_many, loss: bptt::options::Loss::named(loss).unwrap(), ..Default::default() };
                 let s = bptt::session::Session::load(o.clone()).unwrap();
                 let case = format!("{wrt} {loss} many-to-many={many_to_many}");
                 // many-to-one W⁽ʸ⁾ and c have no Σ over time: their result at T is the closed form already

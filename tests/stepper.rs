@@ -23,7 +23,7 @@ fn steps(d: &Derivation) -> Vec<String> {
 }
 
 fn same_steps(o: Options) {
-    let case = format!("{} T={:?} {} bias={} many-to-many={} {}", o.wrt, o.steps, o.activation, o.bias, o.many_to_many, o.loss);
+    let case = format!("{:?} T={:?} {} bias={} many-to-many={} {}", o.wrt, o.steps, o.activation, o.bias, o.many_to_many, o.loss);
     let s = Session::load(o).unwrap();
     let pool = derive(&s.plan, &s.rules, Default::default()).unwrap();
     let reference = with_reference_steps(|| derive(&s.plan, &s.rules, Default::default())).unwrap();
@@ -44,10 +44,10 @@ fn the_pool_takes_the_reference_steps_for_every_variant() {
     for loss in ["mse", "softmax-ce"] {
         for many_to_many in [false, true] {
             for bias in [false, true] {
-                let base = Options { bias, many_to_many, loss: loss.into(), ..Default::default() };
-                for wrt in targets_for(&base) {
+                let base = Options { bias, many_to_many, loss: bptt::options::Loss::named(loss).unwrap(), ..Default::default() };
+                for wrt in targets_for(&base).unwrap() {
                     for steps in [1, 2, 3, 5] {
-                        same_steps(Options { wrt: wrt.into(), steps: Some(steps), ..base.clone() });
+                        same_steps(Options { wrt: Some(wrt.clone()), steps: Some(steps), ..base.clone() });
                     }
                 }
             }
@@ -58,8 +58,8 @@ fn the_pool_takes_the_reference_steps_for_every_variant() {
 #[test]
 fn the_pool_takes_the_reference_steps_for_every_activation() {
     for act in ["sigmoid", "relu", "identity"] {
-        for wrt in targets_for(&Options { bias: true, ..Default::default() }) {
-            same_steps(Options { wrt: wrt.into(), activation: act.into(), bias: true, steps: Some(4), ..Default::default() });
+        for wrt in targets_for(&Options { bias: true, ..Default::default() }).unwrap() {
+            same_steps(Options { wrt: Some(wrt.clone()), activation: bptt::notation::Act::named(act).unwrap(), bias: true, steps: Some(4), ..Default::default() });
         }
     }
 }
@@ -67,5 +67,5 @@ fn the_pool_takes_the_reference_steps_for_every_activation() {
 #[test]
 fn the_pool_takes_the_reference_steps_at_a_larger_t() {
     same_steps(Options { steps: Some(12), ..Default::default() });
-    same_steps(Options { steps: Some(9), many_to_many: true, wrt: "W_x".into(), ..Default::default() });
+    same_steps(Options { steps: Some(9), many_to_many: true, wrt: Some("W_x".into()), ..Default::default() });
 }

@@ -18,15 +18,13 @@ fn check_model(steps: usize, n: usize, d: usize, m: usize, act: &str, wrt: &str,
 fn check_variant(steps: usize, n: usize, d: usize, m: usize, act: &str, wrt: &str, bias: bool, many_to_many: bool, loss: &str) {
     let o = Options {
         steps: Some(steps),
-        hidden: Some(n),
-        input: Some(d),
-        output: Some(m),
-        activation: act.into(),
-        wrt: wrt.into(),
+        sizes: vec![("hidden".into(), n), ("input".into(), d), ("output".into(), m)],
+        activation: bptt::notation::Act::named(act).unwrap(),
+        wrt: Some(wrt.into()),
         seed: (steps * 100 + n * 10 + d + m) as u64,
         bias,
         many_to_many,
-        loss: loss.into(),
+        loss: bptt::options::Loss::named(loss).unwrap(),
         ..Options::default()
     };
     let (s, der, v) = derive_and_verify(o);

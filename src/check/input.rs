@@ -13,7 +13,7 @@ pub fn is_latex(text: &str) -> bool {
 
 /// Read one formula (`file` names it in errors: `<formula>`, a file name, or `FILE:LINE`).
 /// σ stands for the model's activation `sigma` (as the blog writes σ); `sigmoid` is always the logistic function.
-pub fn read(text: &str, file: &str, model: &Model, einstein: bool, target_free: &[Symbol], sigma: &str) -> Result<RecExpr<Expr>> {
+pub fn read(text: &str, file: &str, model: &Model, einstein: bool, target_free: &[Symbol], sigma: crate::notation::Act) -> Result<RecExpr<Expr>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let e = if is_latex(text) { crate::read::latex::read_with(text, file, Some(model), sigma)? } else { crate::read::text::read_with(text, file, Some(model), sigma)? };
     Ok(if einstein { crate::read::latex::sizes_from_use(&implicit_sums(&e, model, target_free), model) } else { e })

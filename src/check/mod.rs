@@ -135,7 +135,7 @@ pub fn gradient_name(s: &Session) -> String {
 pub fn read_formula(s: &Session, text: &str, file: &str, einstein: bool) -> Result<RecExpr<Expr>> {
     let target: Vec<Symbol> = target_indices(s).into_iter().map(|t| t.0).collect();
     // σ is the blog's name for the activation: σ′ means tanh′ in a tanh model (write `sigmoid` to mean the sigmoid)
-    let f = input::read(text, file, &s.model, einstein, &target, &s.options.activation)?;
+    let f = input::read(text, file, &s.model, einstein, &target, s.options.activation)?;
     input::check_names(&f, &s.model, text, file)?;
     input::check_free(&f, &s.model, &target, &gradient_name(s), file)?;
     Ok(f)

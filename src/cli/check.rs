@@ -34,9 +34,9 @@ pub struct CheckArgs {
     /// that breaks the chain
     #[arg(long, value_name = "FILE", conflicts_with_all = ["formula", "file"])]
     pub steps_file: Option<PathBuf>,
-    /// The gradient the formula claims to be: ∂L/∂W_r[i,p] (free indices i,p), ∂L/∂W_x[i,q] (i,q), …
-    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "b", "c"])]
-    pub wrt: String,
+    /// The gradient the formula claims to be: ∂L/∂W_r[i,p] (free indices i,p; the default, the model's first parameter), ∂L/∂W_x[i,q] (i,q), …
+    #[arg(long)]
+    pub wrt: Option<String>,
     #[command(flatten)]
     pub model: ModelArgs,
     /// Sum over indices repeated in a product (Einstein's convention, as the blog writes), except the gradient's
@@ -104,7 +104,7 @@ struct AtT {
 
 pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
     let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == CheckFormat::Text };
-    let base = model_options(&a.model, &a.wrt, &a.rules)?;
+    let base = model_options(&a.model, a.wrt.as_deref(), &a.rules)?;
     let limits = a.limits.engine(std::time::Instant::now());
     let n = a.points as usize;
     if let Some(path) = &a.steps_file {

@@ -16,9 +16,10 @@ pub enum GradFormat {
 
 #[derive(Args, Debug)]
 pub struct GradArgs {
-    /// The parameter (the ones whose derivation ends in a closed form for any T)
-    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "b"])]
-    pub wrt: String,
+    /// The parameter: one whose derivation ends in a closed form for any T (W_r, the default; W_x; with --bias
+    /// also b)
+    #[arg(long)]
+    pub wrt: Option<String>,
     #[command(flatten)]
     pub model: ModelArgs,
     /// text (the matrix), json ({"wrt", "steps", "gradient"}) or csv (one row per line)
@@ -36,13 +37,13 @@ pub struct GradArgs {
 
 pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let started = std::time::Instant::now();
-    let s = Session::load(model_options(&a.model, &a.wrt, &a.rules)?)?;
+    let s = Session::load(model_options(&a.model, a.wrt.as_deref(), &a.rules)?)?;
     let loaded = started.elapsed();
     let g = crate::dense::closed_gradient(&s, Default::default())?;
     if a.stats {
         super::output::note(&format!(
             "stats grad {}: T={} sizes {:?}: load {:.1} ms, evaluate {:.1} ms",
-            a.wrt,
+            s.wrt,
             s.sizes.steps,
             g.dims,
             loaded.as_secs_f64() * 1e3,
@@ -55,11 +56,11 @@ pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
         GradFormat::Json => {
             // the JSON array has the gradient's shape: a vector for b, a matrix for W_r and W_x
             let gradient = if g.dims.len() == 1 { serde_json::json!(g.data) } else { serde_json::json!(rows) };
-            format!("{}\n", serde_json::json!({"wrt": a.wrt, "steps": s.sizes.steps, "indices": g.indices.iter().map(|x| x.as_str()).collect::<Vec<_>>(), "shape": g.dims, "gradient": gradient}))
+            format!("{}\n", serde_json::json!({"wrt": s.wrt.as_str(), "steps": s.sizes.steps, "indices": g.indices.iter().map(|x| x.as_str()).collect::<Vec<_>>(), "shape": g.dims, "gradient": gradient}))
         }
         GradFormat::Csv => rows.iter().map(|r| r.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(",") + "\n").collect(),
         GradFormat::Text => {
-            let head = format!("∂L/∂{} (T={}, from the closed form and the derived recursion)\n", crate::print::name(&a.wrt, crate::print::Style::Unicode), s.sizes.steps);
+            let head = format!("∂L/∂{} (T={}, from the closed form and the derived recursion)\n", crate::print::name(s.wrt.as_str(), crate::print::Style::Unicode), s.sizes.steps);
             head + &rows.iter().map(|r| r.iter().map(|v| format!("{v:>12.6e}")).collect::<Vec<_>>().join(" ") + "\n").collect::<String>()
         }
     };

@@ -9,6 +9,7 @@ use crate::print::Style;
 use crate::session::{Options, Session};
 use crate::stepper::Limits;
 use crate::verify::verify;
+use crate::notation::Act;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -87,9 +88,10 @@ pub enum PlotFormat {
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
-    /// The weight whose per-step terms are plotted (eq 12 for W_r, eq 23 for W_x)
-    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x"])]
-    pub wrt: String,
+    /// The weight whose per-step terms are plotted (eq 12 for W_r, eq 23 for W_x: a parameter whose derivation
+    /// ends in a sum over time; default: the model's first parameter)
+    #[arg(long)]
+    pub wrt: Option<String>,
     /// Number of time steps T
     #[arg(long, value_name = "T", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub steps: u64,
@@ -99,9 +101,15 @@ pub struct PlotArgs {
     /// Input size d
     #[arg(long, value_name = "d", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub input: u64,
+    /// Output size m
+    #[arg(long, value_name = "m", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub output: u64,
     /// Rescale W⁽ʳ⁾ to this spectral radius (below 1: vanishing; above 1: exploding)
     #[arg(long, value_name = "ρ")]
     pub scale: Option<f64>,
+    /// The activations to compare, one line each
+    #[arg(long = "activation", value_name = "ACTIVATION", value_delimiter = ',', default_values = ["tanh", "sigmoid", "identity"], value_parser = activation_parser())]
+    pub activations: Vec<Act>,
     /// Seed of the random parameters
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -113,6 +121,9 @@ pub struct PlotArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// The size flags given, by the model's words for them (filled by [`parse`]).
+    #[arg(skip)]
+    pub sizes: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -125,12 +136,11 @@ pub enum Format {
     Markdown,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Activation {
-    Tanh,
-    Sigmoid,
-    Relu,
-    Identity,
+/// `--activation`: the names of the activation table, as clap's possible values.
+fn activation_parser() -> impl clap::builder::TypedValueParser<Value = Act> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(crate::notation::ACTIVATIONS.iter().map(|a| clap::builder::PossibleValue::new(a.name)))
+        .try_map(|name: String| Act::named(&name).ok_or_else(|| format!("unknown activation {name}")))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -182,21 +192,25 @@ pub struct ModelArgs {
     #[arg(long, value_name = "m", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub output: Option<u64>,
     /// Activation σ of the hidden state
-    #[arg(long, value_enum, default_value_t = Activation::Tanh)]
-    pub activation: Activation,
+    #[arg(long, default_value_t = Act::FIRST, value_parser = activation_parser())]
+    pub activation: Act,
     /// Seed of the random parameters (ChaCha8; the same numbers on every machine)
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Take the parameters from a JSON file: {"W_r": [[…]], "W_x": [[…]], "W_y": [[…]], "s0": […], "x": [[…]] (one row per step), "target": […]}
     #[arg(long, value_name = "FILE.json")]
     pub params: Option<PathBuf>,
+    /// The size flags given, by the model's words for them (filled by [`parse`] from --hidden, --input, --output).
+    #[arg(skip)]
+    pub sizes: Vec<(String, usize)>,
 }
 
 #[derive(Args, Debug)]
 pub struct DeriveArgs {
-    /// The parameter to differentiate against (all: every one, then a summary table)
-    #[arg(long, default_value = "W_r", value_parser = ["W_r", "W_x", "W_y", "s0", "b", "c", "all"])]
-    pub wrt: String,
+    /// The parameter to differentiate against: one the model declares (W_r, the default; W_x, W_y, s0; with
+    /// --bias also b and c), or all: every one, then a summary table
+    #[arg(long)]
+    pub wrt: Option<String>,
     #[command(flatten)]
     pub model: ModelArgs,
     /// Output format
@@ -283,38 +297,59 @@ fn read_params(p: &Option<PathBuf>) -> Result<Option<(String, String)>, Error> {
     Ok(Some((p.display().to_string(), text)))
 }
 
-fn options(a: &DeriveArgs, wrt: &str) -> Result<Options, Error> {
+fn options(a: &DeriveArgs, wrt: Option<&str>) -> Result<Options, Error> {
     model_options(&a.model, wrt, &a.rules)
 }
 
 /// The options of a run from the model flags.
-pub fn model_options(a: &ModelArgs, wrt: &str, rules: &Option<PathBuf>) -> Result<Options, Error> {
+pub fn model_options(a: &ModelArgs, wrt: Option<&str>, rules: &Option<PathBuf>) -> Result<Options, Error> {
     Ok(Options {
+        model: None,
         steps: a.steps.map(|v| v as usize),
-        hidden: a.hidden.map(|v| v as usize),
-        input: a.input.map(|v| v as usize),
-        output: a.output.map(|v| v as usize),
-        activation: match a.activation {
-            Activation::Tanh => "tanh".into(),
-            Activation::Sigmoid => "sigmoid".into(),
-            Activation::Relu => "relu".into(),
-            Activation::Identity => "identity".into(),
-        },
-        wrt: wrt.to_string(),
+        sizes: a.sizes.clone(),
+        activation: a.activation,
+        wrt: wrt.map(str::to_string),
         seed: a.seed,
         params: read_params(&a.params)?,
         rules_dir: rules.clone(),
         bias: a.bias,
         many_to_many: a.many_to_many,
-        loss: loss_name(a.loss),
+        loss: a.loss.into(),
     })
 }
 
-fn loss_name(l: Loss) -> String {
-    match l {
-        Loss::Mse => "mse".into(),
-        Loss::SoftmaxCe => "softmax-ce".into(),
+impl From<Loss> for crate::options::Loss {
+    fn from(l: Loss) -> Self {
+        match l {
+            Loss::Mse => crate::options::Loss::Mse,
+            Loss::SoftmaxCe => crate::options::Loss::SoftmaxCe,
+        }
     }
+}
+
+/// Parse the command line. The size flags (--hidden, --input, --output) are the built-in model files' words
+/// for their sizes (`dim n_h hidden 3`); their values are collected by those words, so that no Rust code names
+/// a size.
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// [`parse`] from the given arguments.
+pub fn parse_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(args: I) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let m = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&m)?;
+    let Some((_, sub)) = m.subcommand() else { return Ok(cli) };
+    let words = crate::model::size_words(crate::rules::MANIFEST.iter().filter(|(n, _)| n.ends_with(".model")).map(|(_, t)| *t));
+    let sizes: Vec<(String, usize)> = words.iter().filter_map(|w| sub.try_get_one::<u64>(w).ok().flatten().map(|v| (w.clone(), *v as usize))).collect();
+    match &mut cli.command {
+        Command::Derive(a) => a.model.sizes = sizes,
+        Command::Check(a) => a.model.sizes = sizes,
+        Command::Grad(a) => a.model.sizes = sizes,
+        Command::Plot(a) => a.sizes = sizes,
+        Command::Rules(_) | Command::Completions { .. } | Command::Man => {}
+    }
+    Ok(cli)
 }
 
 /// One derivation with its numbers.
@@ -331,9 +366,10 @@ impl Done {
     }
 }
 
-fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
+fn derive_one(a: &DeriveArgs, wrt: Option<&str>) -> Result<Done, Error> {
     let started = std::time::Instant::now();
     let session = Session::load(options(a, wrt)?)?;
+    let wrt = session.wrt;
     let loaded = started.elapsed();
     let limits = a.limits.engine(started);
     // The any-T check (eight more derivations) does not depend on this one: it runs beside it. It starts after
@@ -381,10 +417,13 @@ fn derive_one(a: &DeriveArgs, wrt: &str) -> Result<Done, Error> {
 
 fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
     let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == Format::Text };
-    let targets: Vec<&str> = if a.wrt == "all" { crate::session::targets_for(&options(a, "all")?) } else { vec![a.wrt.as_str()] };
+    let targets: Vec<Option<String>> = match a.wrt.as_deref() {
+        Some("all") => crate::session::targets_for(&options(a, None)?)?.into_iter().map(Some).collect(),
+        w => vec![w.map(str::to_string)],
+    };
     let mut done = vec![];
     for t in &targets {
-        done.push(derive_one(a, t)?);
+        done.push(derive_one(a, t.as_deref())?);
     }
     let text = match a.format {
         Format::Text => {
@@ -431,7 +470,7 @@ fn summary(done: &[Done], view: &View) -> String {
 }
 
 fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let session = Session::load(Options { rules_dir: a.rules.clone(), many_to_many: a.many_to_many, loss: loss_name(a.loss), ..Options::default() })?;
+    let session = Session::load(Options { rules_dir: a.rules.clone(), many_to_many: a.many_to_many, loss: a.loss.into(), ..Options::default() })?;
     let mut text = String::new();
     let mut file = "";
     for r in &session.rules.rules {
@@ -464,26 +503,27 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
 }
 
 fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let base = Options { steps: Some(a.steps as usize), hidden: Some(a.hidden as usize), input: Some(a.input as usize), output: Some(1), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
+    let base = Options { steps: Some(a.steps as usize), sizes: a.sizes.clone(), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
     if let Some(s) = a.scale
         && !(s.is_finite() && s > 0.0) {
             return Err(Error::Usage(format!("--scale must be a positive number (a spectral radius), not {s}")));
         }
     let mut series = vec![];
-    for act in ["tanh", "sigmoid", "identity"] {
-        series.push(crate::plot::series(&base, act, a.scale)?);
+    for act in &a.activations {
+        series.push(crate::plot::series(&base, *act, a.scale)?);
     }
+    let wrt = series.first().map(|s| s.wrt.clone()).unwrap_or_default();
     let text = match a.format {
         PlotFormat::Csv => crate::plot::csv(&series),
         PlotFormat::Svg => {
             let scale = a.scale.map(|s| format!(", W⁽ʳ⁾ scaled to spectral radius {s}")).unwrap_or_default();
-            let eq = if a.wrt == "W_r" { "12" } else { "23" };
-            let title = format!("size of each time step's term in ∂L/∂{} (eq {eq}), T = {}{scale}", crate::print::name(&a.wrt, Style::Unicode), a.steps);
+            let eq = series.first().and_then(|s| s.eq).map(|e| format!(" (eq {e})")).unwrap_or_default();
+            let title = format!("size of each time step's term in ∂L/∂{}{eq}, T = {}{scale}", crate::print::name(&wrt, Style::Unicode), a.steps);
             crate::plot::svg(&series, &title, "‖term k‖ (Frobenius norm, log scale)")?
         }
     };
     let bad: Vec<String> = series.iter().filter_map(|s| s.points.iter().find(|p| !p.1.is_finite()).map(|p| format!("{} at k={} ({})", s.activation, p.0, p.1))).collect();
-    let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(format!("bptt-{}.svg", a.wrt)));
+    let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(format!("bptt-{wrt}.svg")));
     match a.out.clone().or(default) {
         Some(p) if p.as_os_str() != "-" => {
             output::to_file(&p, text.as_bytes())?;

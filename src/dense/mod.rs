@@ -331,7 +331,7 @@ pub fn gradient(s: &crate::session::Session, d: &Derivation) -> Result<Tensor> {
 /// The gradient at any T without unrolling: the plan's closed form (checked for T = 1..8 by `closed::check`) at
 /// this session's T, with the side equations of the plan's last beat derived by the rules at this T.
 pub fn closed_gradient(s: &crate::session::Session, limits: crate::stepper::Limits) -> Result<Tensor> {
-    let closed = s.plan.closed.as_ref().ok_or_else(|| Error::Usage(format!("the plan for {} has no closed form", s.options.wrt)))?;
+    let closed = s.plan.closed.as_ref().ok_or_else(|| Error::Usage(format!("the plan for {} has no closed form", s.wrt)))?;
     let specs = s.plan.items.iter().rev().find_map(|i| match i {
         crate::plan::Item::Beat { wheres, .. } if !wheres.is_empty() => Some(wheres.clone()),
         _ => None,

@@ -78,7 +78,7 @@ struct P<'a> {
     depth: usize,
     model: Option<&'a crate::model::Model>,
     /// The function \sigma stands for (the model's activation).
-    sigma: &'a str,
+    sigma: crate::notation::Act,
 }
 
 use crate::read::Nesting;
@@ -426,7 +426,7 @@ impl P<'_> {
         };
         let prime = self.eat(&Tok::Sym('\''));
         let arg = if self.is_cmd("left") || self.peek() == Some(&Tok::Sym('(')) { self.parens()? } else { self.factor()? };
-        let name = if name == "sigma" { self.sigma } else { name.as_str() };
+        let name = if name == "sigma" { self.sigma.name() } else { name.as_str() };
         match crate::lang::activation(name, prime, arg) {
             Some(n) => Ok(self.out.add(n)),
             None => self.err(format!("unknown function `{name}`"), format!("known: \\sigma (the model's activation), {}, each optionally with '", crate::notation::ACTIVATIONS.iter().map(|a| a.latex).collect::<Vec<_>>().join(", "))),
@@ -542,11 +542,11 @@ impl P<'_> {
 /// Read a LaTeX formula. `file` names the source in error messages. With a model, the size each Σ runs over
 /// is taken from where its index is used (W⁽ʸ⁾[m,a]: m over n_y), otherwise it is n_h.
 pub fn read(text: &str, file: &str, model: Option<&crate::model::Model>) -> Result<RecExpr<Expr>, Diag> {
-    read_with(text, file, model, "sigmoid")
+    read_with(text, file, model, crate::notation::Act::sigma())
 }
 
 /// [`read`], with \sigma standing for the activation `sigma`.
-pub fn read_with(text: &str, file: &str, model: Option<&crate::model::Model>, sigma: &str) -> Result<RecExpr<Expr>, Diag> {
+pub fn read_with(text: &str, file: &str, model: Option<&crate::model::Model>, sigma: crate::notation::Act) -> Result<RecExpr<Expr>, Diag> {
     let src: Arc<str> = Arc::from(text);
     let toks = tokenize(text, &src, file)?;
     let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0, model, sigma };

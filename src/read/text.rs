@@ -130,7 +130,7 @@ struct P<'a> {
     model: Option<&'a crate::model::Model>,
     /// The function σ stands for (the model's activation, as the blog writes σ for it); `sigmoid` is always the
     /// logistic function.
-    sigma: &'a str,
+    sigma: crate::notation::Act,
 }
 
 use crate::read::Nesting;
@@ -416,7 +416,7 @@ impl P<'_> {
         self.need('(')?;
         let a = self.expr()?;
         self.need(')')?;
-        let name = if name == "sigma" || name == "σ" { self.sigma } else { name };
+        let name = if name == "sigma" || name == "σ" { self.sigma.name() } else { name };
         match crate::lang::activation(name, prime, a) {
             Some(n) => Ok(self.out.add(n)),
             None => self.err(format!("unknown function `{name}`"), format!("known: σ (the model's activation), {}", crate::notation::activation_names())),
@@ -473,11 +473,11 @@ impl P<'_> {
 /// Read a formula in the text syntax (Unicode or ASCII). With a model, each Σ gets the size its index is used
 /// with (as for LaTeX).
 pub fn read(text: &str, file: &str, model: Option<&crate::model::Model>) -> Result<RecExpr<Expr>, Diag> {
-    read_with(text, file, model, "sigmoid")
+    read_with(text, file, model, crate::notation::Act::sigma())
 }
 
 /// [`read`], with σ standing for the activation `sigma`.
-pub fn read_with(text: &str, file: &str, model: Option<&crate::model::Model>, sigma: &str) -> Result<RecExpr<Expr>, Diag> {
+pub fn read_with(text: &str, file: &str, model: Option<&crate::model::Model>, sigma: crate::notation::Act) -> Result<RecExpr<Expr>, Diag> {
     let src: Arc<str> = Arc::from(text);
     let toks = tokenize(text, &src, file)?;
     let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0, model, sigma };

@@ -46,7 +46,7 @@ fn counterexample(s: &Session, c: &Counterexample, v: &View, out: &mut String) {
     let _ = writeln!(out, "           yours      {}", val(c.yours));
     let _ = writeln!(out, "           gradient   {}", val(c.truth));
     if let Some((d, b, n)) = c.difference {
-        let _ = writeln!(out, "           yours − gradient   {}   (from the {n} product{} in which the two expansions differ, with exact", val(d), if n == 1 { "" } else { "s" });
+        let _ = writeln!(out, "           yours − gradient   {}   (from the {n} {} in which the two expansions differ, with exact", val(d), crate::notation::plural(n, "product"));
         let _ = writeln!(out, "                              coefficients; its rounding is at most {}: it is not zero)", val(b));
     }
     if !c.yours.is_finite() {
@@ -223,8 +223,8 @@ pub fn chain(s: &Session, lines: &[Line], file: &str, v: &View, out: &mut String
             if agrees.is_empty() {
                 let _ = writeln!(out, "\nverdict  {}", paint("✓ every line is proved equal to the gradient", "32", v.color));
             } else {
-                let _ = writeln!(out, "\nproved   line{} {}", if proved.len() == 1 { "" } else { "s" }, if proved.is_empty() { "none".into() } else { proved.join(", ") });
-                let _ = writeln!(out, "agrees   line{} {} (at the random points only, not proved)", if agrees.len() == 1 { "" } else { "s" }, agrees.join(", "));
+                let _ = writeln!(out, "\nproved   {} {}", crate::notation::plural(proved.len(), "line"), if proved.is_empty() { "none".into() } else { proved.join(", ") });
+                let _ = writeln!(out, "agrees   {} {} (at the random points only, not proved)", crate::notation::plural(agrees.len(), "line"), agrees.join(", "));
                 let _ = writeln!(out, "verdict  {}", paint("✓ no line differs from the gradient; not every line is proved", "32", v.color));
             }
         }

@@ -39,20 +39,22 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::R
         })
     });
     let fd = Tensor { indices: n.gradient.indices.clone(), dims: n.gradient.dims.clone(), data: n.fd.clone() };
+    let h = s.header();
+    let mut model = json!({
+        "steps": h.steps,
+        "activation": h.activation.name(),
+        "loss": h.loss.tag(),
+        "bias": h.bias,
+        "many_to_many": h.many_to_many,
+    });
+    for (word, n) in &h.sizes {
+        model[word.as_str()] = json!(n);
+    }
     json!({
-        "model": {
-            "steps": s.sizes.steps,
-            "hidden": s.size("hidden"),
-            "input": s.size("input"),
-            "output": s.size("output"),
-            "activation": s.options.activation,
-            "loss": s.options.loss,
-            "bias": s.options.bias,
-            "many_to_many": s.options.many_to_many,
-        },
+        "model": model,
         "seed": if s.options.params.is_some() { Value::Null } else { json!(s.options.seed) },
         "params": s.params.to_json(&s.model),
-        "wrt": s.options.wrt,
+        "wrt": h.wrt.as_str(),
         "loss": n.loss,
         "steps": steps,
         "gradient": value(&n.gradient),

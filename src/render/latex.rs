@@ -223,14 +223,13 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
     let mut out = String::new();
     let goal = tex(&d.goal);
     let title = format!("Backpropagation through time: ${goal}$ for a {}", s.options.title_words());
+    let h = s.header();
     let facts = format!(
-        "T = {}, activation {}, hidden size {}, input size {}, output size {}{}.",
-        s.sizes.steps,
-        s.options.activation,
-        s.size("hidden"),
-        s.size("input"),
-        s.size("output"),
-        if s.options.bias { ", with biases" } else { "" }
+        "T = {}, activation {}, {}{}.",
+        h.steps,
+        h.activation,
+        h.sizes.iter().map(|(w, n)| format!("{w} size {n}")).collect::<Vec<_>>().join(", "),
+        if h.bias { ", with biases" } else { "" }
     );
     match kind {
         Kind::Document => {
@@ -336,7 +335,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
     if kind != Kind::Fragment {
         let rows = [
             ("seed", s.options.params.as_ref().map(|_| "from a params file".to_string()).unwrap_or_else(|| s.options.seed.to_string())),
-            ("sizes", format!("T = {}, hidden {}, input {}, output {}", s.sizes.steps, s.size("hidden"), s.size("input"), s.size("output"))),
+            ("sizes", format!("T = {}, {}", s.sizes.steps, s.header().sizes_words(", "))),
             ("loss L", num(n.loss)),
             ("the gradient", super::values::tensor(&n.gradient).replace('‖', "|")),
             ("largest change between steps (relative)", err(n.worst_step)),

@@ -33,7 +33,7 @@ fn expr(e: &egg::RecExpr<crate::lang::Expr>, v: &View, indent: usize) -> String 
 
 /// The header line: what is derived, for which model and numbers.
 pub fn header(s: &Session, v: &View) -> String {
-    let wrt = name(&s.options.wrt, v.style);
+    let wrt = name(s.wrt.as_str(), v.style);
     let d = if v.style == Style::Unicode { "∂" } else { "d" };
     let numbers = match &s.options.params {
         Some((f, _)) => format!("params {f}"),
@@ -41,13 +41,11 @@ pub fn header(s: &Session, v: &View) -> String {
         None => format!("seed {}", s.options.seed),
     };
     format!(
-        "{d}L/{d}{wrt} for a {}   T={}  {}  hidden {}  input {}  output {}  {numbers}",
+        "{d}L/{d}{wrt} for a {}   T={}  {}  {}  {numbers}",
         s.options.describe(),
         s.sizes.steps,
         s.options.activation,
-        s.size("hidden"),
-        s.size("input"),
-        s.size("output")
+        s.header().sizes_words("  ")
     )
 }
 
@@ -104,7 +102,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             let _ = writeln!(out, "{INDENT}value {}", tensor(&n.beats[bi]));
             continue;
         }
-        let rules: Vec<String> = b.rules.iter().map(|(r, c)| if *c > 1 { format!("{r} ×{c}").replace('×', if v.style == Style::Unicode { "×" } else { "x" }) } else { r.clone() }).collect();
+        let rules: Vec<String> = b.rules.iter().map(|(r, c)| if *c > 1 { format!("{r} {}{c}", if v.style == Style::Unicode { '×' } else { 'x' }) } else { r.clone() }).collect();
         let _ = writeln!(out, "{INDENT}rules: {}", paint(&rules.join(", "), "33", v.color));
         if v.trace {
             for (si, st) in b.trace.iter().enumerate() {

@@ -55,6 +55,8 @@ pub struct Template {
     /// The variant tags that hold (`m2o` or `m2m`, `mse` or `softmax-ce`, and `bias`): a line starting with
     /// `[TAG …]` is kept only when every tag in the brackets holds.
     pub tags: Vec<String>,
+    /// The output quantity the loss reads (the model's `output` line), for `{out}`.
+    pub out: String,
 }
 
 fn superscript(s: &str) -> String {
@@ -95,7 +97,6 @@ impl Template {
     /// Replace `{act}`, `{out}`, `{T}`, `{T-1}`, `{Tsup}`, `{T-1sup}` in one pass; any other
     /// `{…}` is left as it is.
     fn placeholders(&self, text: &str) -> String {
-        let softmax = self.tags.iter().any(|t| t == "softmax-ce");
         let mut out = String::with_capacity(text.len() + 64);
         let mut rest = text;
         while let Some(at) = rest.find('{') {
@@ -104,7 +105,7 @@ impl Template {
             let end = tail.find('}').map(|e| e + 1).unwrap_or(tail.len());
             let value = match &tail[..end] {
                 "{act}" => Some(self.act.clone()),
-                "{out}" => Some(if softmax { "yhat" } else { "y" }.to_string()),
+                "{out}" => Some(self.out.clone()),
                 "{T}" => Some(self.steps.to_string()),
                 "{T-1}" => Some(self.steps.saturating_sub(1).to_string()),
                 "{Tsup}" => Some(superscript(&self.steps.to_string())),

@@ -5,7 +5,8 @@ use crate::lang::{EG, Expr};
 use egg::{Applier, Id, Language, Pattern, PatternAst, RecExpr, Subst, Symbol, Var};
 use std::collections::BTreeSet;
 
-const POOL: &[&str] = &["a", "b", "c", "e", "f", "g", "j", "l", "u", "v", "w", "z"];
+/// The letters a fresh bound index is chosen from, in order (then a1, b1, …).
+const POOL: &str = "abcefgjluvwz";
 
 /// A bound-index name that occurs nowhere in the e-graph and is not reserved: `preferred` if possible, else the
 /// first free letter of a fixed pool (a, b, c, e, …), then a1, b1, …. Deterministic.
@@ -33,7 +34,7 @@ pub fn pick_name(used: &BTreeSet<Symbol>, preferred: &str) -> Symbol {
         return preferred.into();
     }
     for round in 0.. {
-        for p in POOL {
+        for p in POOL.chars() {
             let name = if round == 0 { p.to_string() } else { format!("{p}{round}") };
             if ok(&name) {
                 return name.into();

@@ -115,7 +115,7 @@ fn build(t: &T, e: &mut RecExpr<Expr>) -> Id {
         }
         T::Sum(k, a) => {
             let k = sym(e, IDX[*k as usize]);
-            let d = sym(e, "n_h");
+            let d = sym(e, bptt::read::NO_MODEL_SIZE); // what a read without a model gives every Σ
             let a = build(a, e);
             e.add(Expr::Sum([k, d, a]))
         }

@@ -15,8 +15,9 @@ pub fn is_latex(text: &str) -> bool {
 /// σ stands for the model's activation `sigma` (as the blog writes σ); `sigmoid` is always the logistic function.
 pub fn read(text: &str, file: &str, model: &Model, einstein: bool, target_free: &[Symbol], sigma: crate::notation::Act) -> Result<RecExpr<Expr>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let e = if is_latex(text) { crate::read::latex::read_with(text, file, Some(model), sigma)? } else { crate::read::text::read_with(text, file, Some(model), sigma)? };
-    Ok(if einstein { crate::read::latex::sizes_from_use(&implicit_sums(&e, model, target_free), model) } else { e })
+    let syntax = if is_latex(text) { crate::read::Syntax::Latex } else { crate::read::Syntax::Text };
+    let e = crate::read::read_with(syntax, text, file, Some(model), sigma)?;
+    Ok(if einstein { crate::read::sizes_from_use(&implicit_sums(&e, model, target_free), model) } else { e })
 }
 
 /// The free index symbols of `e` (names of the model and T are not indices).
@@ -67,7 +68,8 @@ pub fn implicit_sums(e: &RecExpr<Expr>, model: &Model, target_free: &[Symbol]) -
                 let mut body = acc.unwrap_or_else(|| out.add(crate::lang::num(1.0)));
                 for s in summed.into_iter().rev() {
                     let k = out.add(Expr::Symbol(s));
-                    let n = out.add(Expr::Symbol("n_h".into()));
+                    // its size is set from where the index is used, by the readers' sizes_from_use
+                    let n = out.add(Expr::Symbol(m.sum_dim().unwrap_or(s)));
                     body = out.add(Expr::Sum([k, n, body]));
                 }
                 body

@@ -1,10 +1,32 @@
 //! Readers for formulas written by people: the text syntax bptt prints, Unicode or ASCII ([`text`]), and the LaTeX
 //! subset of study notes ([`latex`]).
+mod core;
 pub mod latex;
 pub mod text;
 
+pub use core::NO_MODEL_SIZE;
+pub(crate) use core::sizes_from_use;
+
 use crate::lang::Expr;
 use egg::{Id, RecExpr};
+
+/// The two formula syntaxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// What `bptt` prints, Unicode or ASCII.
+    Text,
+    /// The LaTeX subset of study notes.
+    Latex,
+}
+
+/// Read a formula in `syntax`, with σ standing for the activation `sigma` (the model's). `file` names the source
+/// in error messages. With a model, each Σ ranges over the size its index is used with (W⁽ʸ⁾[m,a]: m over n_y).
+pub fn read_with(syntax: Syntax, text: &str, file: &str, model: Option<&crate::model::Model>, sigma: crate::notation::Act) -> Result<RecExpr<Expr>, crate::diag::Diag> {
+    match syntax {
+        Syntax::Text => core::read(text, file, model, sigma, text::tokenize, "check for a missing operator or parenthesis"),
+        Syntax::Latex => core::read(text, file, model, sigma, latex::tokenize, "check for a missing operator or an extra brace"),
+    }
+}
 
 /// How deeply a formula may nest (parentheses, functions, ∂ prefixes): recursion over the tree stays shallow.
 pub const MAX_DEPTH: usize = 200;

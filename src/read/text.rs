@@ -2,14 +2,18 @@
 //! `W⁽ʳ⁾[i,p]` / `W_r[i,p]`, `s⁽ᵏ⁻¹⁾[p]` / `s^(k-1)[p]`, `tanh′(h⁽³⁾[a])` / `tanh'(h^(3)[a])`, `σ′(…)` /
 //! `sigmoid'(…)`, `δ(a,i)` / `delta(a,i)`, `Σ_b …` / `sum_b …`, `Σ_{k=1}^{3} …`, `∂L/∂h⁽ᵏ⁾[i]` / `dL/dh^(k)[i]`,
 //! `∂/∂W⁽ʳ⁾[i,p] (…)`, `*` / `·` or juxtaposition, `½`, `x²`.
+use super::core::{Core, Dialect, R};
 use crate::diag::Diag;
 use crate::lang::{Expr, num};
 use egg::{Id, RecExpr};
 use std::ops::Range;
 use std::sync::Arc;
 
+/// The reader: the shared core over this dialect's tokens.
+type P<'a> = Core<'a, Tok>;
+
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     Word(String),
     Num(f64),
     /// A superscript group ⁽…⁾ or ^(…), with its plain content.
@@ -25,7 +29,7 @@ fn unsup(c: char) -> Option<char> {
     v.chunks(2).find(|p| p[1] == c).map(|p| p[0])
 }
 
-fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize>)>, Diag> {
+pub(super) fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize>)>, Diag> {
     let mut out = vec![];
     let mut it = s.char_indices().peekable();
     while let Some((i, c)) = it.next() {
@@ -120,157 +124,13 @@ fn tokenize(s: &str, src: &Arc<str>, file: &str) -> Result<Vec<(Tok, Range<usize
     Ok(out)
 }
 
-struct P<'a> {
-    toks: Vec<(Tok, Range<usize>)>,
-    pos: usize,
-    out: RecExpr<Expr>,
-    file: &'a str,
-    src: &'a Arc<str>,
-    depth: usize,
-    model: Option<&'a crate::model::Model>,
-    /// The function σ stands for (the model's activation, as the blog writes σ for it); `sigmoid` is always the
-    /// logistic function.
-    sigma: crate::notation::Act,
-}
-
-use crate::read::Nesting;
-
-type R<T> = Result<T, Diag>;
-
-impl crate::read::Nesting for P<'_> {
-    fn depth(&mut self) -> &mut usize {
-        &mut self.depth
-    }
-    fn here(&self, msg: &str, hint: &str) -> Diag {
-        Diag::new(self.file, self.src, self.span(), msg).hint(hint)
-    }
-}
 
 impl P<'_> {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos).map(|t| &t.0)
-    }
-    fn peek_at(&self, k: usize) -> Option<&Tok> {
-        self.toks.get(self.pos + k).map(|t| &t.0)
-    }
-    fn span(&self) -> Range<usize> {
-        self.toks.get(self.pos).map(|t| t.1.clone()).unwrap_or(self.src.len()..self.src.len())
-    }
-    fn err<T>(&self, msg: impl Into<String>, hint: impl AsRef<str>) -> R<T> {
-        Err(Diag::new(self.file, self.src, self.span(), msg).hint(hint.as_ref()))
-    }
-    fn eat(&mut self, c: char) -> bool {
-        if self.peek() == Some(&Tok::Sym(c)) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
+    fn eat_c(&mut self, c: char) -> bool {
+        self.eat(&Tok::Sym(c))
     }
     fn need(&mut self, c: char) -> R<()> {
-        if self.eat(c) { Ok(()) } else { self.err(format!("expected `{c}`"), "check the parentheses and brackets") }
-    }
-    fn sym(&mut self, s: &str) -> Id {
-        self.out.add(Expr::Symbol(s.into()))
-    }
-
-    fn expr(&mut self) -> R<Id> {
-        self.depth += 1;
-        if self.depth > crate::read::MAX_DEPTH {
-            return self.err("the formula nests too deeply", "split it into smaller parts");
-        }
-        let mut acc = self.term()?;
-        loop {
-            if self.eat('+') {
-                let t = self.term()?;
-                acc = self.out.add(Expr::Add([acc, t]));
-            } else if self.eat('-') {
-                let t = self.term()?;
-                acc = self.out.add(Expr::Sub([acc, t]));
-            } else {
-                break;
-            }
-        }
-        self.depth -= 1;
-        Ok(acc)
-    }
-
-    fn starts_factor(&self) -> bool {
-        matches!(self.peek(), Some(Tok::Word(_) | Tok::Num(_) | Tok::Sym('(' | '∂')))
-    }
-
-    fn term(&mut self) -> R<Id> {
-        // −x y is (−x) y, as the printer writes it; −(x y) keeps its parentheses
-        let mut acc = if self.eat('-') {
-            let f = self.factor()?;
-            self.out.add(Expr::Neg(f))
-        } else {
-            self.factor()?
-        };
-        loop {
-            if self.eat('*') {
-            } else if !self.starts_factor() {
-                break;
-            }
-            let f = self.factor()?;
-            acc = self.out.add(Expr::Mul([acc, f]));
-        }
-        Ok(acc)
-    }
-
-    fn factor(&mut self) -> R<Id> {
-        let base = self.primary()?;
-        match self.peek().cloned() {
-            Some(Tok::Pow(v)) => {
-                self.pos += 1;
-                let e = self.out.add(num(v));
-                Ok(self.out.add(Expr::Pow([base, e])))
-            }
-            Some(Tok::Sym('^')) => {
-                self.pos += 1;
-                let e = self.primary()?;
-                Ok(self.out.add(Expr::Pow([base, e])))
-            }
-            _ => Ok(base),
-        }
-    }
-
-    fn primary(&mut self) -> R<Id> {
-        // every path of recursion passes here (a chain of ∂ prefixes does not pass through `expr`)
-        self.deeper(Self::primary_inner)
-    }
-
-    fn primary_inner(&mut self) -> R<Id> {
-        match self.peek().cloned() {
-            None => self.err("the formula ends too early", "something is missing at the end"),
-            Some(Tok::Num(v)) => {
-                self.pos += 1;
-                Ok(self.out.add(num(v)))
-            }
-            Some(Tok::Sym('(')) => {
-                self.pos += 1;
-                let e = self.expr()?;
-                self.need(')')?;
-                Ok(e)
-            }
-            Some(Tok::Sym('∂')) => self.derivative(true),
-            Some(Tok::Word(w)) => match w.as_str() {
-                "sum" => self.sum(),
-                "delta" if self.peek_at(1) == Some(&Tok::Sym('(')) => {
-                    self.pos += 2;
-                    let a = self.index()?;
-                    self.need(',')?;
-                    let b = self.index()?;
-                    self.need(')')?;
-                    let (a, b) = (self.sym(&a), self.sym(&b));
-                    Ok(self.out.add(Expr::Delta([a, b])))
-                }
-                w if crate::notation::Act::named(w).is_some() && matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(w),
-                w if w.starts_with('d') && (w == "d" || w[1..].starts_with(|c: char| c.is_ascii_alphabetic())) && self.is_derivative() => self.derivative(false),
-                _ => self.quantity(),
-            },
-            Some(_) => self.err(format!("unexpected `{}`", &self.src[self.span()]), "expected a number, a quantity or a parenthesis"),
-        }
+        if self.eat_c(c) { Ok(()) } else { self.err(format!("expected `{c}`"), "check the parentheses and brackets") }
     }
 
     /// ASCII `dL/dX` or `d/dX (…)`: a word starting with d, then (after an optional quantity tail) `/d…`.
@@ -351,26 +211,16 @@ impl P<'_> {
             self.pos += 1;
         }
         let mut idx = vec![];
-        if self.eat('[') {
+        if self.eat_c('[') {
             loop {
                 idx.push(self.index()?);
-                if self.eat(']') {
+                if self.eat_c(']') {
                     break;
                 }
                 self.need(',')?;
             }
         }
-        if time.is_none() && idx.is_empty() {
-            return Ok(self.sym(&name));
-        }
-        let mut kids = vec![self.sym(&name)];
-        if let Some(t) = time {
-            kids.push(t);
-        }
-        for i in idx {
-            kids.push(self.sym(&i));
-        }
-        Ok(self.out.add(if time.is_some() { Expr::Tx(kids.into()) } else { Expr::Ix(kids.into()) }))
+        Ok(self.quantity_node(&name, time, &idx))
     }
 
     fn quantity(&mut self) -> R<Id> {
@@ -391,7 +241,7 @@ impl P<'_> {
         };
         self.need('/')?;
         let w = if unicode {
-            if !self.eat('∂') {
+            if !self.eat_c('∂') {
                 return self.err("expected ∂ after /", "write ∂L/∂h⁽ᵏ⁾[i]");
             }
             self.quantity()?
@@ -412,26 +262,18 @@ impl P<'_> {
 
     fn function(&mut self, name: &str) -> R<Id> {
         self.pos += 1;
-        let prime = self.eat('\'');
+        let prime = self.eat_c('\'');
         self.need('(')?;
         let a = self.expr()?;
         self.need(')')?;
-        let name = if name == "sigma" || name == "σ" { self.sigma.name() } else { name };
-        match crate::lang::activation(name, prime, a) {
-            Some(n) => Ok(self.out.add(n)),
-            None => self.err(format!("unknown function `{name}`"), format!("known: σ (the model's activation), {}", crate::notation::activation_names())),
-        }
+        self.activation(name, prime, a, &format!("known: σ (the model's activation), {}", crate::notation::activation_names()))
     }
 
     /// A bound index must not be a name of the model: Σ_L … ∂L/∂… would capture the loss.
     fn bound_index(&mut self) -> R<String> {
         let at = self.span();
         let k = self.index()?;
-        if let Some(m) = self.model
-            && m.captures(k.as_str().into())
-        {
-            return Err(Diag::new(self.file, self.src, at, format!("the summation index `{k}` is a name of the model (a sum over it would capture the name)")).hint("use another letter for the index, such as k or a"));
-        }
+        self.bound_index_ok(&k, at)?;
         Ok(k)
     }
 
@@ -439,17 +281,13 @@ impl P<'_> {
     fn time_bound(&mut self) -> R<Id> {
         let start = self.span().start;
         let e = self.expr()?;
-        let end = self.toks.get(self.pos.saturating_sub(1)).map(|t| t.1.end).unwrap_or(start);
-        crate::read::whole_bound(&self.out, e).map_err(|v| {
-            Diag::new(self.file, self.src, start..end.max(start), format!("the bound {v} of a Σ over time is not a whole number")).hint("time steps are whole numbers: write 1, T, T-1 …")
-        })?;
-        Ok(e)
+        self.whole(e, start)
     }
 
     fn sum(&mut self) -> R<Id> {
         self.pos += 1;
         self.need('_')?;
-        if self.eat('{') {
+        if self.eat_c('{') {
             let k = self.bound_index()?;
             let kid = self.sym(&k);
             self.need('=')?;
@@ -465,28 +303,72 @@ impl P<'_> {
         let k = self.bound_index()?;
         let kid = self.sym(&k);
         let body = self.term()?;
-        let dim = self.sym("n_h");
-        Ok(self.out.add(Expr::Sum([kid, dim, body])))
+        Ok(self.sum_node(kid, body))
+    }
+}
+
+impl Dialect for P<'_> {
+    type Tok = Tok;
+    const PLUS: Tok = Tok::Sym('+');
+    const MINUS: Tok = Tok::Sym('-');
+    fn eat_times(&mut self) -> bool {
+        self.eat(&Tok::Sym('*'))
+    }
+    fn starts_factor(&self) -> bool {
+        matches!(self.peek(), Some(Tok::Word(_) | Tok::Num(_) | Tok::Sym('(' | '∂')))
+    }
+    fn factor(&mut self) -> R<Id> {
+        let base = self.primary()?;
+        match self.peek().cloned() {
+            Some(Tok::Pow(v)) => {
+                self.pos += 1;
+                let e = self.out.add(num(v));
+                Ok(self.out.add(Expr::Pow([base, e])))
+            }
+            Some(Tok::Sym('^')) => {
+                self.pos += 1;
+                let e = self.primary()?;
+                Ok(self.out.add(Expr::Pow([base, e])))
+            }
+            _ => Ok(base),
+        }
+    }
+    fn primary_inner(&mut self) -> R<Id> {
+        match self.peek().cloned() {
+            None => self.err("the formula ends too early", "something is missing at the end"),
+            Some(Tok::Num(v)) => {
+                self.pos += 1;
+                Ok(self.out.add(num(v)))
+            }
+            Some(Tok::Sym('(')) => {
+                self.pos += 1;
+                let e = self.expr()?;
+                self.need(')')?;
+                Ok(e)
+            }
+            Some(Tok::Sym('∂')) => self.derivative(true),
+            Some(Tok::Word(w)) => match w.as_str() {
+                "sum" => self.sum(),
+                "delta" if self.peek_at(1) == Some(&Tok::Sym('(')) => {
+                    self.pos += 2;
+                    let a = self.index()?;
+                    self.need(',')?;
+                    let b = self.index()?;
+                    self.need(')')?;
+                    let (a, b) = (self.sym(&a), self.sym(&b));
+                    Ok(self.out.add(Expr::Delta([a, b])))
+                }
+                w if crate::notation::Act::named(w).is_some() && matches!(self.peek_at(1), Some(Tok::Sym('(' | '\''))) => self.function(w),
+                w if w.starts_with('d') && (w == "d" || w[1..].starts_with(|c: char| c.is_ascii_alphabetic())) && self.is_derivative() => self.derivative(false),
+                _ => self.quantity(),
+            },
+            Some(_) => self.err(format!("unexpected `{}`", &self.src[self.span()]), "expected a number, a quantity or a parenthesis"),
+        }
     }
 }
 
 /// Read a formula in the text syntax (Unicode or ASCII). With a model, each Σ gets the size its index is used
 /// with (as for LaTeX).
 pub fn read(text: &str, file: &str, model: Option<&crate::model::Model>) -> Result<RecExpr<Expr>, Diag> {
-    read_with(text, file, model, crate::notation::Act::sigma())
-}
-
-/// [`read`], with σ standing for the activation `sigma`.
-pub fn read_with(text: &str, file: &str, model: Option<&crate::model::Model>, sigma: crate::notation::Act) -> Result<RecExpr<Expr>, Diag> {
-    let src: Arc<str> = Arc::from(text);
-    let toks = tokenize(text, &src, file)?;
-    let mut p = P { toks, pos: 0, out: RecExpr::default(), file, src: &src, depth: 0, model, sigma };
-    p.expr()?;
-    if p.pos < p.toks.len() {
-        return p.err("unexpected text after the formula", "check for a missing operator or parenthesis");
-    }
-    Ok(match model {
-        Some(m) => super::latex::sizes_from_use(&p.out, m),
-        None => p.out,
-    })
+    super::read_with(super::Syntax::Text, text, file, model, crate::notation::Act::sigma())
 }

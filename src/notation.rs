@@ -84,6 +84,22 @@ pub const ACTIVATIONS: &[Activation] = &[
         latex: "\\mathrm{id}",
         aliases: &["id"],
     },
+    // the fifth row: all that adding an activation takes, with `d-softplus` in rules/calculus.rules
+    Activation {
+        name: "softplus",
+        prime: "dsoftplus",
+        // log(1 + eˣ), computed without overflow for large x
+        f: |x| x.max(0.0) + (-x.abs()).exp().ln_1p(),
+        df: sigmoid,
+        ddf: |x| {
+            let s = sigmoid(x);
+            s * (1.0 - s)
+        },
+        unicode: "softplus",
+        ascii: "softplus",
+        latex: "\\mathrm{softplus}",
+        aliases: &[],
+    },
 ];
 
 /// An activation, as its row in [`ACTIVATIONS`]; nodes carry this (one byte).

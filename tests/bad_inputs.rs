@@ -57,7 +57,7 @@ fn bad_flags_are_errors_not_panics() {
         vec!["derive", "--steps", "0"],
         vec!["derive", "--steps", "-3"],
         vec!["derive", "--hidden", "0"],
-        vec!["derive", "--activation", "softplus"],
+        vec!["derive", "--activation", "swish"],
         vec!["derive", "--wrt", "W_q"],
         vec!["derive", "--width", "5"],
         vec!["derive", "--params", "/no/such/file.json"],

@@ -21,9 +21,17 @@ pub struct Diag {
 
 impl Diag {
     pub fn new(file: &str, source: &Arc<str>, span: std::ops::Range<usize>, message: impl Into<String>) -> Self {
+        // a span that cuts a character (a caller's arithmetic gone wrong) widens to whole characters: a
+        // diagnostic never panics
         let len = source.len();
-        let start = span.start.min(len);
-        let end = span.end.clamp(start, len);
+        let mut start = span.start.min(len);
+        while !source.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, len);
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
         Diag { file: file.to_string(), source: source.clone(), span: start..end, message: message.into(), hint: None }
     }
 

@@ -42,6 +42,8 @@ pub struct Plan {
     pub items: Vec<Item>,
     /// The final result stated for any number of steps, with the symbol `T` for the last step.
     pub closed: Option<RecExpr<Expr>>,
+    /// The rules `check` expands a formula and the gradient with before comparing them (`expand RULES`).
+    pub expand: Vec<RuleUse>,
 }
 
 fn rule_uses(src: &Src, text: &str, at: usize, rules: &RuleSet, diags: &mut Vec<Diag>) -> Vec<RuleUse> {
@@ -93,6 +95,7 @@ impl Plan {
         let mut goal = None;
         let mut closed = None;
         let mut items: Vec<Item> = vec![];
+        let mut expand = vec![];
         for (_, l) in lines(text) {
             let Line::Content(r) = l else { continue };
             let line = text[r.clone()].trim();
@@ -194,15 +197,16 @@ impl Plan {
                     Ok(e) => closed = Some(e),
                     Err(d) => diags.push(d),
                 },
+                "expand" => expand = rule_uses(&src, &text[rest.clone()], rest.start, rules, diags),
                 _ => diags.push(src.diag(r.start..r.start + word.len(), format!("unknown plan instruction `{word}`"))
-                    .hint("a plan has goal, beat, aside, where, focus, unfocus, final and closed lines")),
+                    .hint("a plan has goal, beat, aside, where, focus, unfocus, final, closed and expand lines")),
             }
         }
         if goal.is_some() && !items.iter().any(|i| matches!(i, Item::Beat { .. })) {
             diags.push(src.diag(0..0, "the plan has no `beat` line: there is nothing to derive").hint("e.g. beat 6 | chain rule through the output y | unfold-loss, d-sum, …"));
         }
         match goal {
-            Some(goal) => Some(Plan { goal, items, closed }),
+            Some(goal) => Some(Plan { goal, items, closed, expand }),
             None => {
                 diags.push(src.diag(0..0, "the plan has no `goal` line").hint("e.g. goal (d L (ix W_r i p))"));
                 None

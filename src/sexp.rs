@@ -34,7 +34,11 @@ impl Src<'_> {
     }
 }
 
-const OPS_HINT: &str = "operators: + - * neg pow tanh sigmoid relu identity dtanh dsigmoid drelu didentity d sum tsum delta ix tx";
+/// The operators a rule may use, the activations from their table.
+fn ops_hint() -> String {
+    let acts: Vec<&str> = crate::notation::ACTIVATIONS.iter().flat_map(|a| [a.name, a.prime]).collect();
+    format!("operators: + - * neg pow exp log recip {} d sum tsum delta ix tx", acts.join(" "))
+}
 
 /// Parse exactly one s-expression from `text[range]`.
 pub fn parse_one(src: &Src, range: Range<usize>) -> Result<Sx, Diag> {
@@ -177,7 +181,7 @@ fn build(src: &Src, sx: &Sx, out: &mut PatternAst<Expr>, allow_vars: bool) -> Re
         }),
         Sx::List(items, span) => {
             let Some(Sx::Atom(op, op_span)) = items.first() else {
-                return Err(src.diag(span.clone(), "a list must start with an operator").hint(OPS_HINT));
+                return Err(src.diag(span.clone(), "a list must start with an operator").hint(ops_hint()));
             };
             let mut kids = vec![];
             for it in &items[1..] {
@@ -191,7 +195,7 @@ fn build(src: &Src, sx: &Sx, out: &mut PatternAst<Expr>, allow_vars: bool) -> Re
                         Err(src.diag(op_span.clone(), format!("`{op}` does not take {} argument(s)", kids.len()))
                             .hint(arity_hint(op)))
                     } else {
-                        Err(src.diag(op_span.clone(), format!("unknown operator `{op}`")).hint(OPS_HINT))
+                        Err(src.diag(op_span.clone(), format!("unknown operator `{op}`")).hint(ops_hint()))
                     }
                 }
                 Ok(n) => {

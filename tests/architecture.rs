@@ -338,3 +338,22 @@ fn the_two_formula_readers_share_no_run_of_six_lines() {
     }
     assert!(runs.is_empty(), "the readers repeat each other (move it to src/read/core.rs): {runs:?}");
 }
+
+#[test]
+fn the_rule_languages_registries_are_what_the_docs_and_bptt_rules_list() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/README.md")).unwrap();
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_bptt")).arg("rules").output().unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    for c in bptt::rules::apply::CONDITIONS {
+        assert!(readme.contains(&format!("`{}", c.name)), "rules/README.md does not document the condition {}", c.name);
+        assert!(listed.contains(c.doc), "bptt rules does not list {}", c.name);
+    }
+    for a in bptt::rules::apply::APPLIERS {
+        assert!(readme.contains(&format!("`@{}", a.name)), "rules/README.md does not document @{}", a.name);
+        assert!(listed.contains(a.doc), "bptt rules does not list @{}", a.name);
+    }
+    for a in bptt::notation::ACTIVATIONS {
+        assert!(readme.contains(a.name) && readme.contains(a.prime), "rules/README.md does not name the activation {}", a.name);
+        assert!(listed.contains(&format!("d-{}", a.name)), "bptt rules does not list d-{}", a.name);
+    }
+}

@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::eval::{Numeric, Tensor};
 use crate::lang::{Expr, normal_form, symbols};
 use crate::params::{Params, Sizes};
-use crate::plan::RuleUse;
 use crate::session::Session;
 use crate::stepper::{Limits, Stats, run};
 use egg::{RecExpr, Symbol};
@@ -35,8 +34,6 @@ pub fn close(yours: f64, truth: f64, scale: f64) -> bool {
 pub const DEFAULT_POINTS: usize = 20;
 
 /// The rules that expand both sides for a proof: Σ over time written out, ∂L/∂h and ∂L/∂s by their definitions.
-pub const EXPAND: &[&str] = &["time-sum-unroll", "backprop-h", "backprop-s", "backprop-s-last"];
-
 /// Where the numbers of a point come from.
 #[derive(Debug, Clone)]
 pub struct Point {
@@ -306,13 +303,12 @@ fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, en
 }
 
 
-/// Expand with the [`EXPAND`] rules (those the rule set has).
+/// Expand with the rules the plan names (its `expand` line).
 /// An expanded expression, the rules (with counts) that expanded it, and every step.
 type Expanded = (RecExpr<Expr>, Vec<(String, usize)>, Vec<(String, RecExpr<Expr>)>);
 
 fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<Expanded> {
-    let uses: Vec<RuleUse> = EXPAND.iter().filter(|n| s.rules.get(n).is_some()).map(|n| RuleUse { name: n.to_string(), limit: None }).collect();
-    let steps = run(e, &uses, &s.rules, &symbols(e), limits, &mut Stats::default(), "check: expanding")?;
+    let steps = run(e, &s.plan.expand, &s.rules, &symbols(e), limits, &mut Stats::default(), "check: expanding")?;
     let last = steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone());
     let summary = crate::derive::summarize(&steps);
     Ok((last, summary, steps.into_iter().map(|t| (t.rule, t.term)).collect()))

@@ -481,6 +481,16 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
         text.push_str(&format!("  {:<18} {}\n  {:<18}   {}\n", r.name, r.comment, "", r.text.split_once(':').map(|x| x.1.trim()).unwrap_or("")));
     }
     if !a.check {
+        // the rule language itself, from its registries: what a rule may say after `if` and after `=> @`
+        text.push_str("\nconditions (after `if`, comma-separated)\n");
+        for c in crate::rules::apply::CONDITIONS {
+            text.push_str(&format!("  {}\n", c.doc));
+        }
+        text.push_str("  ?t > N: ?t is a number greater than N\n\nappliers (`=> @name ?v …`: a right-hand side computed in Rust)\n");
+        for a in crate::rules::apply::APPLIERS {
+            text.push_str(&format!("  {}\n", a.doc));
+        }
+        text.push_str(&format!("\nactivations ({{act}}; each with its chain rule d-NAME above): {}\n", crate::notation::activation_names()));
         output::to_stream(text.trim_start().as_bytes(), out)?;
         return Ok(OK);
     }

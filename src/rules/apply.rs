@@ -41,17 +41,27 @@ pub enum Cond {
     Reaches(Var, Var),
 }
 
-/// The names and shapes of the conditions, for parsing and for `bptt rules`.
-pub const CONDITIONS: &[(&str, usize, &str)] = &[
-    ("notfree", 2, "notfree ?k ?e: the index ?k does not occur free in ?e"),
-    ("const", 1, "const ?c: ?c is a number"),
-    ("before-end", 1, "before-end ?t: ?t is a time step before T (a symbolic k counts as one)"),
-    ("has-delta", 1, "has-delta ?y: ?y is a product with a Kronecker δ among its factors"),
-    ("adjacent", 2, "adjacent ?a ?b: the time step ?b is ?a + 1"),
-    ("ordered", 2, "ordered ?a ?b: ?a ≤ ?b, so a Σ over time from ?a to ?b is not empty"),
-    ("not-self", 1, "not-self ?w: the matched (d X ?w) is not a quantity differentiated with respect to itself"),
-    ("after-start", 1, "after-start ?t: ?t ≥ 1, a time step after the start (a symbolic k counts as one)"),
-    ("reaches", 2, "reaches ?x ?t: ?x holds a derivative ∂X⁽ᵗ⁾/∂… of a quantity at the time step ?t"),
+/// One kind of condition: its name, how many ?variables it takes, what it means (for error hints, `bptt rules`
+/// and rules/README.md), and how it is built from its variables. Adding a condition is a row here, a variant of
+/// [`Cond`] and its test in [`Conds::check`] (`?t > N` is the one written differently, so it is parsed apart).
+pub struct CondKind {
+    pub name: &'static str,
+    pub arity: usize,
+    pub doc: &'static str,
+    pub build: fn(&[Var]) -> Cond,
+}
+
+/// Every condition a rule may name after `if`.
+pub const CONDITIONS: &[CondKind] = &[
+    CondKind { name: "notfree", arity: 2, doc: "notfree ?k ?e: the index ?k does not occur free in ?e", build: |v| Cond::NotFree(v[0], v[1]) },
+    CondKind { name: "const", arity: 1, doc: "const ?c: ?c is a number", build: |v| Cond::Const(v[0]) },
+    CondKind { name: "before-end", arity: 1, doc: "before-end ?t: ?t is a time step before T (a symbolic k counts as one)", build: |v| Cond::BeforeEnd(v[0]) },
+    CondKind { name: "has-delta", arity: 1, doc: "has-delta ?y: ?y is a product with a Kronecker δ among its factors", build: |v| Cond::HasDelta(v[0]) },
+    CondKind { name: "adjacent", arity: 2, doc: "adjacent ?a ?b: the time step ?b is ?a + 1", build: |v| Cond::Adjacent(v[0], v[1]) },
+    CondKind { name: "ordered", arity: 2, doc: "ordered ?a ?b: ?a ≤ ?b, so a Σ over time from ?a to ?b is not empty", build: |v| Cond::Ordered(v[0], v[1]) },
+    CondKind { name: "not-self", arity: 1, doc: "not-self ?w: the matched (d X ?w) is not a quantity differentiated with respect to itself", build: |v| Cond::NotSelf(v[0]) },
+    CondKind { name: "after-start", arity: 1, doc: "after-start ?t: ?t ≥ 1, a time step after the start (a symbolic k counts as one)", build: |v| Cond::AfterStart(v[0]) },
+    CondKind { name: "reaches", arity: 2, doc: "reaches ?x ?t: ?x holds a derivative ∂X⁽ᵗ⁾/∂… of a quantity at the time step ?t", build: |v| Cond::Reaches(v[0], v[1]) },
 ];
 
 impl Cond {
@@ -374,17 +384,47 @@ impl Applier<Expr, crate::lang::Meta> for TimeSum {
     }
 }
 
-/// The named appliers a rule file may call with `=> @name ?v …`: name, number of variables, what it does.
-pub const APPLIERS: &[(&str, usize, &str)] = &[
-    ("d-leaf", 2, "@d-leaf ?e ?w: ∂X[k,l]/∂X[a,b] = δ(k,a) δ(l,b); ∂(parameter or data)/∂(anything else) = 0"),
-    ("delta-contract", 2, "@delta-contract ?k ?body on (sum ?k ?n ?body): Σ_k δ(k,j) f(k) = f(j)"),
-    ("time-sum", 1, "@time-sum ?t: a term at step ?t = Σ_{k=t}^{t} of it with times written relative to k"),
-    ("time-unroll", 4, "@time-unroll ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body) with numeric bounds: f(lo) + … + f(hi)"),
-    ("time-peel", 4, "@time-peel ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body): f(hi) + Σ_{k=lo}^{hi−1} f(k)"),
-    ("time-peel-next", 5, "@time-peel-next ?x ?k ?lo ?hi ?body on (+ ?x (tsum …)): f(hi) joins the last term of ?x"),
-    ("sum-merge", 5, "@sum-merge ?a ?n ?x ?b ?y on (+ (sum ?a ?n ?x) (sum ?b ?n ?y)): one Σ when x and y end in the same factor"),
-    ("sum-merge-sub", 5, "@sum-merge-sub ?a ?n ?x ?b ?y on (- (sum ?a ?n ?x) (sum ?b ?n ?y)): the same for a difference"),
+/// An applier built for one rule.
+pub type Boxed = Box<dyn Applier<Expr, crate::lang::Meta> + Send + Sync>;
+
+/// One named applier a rule file may call with `=> @name ?v …`: its name, how many ?variables it takes, what it
+/// does, and how it is built. Adding an applier is a row here and its `Applier` implementation.
+pub struct ApplierKind {
+    pub name: &'static str,
+    pub arity: usize,
+    pub doc: &'static str,
+    pub build: fn(&[Var], &Arc<Ctx>) -> Boxed,
+}
+
+/// Every named applier.
+pub const APPLIERS: &[ApplierKind] = &[
+    ApplierKind { name: "d-leaf", arity: 2, doc: "@d-leaf ?e ?w: ∂X[k,l]/∂X[a,b] = δ(k,a) δ(l,b); ∂(parameter or data)/∂(anything else) = 0", build: |v, ctx| Box::new(DLeaf { e: v[0], w: v[1], ctx: ctx.clone() }) },
+    ApplierKind { name: "delta-contract", arity: 2, doc: "@delta-contract ?k ?body on (sum ?k ?n ?body): Σ_k δ(k,j) f(k) = f(j)", build: |v, _| Box::new(Contract { k: v[0], body: v[1] }) },
+    ApplierKind { name: "time-sum", arity: 1, doc: "@time-sum ?t: a term at step ?t = Σ_{k=t}^{t} of it with times written relative to k", build: |v, _| Box::new(TimeSum { t: v[0] }) },
+    ApplierKind { name: "time-unroll", arity: 4, doc: "@time-unroll ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body) with numeric bounds: f(lo) + … + f(hi)", build: |v, _| Box::new(TimeUnroll { k: v[0], lo: v[1], hi: v[2], body: v[3] }) },
+    ApplierKind { name: "time-peel", arity: 4, doc: "@time-peel ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body): f(hi) + Σ_{k=lo}^{hi−1} f(k)", build: |v, _| Box::new(super::regroup::TimePeel { x: None, k: v[0], lo: v[1], hi: v[2], body: v[3] }) },
+    ApplierKind { name: "time-peel-next", arity: 5, doc: "@time-peel-next ?x ?k ?lo ?hi ?body on (+ ?x (tsum …)): f(hi) joins the last term of ?x", build: |v, _| Box::new(super::regroup::TimePeel { x: Some(v[0]), k: v[1], lo: v[2], hi: v[3], body: v[4] }) },
+    ApplierKind { name: "sum-merge", arity: 5, doc: "@sum-merge ?a ?n ?x ?b ?y on (+ (sum ?a ?n ?x) (sum ?b ?n ?y)): one Σ when x and y end in the same factor", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: false }) },
+    ApplierKind { name: "sum-merge-sub", arity: 5, doc: "@sum-merge-sub ?a ?n ?x ?b ?y on (- (sum ?a ?n ?x) (sum ?b ?n ?y)): the same for a difference", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: true }) },
 ];
+
+/// A built applier as egg wants one (egg has no `Applier` for a box).
+pub struct Dyn(pub Boxed);
+
+impl Applier<Expr, crate::lang::Meta> for Dyn {
+    fn apply_matches(&self, eg: &mut crate::lang::EG, matches: &[egg::SearchMatches<Expr>], rule: Symbol) -> Vec<Id> {
+        self.0.apply_matches(eg, matches, rule)
+    }
+    fn apply_one(&self, eg: &mut crate::lang::EG, id: Id, subst: &Subst, ast: Option<&egg::PatternAst<Expr>>, rule: Symbol) -> Vec<Id> {
+        self.0.apply_one(eg, id, subst, ast, rule)
+    }
+    fn get_pattern_ast(&self) -> Option<&egg::PatternAst<Expr>> {
+        self.0.get_pattern_ast()
+    }
+    fn vars(&self) -> Vec<Var> {
+        self.0.vars()
+    }
+}
 
 /// `@time-unroll ?k ?lo ?hi ?body`: a Σ over time with numeric bounds written out term by term, each time step
 /// folded to a number (`s⁽ᵏ⁻¹⁾` at k = 3 is `s⁽²⁾`). At most 256 terms.

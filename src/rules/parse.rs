@@ -1,8 +1,7 @@
 //! Reading one rule line (`name: LHS => RHS if COND, …`) into a checked egg rewrite, reporting every problem
 //! with its span and a hint.
-use super::apply::{APPLIERS, CONDITIONS, Cond, Conds, Contract, Ctx, DLeaf, TimeSum, TimeUnroll};
+use super::apply::{APPLIERS, CONDITIONS, Cond, Conds, Ctx, Dyn};
 use super::rhs::Fresh;
-use super::regroup::{SumMerge, TimePeel};
 use crate::diag::Diag;
 use crate::lang::{Expr, Rw};
 use crate::sexp::{Src, parse_one, to_pattern};
@@ -71,10 +70,11 @@ pub fn parse_rule(src: &Src, line: Range<usize>, arrow: &str) -> Result<Parsed, 
         let start = rhs_range.start + text[rhs_range.clone()].find('@').unwrap_or(0);
         let mut words = app.split_whitespace();
         let aname = words.next().unwrap_or("");
-        let Some((_, arity, _)) = APPLIERS.iter().find(|(n, _, _)| *n == aname) else {
+        let Some(kind) = APPLIERS.iter().find(|a| a.name == aname) else {
             return Err(src.diag(start..start + 1 + aname.len(), format!("unknown applier `@{aname}`"))
-                .hint(format!("the named appliers are {}", APPLIERS.iter().map(|a| format!("@{}", a.0)).collect::<Vec<_>>().join(", "))));
+                .hint(format!("the named appliers are {}", APPLIERS.iter().map(|a| format!("@{}", a.name)).collect::<Vec<_>>().join(", "))));
         };
+        let arity = &kind.arity;
         let mut args = vec![];
         for w in words {
             let span = start..rhs_range.end;
@@ -86,7 +86,7 @@ pub fn parse_rule(src: &Src, line: Range<usize>, arrow: &str) -> Result<Parsed, 
         }
         if args.len() != *arity {
             return Err(src.diag(start..rhs_range.end, format!("`@{aname}` takes {arity} variable(s), not {}", args.len()))
-                .hint(APPLIERS.iter().find(|a| a.0 == aname).map(|a| a.2).unwrap_or("")));
+                .hint(kind.doc));
         }
         Rhs::Applier(aname.to_string(), args)
     } else {
@@ -128,22 +128,19 @@ fn parse_cond(src: &Src, s: &str, span: Range<usize>) -> Result<Cond, Diag> {
         }
         x.parse().map_err(|_| src.diag(span.clone(), format!("`{x}` is not a ?variable")))
     };
+    if let Some((kind, args)) = t.split_first().and_then(|(n, args)| CONDITIONS.iter().find(|c| c.name == *n).map(|k| (k, args)))
+        && args.len() == kind.arity
+    {
+        let vars = args.iter().map(|a| var(a)).collect::<Result<Vec<_>, _>>()?;
+        return Ok((kind.build)(&vars));
+    }
     Ok(match t.as_slice() {
-        ["notfree", k, e] => Cond::NotFree(var(k)?, var(e)?),
-        ["const", a] => Cond::Const(var(a)?),
-        ["before-end", a] => Cond::BeforeEnd(var(a)?),
-        ["has-delta", a] => Cond::HasDelta(var(a)?),
-        ["adjacent", a, b] => Cond::Adjacent(var(a)?, var(b)?),
-        ["ordered", a, b] => Cond::Ordered(var(a)?, var(b)?),
-        ["not-self", a] => Cond::NotSelf(var(a)?),
-        ["after-start", a] => Cond::AfterStart(var(a)?),
-        ["reaches", x, t] => Cond::Reaches(var(x)?, var(t)?),
         [a, ">", v] => Cond::Gt(
             var(a)?,
             v.parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| src.diag(span.clone(), format!("`{v}` is not a number")))?,
         ),
         _ => {
-            let known: Vec<&str> = CONDITIONS.iter().map(|c| c.2).chain(["?t > N: ?t is a number greater than N"]).collect();
+            let known: Vec<&str> = CONDITIONS.iter().map(|c| c.doc).chain(["?t > N: ?t is a number greater than N"]).collect();
             return Err(src.diag(span, format!("unknown condition `{s}`")).hint(format!("the conditions are: {}", known.join("; "))));
         }
     })
@@ -188,16 +185,9 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
         };
     }
     match &p.rhs {
-        Rhs::Applier(a, args) => match (a.as_str(), args.as_slice()) {
-            ("d-leaf", [e, w]) => mk!(DLeaf { e: *e, w: *w, ctx: ctx.clone() }),
-            ("delta-contract", [k, b]) => mk!(Contract { k: *k, body: *b }),
-            ("time-sum", [t]) => mk!(TimeSum { t: *t }),
-            ("time-unroll", [k, lo, hi, body]) => mk!(TimeUnroll { k: *k, lo: *lo, hi: *hi, body: *body }),
-            ("time-peel", [k, lo, hi, body]) => mk!(TimePeel { x: None, k: *k, lo: *lo, hi: *hi, body: *body }),
-            ("time-peel-next", [x, k, lo, hi, body]) => mk!(TimePeel { x: Some(*x), k: *k, lo: *lo, hi: *hi, body: *body }),
-            ("sum-merge", [a, n, x, b, y]) => mk!(SumMerge { a: *a, n: *n, x: *x, b: *b, y: *y, sub: false }),
-            ("sum-merge-sub", [a, n, x, b, y]) => mk!(SumMerge { a: *a, n: *n, x: *x, b: *b, y: *y, sub: true }),
-            _ => Err(format!("unknown applier @{a}")),
+        Rhs::Applier(a, args) => match APPLIERS.iter().find(|k| k.name == a.as_str() && k.arity == args.len()) {
+            Some(kind) => mk!(Dyn((kind.build)(args, ctx))),
+            None => Err(format!("unknown applier @{a}")),
         },
         Rhs::Pattern(rhs) => {
             let lvars = pattern_vars(&p.lhs);

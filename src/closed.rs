@@ -90,3 +90,8 @@ fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> R
     let value = num.tensor_with(&inst, &goal.indices, &goal.dims, &[])?;
     Ok(AtT { steps, same_form, rel_error: value.rel_diff(&goal) })
 }
+
+/// The closed form holds: the rules derive exactly it at every checked T, and its value is the gradient's.
+pub fn holds(checks: &[AtT]) -> bool {
+    checks.iter().all(|c| c.same_form && c.rel_error <= crate::verify::STEP_TOL)
+}

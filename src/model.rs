@@ -73,9 +73,11 @@ pub struct Model {
     pub output: Option<Symbol>,
     /// Default sizes (`dim n_h hidden 3`; 2 when not given).
     pub default_sizes: Vec<(Symbol, usize)>,
+    /// The notation map of the study notes (`notation THIS TOOL | D2L | ROW VECTORS`, LaTeX), in order.
+    pub notation: Vec<[String; 3]>,
 }
 
-const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss", "out"];
+const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss", "out", "notation"];
 
 fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
@@ -327,6 +329,14 @@ impl Model {
     fn read_decl(&mut self, src: &Src, line: &str, r: std::ops::Range<usize>) -> Result<(), Diag> {
         let w: Vec<&str> = line.split_whitespace().collect();
         let bad = |msg: String, hint: &str| src.diag(r.clone(), msg).hint(hint.to_string());
+        if let Some(row) = line.strip_prefix("notation ") {
+            let cells: Vec<String> = row.split(" | ").map(|c| c.trim().to_string()).collect();
+            let Ok(cells) = <[String; 3]>::try_from(cells) else {
+                return Err(bad("a notation row has three cells".into(), "write `notation THIS TOOL | D2L | ROW VECTORS` (LaTeX in each cell)"));
+            };
+            self.notation.push(cells);
+            return Ok(());
+        }
         match w.as_slice() {
             ["dim", name, option] => {
                 self.dims.push((Symbol::from(*name), option.to_string()));

@@ -5,7 +5,7 @@ use crate::closed;
 use crate::error::{Error, Result};
 use crate::eval::Numeric;
 use crate::lang::Expr;
-use crate::session::{Options, Session};
+use crate::session::Options;
 use crate::stepper::Limits;
 use egg::{RecExpr, Symbol};
 use plotters::prelude::*;
@@ -42,13 +42,7 @@ pub fn spectral_radius(w: &[f64], n: usize) -> f64 {
 
 /// The terms of the closed form for one activation.
 pub fn series(base: &Options, activation: crate::notation::Act, scale: Option<f64>) -> Result<Series> {
-    let o = Options { activation, ..base.clone() };
-    let mut s = Session::load(o.clone())?;
-    let closed_form = s.plan.closed.clone().ok_or_else(|| Error::Usage(format!("the plan for {} has no closed form to plot", s.wrt)))?;
-    let checks = closed::check(&Options { steps: None, ..o.clone() }, &closed_form, Limits::default())?;
-    if let Some(bad) = checks.iter().find(|c| !c.same_form || c.rel_error > crate::verify::STEP_TOL) {
-        return Err(Error::Stuck(format!("the closed form does not match the derivation at T = {}; nothing to plot", bad.steps)));
-    }
+    let (mut s, closed_form) = crate::pipeline::closed_form(Options { activation, ..base.clone() }, Limits::default(), true)?;
     if let Some(target) = scale {
         // every recurrent matrix: a square parameter over the state's size (W⁽ʳ⁾ in the blog's model)
         let state = s.model.sum_dim();

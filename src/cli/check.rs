@@ -4,7 +4,7 @@
 use super::{ERROR, MISMATCH, ModelArgs, OK, model_options, output};
 use crate::check::chain::check_chain;
 use crate::check::mistakes::Catalogue;
-use crate::check::{Checked, DEFAULT_POINTS, Verdict, check, read_formula};
+use crate::check::{Checked, DEFAULT_POINTS, Verdict};
 use crate::error::Error;
 use crate::render::check as show;
 use crate::render::report::View;
@@ -129,7 +129,7 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
                         crate::check::chain::Status::FollowsPrevious(f) => serde_json::json!({"line": l.number, "follows_previous": f}),
                     })
                     .collect();
-                format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": a.wrt, "lines": v})).unwrap_or_default())
+                format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": s.wrt.as_str(), "lines": v})).unwrap_or_default())
             }
         };
         output::to_stream(body.as_bytes(), out)?;
@@ -139,13 +139,9 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
     let steps: Vec<Option<usize>> = if a.any_t { crate::closed::CHECK_STEPS.map(Some).collect() } else { vec![base.steps] };
     let mut runs = vec![];
     for t in steps {
-        let s = Session::load(Options { steps: t, ..base.clone() })?;
-        let f = read_formula(&s, &text, &file, a.einstein)?;
-        let d = crate::derive::derive(&s.plan, &s.rules, limits)?;
-        let cat = Catalogue::load(&s)?;
-        let result = check(&s, &d, &cat, &f, n, limits);
+        let (session, result) = crate::pipeline::check_formula(Options { steps: t, ..base.clone() }, &text, &file, a.einstein, n, limits)?;
         let stop = matches!(&result, Ok(c) if c.refuted()) || result.is_err();
-        runs.push(AtT { session: s, result });
+        runs.push(AtT { session, result });
         if stop {
             break;
         }
@@ -162,7 +158,7 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
         CheckFormat::Json => {
             let v: Vec<serde_json::Value> = checked.iter().map(|(_, c)| show::checked_json(c)).collect();
             let all = if refuted { "refuted" } else if checked.iter().all(|(_, c)| matches!(c.verdict, Verdict::Proved(_))) { "proved" } else { "agrees" };
-            format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": a.wrt, "verdict": all, "checks": v})).unwrap_or_default())
+            format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": checked.first().map(|(s, _)| s.wrt.as_str()), "verdict": all, "checks": v})).unwrap_or_default())
         }
         CheckFormat::Text => {
             let Some((s0, _)) = checked.first() else { return Ok(ERROR) };

@@ -2,7 +2,6 @@
 //! unrolled derivations) with the backward recursion the rules derive at this T, computed array by array.
 use super::{ModelArgs, OK, model_options};
 use crate::error::Error;
-use crate::session::Session;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -37,7 +36,9 @@ pub struct GradArgs {
 
 pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let started = std::time::Instant::now();
-    let s = Session::load(model_options(&a.model, a.wrt.as_deref(), &a.rules)?)?;
+    // a rules folder of one's own gets its closed form checked for T = 1..8 first; the built-in one is checked
+    // by every `derive` and by the tests
+    let (s, _) = crate::pipeline::closed_form(model_options(&a.model, a.wrt.as_deref(), &a.rules)?, Default::default(), a.rules.is_some())?;
     let loaded = started.elapsed();
     let g = crate::dense::closed_gradient(&s, Default::default())?;
     if a.stats {

@@ -8,7 +8,6 @@ use crate::render::report::{View, report};
 use crate::print::Style;
 use crate::session::{Options, Session};
 use crate::stepper::Limits;
-use crate::verify::verify;
 use crate::notation::Act;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -353,58 +352,32 @@ pub fn parse_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone
 }
 
 /// One derivation with its numbers.
-struct Done {
-    session: Session,
-    derivation: crate::derive::Derivation,
-    numbers: crate::verify::Verified,
-    closed: Option<(egg::RecExpr<crate::lang::Expr>, Vec<crate::closed::AtT>)>,
-}
-
-impl Done {
-    fn ok(&self) -> bool {
-        self.numbers.ok() && self.closed.as_ref().is_none_or(|(_, c)| crate::render::report::closed_ok(c))
-    }
-}
+type Done = crate::pipeline::Checked;
 
 fn derive_one(a: &DeriveArgs, wrt: Option<&str>) -> Result<Done, Error> {
     let started = std::time::Instant::now();
-    let session = Session::load(options(a, wrt)?)?;
-    let wrt = session.wrt;
-    let loaded = started.elapsed();
     let limits = a.limits.engine(started);
-    // The any-T check (eight more derivations) does not depend on this one: it runs beside it. It starts after
-    // this load, not before: a rule set that does not load would otherwise be loaded eight more times for nothing.
-    let (derivation, numbers, derived, verified, closed) = std::thread::scope(|scope| -> Result<_, Error> {
-        let any_t = session.plan.closed.as_ref().map(|c| {
-            let o = &session.options;
-            scope.spawn(move || crate::closed::check(o, c, limits).map(|r| (c.clone(), r)))
-        });
-        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
-        let mut shown = false;
-        let derivation = crate::derive::derive_with(&session.plan, &session.rules, limits, &mut |title| {
-            if !shown && started.elapsed().as_secs_f64() > 1.0 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                shown = true;
-            }
-            bar.set_message(format!("deriving ∂L/∂{wrt}: {title}"));
-        })?;
-        bar.finish_and_clear();
-        let derived = started.elapsed();
-        let numbers = verify(&session, &derivation, a.trace)?;
-        let verified = started.elapsed();
-        let closed = match any_t {
-            Some(h) => Some(h.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??),
-            None => None,
-        };
-        Ok((derivation, numbers, derived, verified, closed))
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+    let mut shown = false;
+    let goal = wrt.map(|w| format!("∂L/∂{w}")).unwrap_or_else(|| "the gradient".into());
+    let done = crate::pipeline::derive_checked(options(a, wrt)?, limits, a.trace, &mut |title| {
+        if !shown && started.elapsed().as_secs_f64() > 1.0 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            shown = true;
+        }
+        bar.set_message(format!("deriving {goal}: {title}"));
     })?;
+    bar.finish_and_clear();
     if a.stats {
+        let [loaded, derived, verified] = done.times;
+        let d = &done.derivation.stats;
         output::note(&format!(
-            "stats {wrt}: {} rule applications ({} of them on a fresh e-graph, the rest on the pool), largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, then waiting for the any-T check (beside them) {:.1} ms, total {:.1} ms",
-            derivation.stats.steps,
-            derivation.stats.fresh_steps,
-            derivation.stats.largest_egraph,
+            "stats {}: {} rule applications ({} of them on a fresh e-graph, the rest on the pool), largest e-graph {} nodes; load {:.1} ms, derive {:.1} ms, numbers {:.1} ms, then waiting for the any-T check (beside them) {:.1} ms, total {:.1} ms",
+            done.session.wrt,
+            d.steps,
+            d.fresh_steps,
+            d.largest_egraph,
             loaded.as_secs_f64() * 1e3,
             (derived - loaded).as_secs_f64() * 1e3,
             (verified - derived).as_secs_f64() * 1e3,
@@ -412,7 +385,7 @@ fn derive_one(a: &DeriveArgs, wrt: Option<&str>) -> Result<Done, Error> {
             started.elapsed().as_secs_f64() * 1e3
         ));
     }
-    Ok(Done { session, derivation, numbers, closed })
+    Ok(done)
 }
 
 fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {

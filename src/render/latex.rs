@@ -171,17 +171,8 @@ fn block(kind: Kind, rows: &[String], tag: Option<u32>) -> String {
 }
 
 /// Rows of the notation map: this tool (the blog), d2l, and the row-vector convention (Keras, mmuratarat).
-const NOTATION: &[(&str, &str, &str)] = &[
-    ("hidden state $s^{(t)}$", "$\\mathbf{h}_t$", "$h_t$"),
-    ("pre-activation $h^{(t)}$", "none ($\\phi$ = identity)", "the argument of $\\phi_h$"),
-    ("$h^{(t)} = W^{(r)} s^{(t-1)} + W^{(x)} x^{(t)}$", "$\\mathbf{h}_t = \\mathbf{W}_{hh}\\mathbf{h}_{t-1} + \\mathbf{W}_{hx}\\mathbf{x}_t$", "$h_t = \\phi_h(h_{t-1} W_{hh} + x_t W_{xh})$"),
-    ("recurrent weight $W^{(r)}$", "$\\mathbf{W}_{hh}$", "$W_{hh} = W^{(r)\\top}$"),
-    ("input weight $W^{(x)}$", "$\\mathbf{W}_{hx}$", "$W_{xh} = W^{(x)\\top}$"),
-    ("output weight $W^{(y)}$", "$\\mathbf{W}_{qh}$", "$W_{yh} = W^{(y)\\top}$"),
-    ("$\\partial L/\\partial W^{(r)} = \\sum_k \\frac{\\partial L}{\\partial h^{(k)}} s^{(k-1)\\top}$", "$\\sum_t \\frac{\\partial L}{\\partial \\mathbf{h}_t}\\mathbf{h}_{t-1}^\\top$", "$\\sum_t h_{t-1}^\\top \\frac{\\partial L}{\\partial h_t}$ (transposed)"),
-];
 
-fn notation_map(md: bool) -> String {
+fn notation_map(rows: &[[String; 3]], md: bool) -> String {
     let mut out = String::new();
     if md {
         out.push_str("## Notation map
@@ -189,7 +180,7 @@ fn notation_map(md: bool) -> String {
 | this tool (the blog) | d2l | row vectors (Keras) |
 |---|---|---|
 ");
-        for (a, b, c) in NOTATION {
+        for [a, b, c] in rows {
             let _ = writeln!(out, "| {a} | {b} | {c} |");
         }
     } else {
@@ -198,7 +189,7 @@ fn notation_map(md: bool) -> String {
 this tool (the blog) & d2l & row vectors (Keras) \\\\
 \\hline
 ");
-        for (a, b, c) in NOTATION {
+        for [a, b, c] in rows {
             let _ = writeln!(out, "{a} & {b} & {c} \\\\");
         }
         out.push_str("\\end{tabular}
@@ -330,7 +321,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         out.push('\n');
     }
     if with_map && kind != Kind::Fragment {
-        out.push_str(&notation_map(md));
+        out.push_str(&notation_map(&s.model.notation, md));
     }
     if kind != Kind::Fragment {
         let rows = [

@@ -62,7 +62,7 @@ fn model_lines(m: &Model, v: &View, out: &mut String) {
 
 /// Did the closed form hold for every T checked?
 pub fn closed_ok(c: &[AtT]) -> bool {
-    c.iter().all(|a| a.same_form && a.rel_error <= crate::verify::STEP_TOL)
+    crate::closed::holds(c)
 }
 
 type Closed = (egg::RecExpr<crate::lang::Expr>, Vec<AtT>);

@@ -1,0 +1,98 @@
+//! The library's pipeline: what the commands run, as functions a program can call. Each composes the stages
+//! (load → derive → verify → closed form) and returns typed values; printing is the caller's.
+//!
+//! ```
+//! use bptt::pipeline::derive_checked;
+//! let c = derive_checked(bptt::Options::default(), Default::default(), false, &mut |_| {}).unwrap();
+//! assert!(c.ok());
+//! ```
+use crate::closed::AtT;
+use crate::derive::Derivation;
+use crate::error::{Error, Result};
+use crate::eval::Tensor;
+use crate::lang::Expr;
+use crate::options::Options;
+use crate::session::Session;
+use crate::stepper::Limits;
+use crate::verify::Verified;
+use egg::RecExpr;
+use std::time::{Duration, Instant};
+
+/// A derivation with everything that checks it: every step's value, the side equations, finite differences,
+/// the matrix form (in [`Verified`]), and the closed form for any T checked against T = 1..8.
+pub struct Checked {
+    pub session: Session,
+    pub derivation: Derivation,
+    pub numbers: Verified,
+    pub closed: Option<(RecExpr<Expr>, Vec<AtT>)>,
+    /// When loading, deriving and verifying ended, from the start (the any-T check runs beside them).
+    pub times: [Duration; 3],
+}
+
+impl Checked {
+    /// Every check passed.
+    pub fn ok(&self) -> bool {
+        self.numbers.ok() && self.closed.as_ref().is_none_or(|(_, c)| crate::closed::holds(c))
+    }
+}
+
+/// Load, derive step by step (`progress` hears each beat's title), verify every step with numbers (`trace`:
+/// every rule application too) and, beside it, check the plan's closed form for T = 1..8.
+pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &mut dyn FnMut(&str)) -> Result<Checked> {
+    let started = Instant::now();
+    let session = Session::load(options)?;
+    let loaded = started.elapsed();
+    // The any-T check (eight more derivations) does not depend on this one: it runs beside it. It starts after
+    // this load, not before: a rule set that does not load would otherwise be loaded eight more times for nothing.
+    let (derivation, numbers, derived, verified, closed) = std::thread::scope(|scope| -> Result<_> {
+        let any_t = session.plan.closed.as_ref().map(|c| {
+            let o = &session.options;
+            scope.spawn(move || crate::closed::check(o, c, limits).map(|r| (c.clone(), r)))
+        });
+        let derivation = crate::derive::derive_with(&session.plan, &session.rules, limits, progress)?;
+        let derived = started.elapsed();
+        let numbers = crate::verify::verify(&session, &derivation, trace)?;
+        let verified = started.elapsed();
+        let closed = match any_t {
+            Some(h) => Some(h.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??),
+            None => None,
+        };
+        Ok((derivation, numbers, derived, verified, closed))
+    })?;
+    Ok(Checked { session, derivation, numbers, closed, times: [loaded, derived, verified] })
+}
+
+/// The plan's closed form for any T, for numbers at any size. `check`: first derive it for T = 1..8 and fail
+/// unless the rules give exactly it and its value is the gradient's (the built-in plans are checked by every
+/// `derive` and the tests; a rules folder of one's own should be).
+pub fn closed_form(options: Options, limits: Limits, check: bool) -> Result<(Session, RecExpr<Expr>)> {
+    let s = Session::load(options)?;
+    let form = s.plan.closed.clone().ok_or_else(|| Error::Usage(format!("the derivation of ∂L/∂{} has no closed form for any T (the plan has no `closed` line)", s.wrt)))?;
+    if check {
+        let checks = crate::closed::check(&Options { steps: None, ..s.options.clone() }, &form, limits)?;
+        if let Some(bad) = checks.iter().find(|c| !crate::closed::holds(std::slice::from_ref(c))) {
+            return Err(Error::Stuck(format!("the closed form does not match the derivation at T = {}", bad.steps)));
+        }
+    }
+    Ok((s, form))
+}
+
+/// The gradient at any size: the closed form with the backward recursion the rules derive at this T, computed
+/// array by array.
+pub fn gradient(options: Options, limits: Limits, check: bool) -> Result<(Session, Tensor)> {
+    let (s, _) = closed_form(options, limits, check)?;
+    let g = crate::dense::closed_gradient(&s, limits)?;
+    Ok((s, g))
+}
+
+/// Check a hand-derived formula (text or LaTeX) against the derivation of the gradient it claims to be:
+/// proved, refuted with a counterexample and a diagnosis, or agreeing at `points` random points. The outer
+/// error is the formula's or the rules' (nothing to check); the inner one arose while checking, at this session.
+pub fn check_formula(options: Options, text: &str, file: &str, einstein: bool, points: usize, limits: Limits) -> Result<(Session, Result<crate::check::Checked>)> {
+    let s = Session::load(options)?;
+    let f = crate::check::read_formula(&s, text, file, einstein)?;
+    let d = crate::derive::derive(&s.plan, &s.rules, limits)?;
+    let cat = crate::check::mistakes::Catalogue::load(&s)?;
+    let c = crate::check::check(&s, &d, &cat, &f, points, limits);
+    Ok((s, c))
+}

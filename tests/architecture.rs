@@ -201,6 +201,37 @@ fn the_top_level_modules_form_layers_without_a_cycle() {
     assert!(graph.len() >= 20, "the graph was read: {graph:?}");
 }
 
+/// The layers of ARCHITECTURE.md, bottom to top: a module imports only modules of its own layer or below.
+const LAYERS: &[&[&str]] = &[
+    &["notation", "diag", "error", "limits", "exact"],
+    &["lang", "print", "sexp"],
+    &["rules", "model", "plan", "options"],
+    &["params", "session"],
+    &["stepper", "derive"],
+    &["eval", "dense", "matrix", "verify", "closed", "soundness"],
+    &["read", "check"],
+    &["pipeline"],
+    &["render", "plot"],
+    &["cli"],
+];
+
+#[test]
+fn every_import_goes_down_the_layers() {
+    let graph = import_graph();
+    let layer = |m: &str| LAYERS.iter().position(|l| l.contains(&m));
+    let mut up = vec![];
+    for (from, to) in &graph {
+        let Some(lf) = layer(from) else { panic!("module {from} is in no layer of ARCHITECTURE.md (add it to LAYERS)") };
+        for (t, files) in to {
+            let lt = layer(t).unwrap_or_else(|| panic!("module {t} is in no layer"));
+            if lt > lf {
+                up.push(format!("{from} (layer {lf}) imports {t} (layer {lt}) in {}", files.iter().cloned().collect::<Vec<_>>().join(", ")));
+            }
+        }
+    }
+    assert!(up.is_empty(), "imports that go up a layer:\n{}", up.join("\n"));
+}
+
 #[test]
 fn only_the_cli_imports_the_renderers() {
     let graph = import_graph();

@@ -215,7 +215,7 @@ impl P<'_> {
                 && let Some(Tok::Num(n)) = self.peek().cloned() {
                     self.pos += 1;
                     if self.eat(&Tok::Sym('}')) && self.eat(&Tok::Sym('}')) {
-                        return Some(format!("{c}{}", crate::print::fmt_num(n)));
+                        return Some(format!("{c}{}", crate::notation::fmt_num(n)));
                     }
                 }
         }

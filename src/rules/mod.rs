@@ -59,10 +59,6 @@ pub struct Template {
     pub out: String,
 }
 
-fn superscript(s: &str) -> String {
-    s.chars().map(crate::print::sup_char).collect()
-}
-
 /// The variant tags a file may use in `[TAG …]` line prefixes.
 pub const TAGS: &[&str] = &["m2o", "m2m", "mse", "softmax-ce", "bias"];
 
@@ -108,8 +104,8 @@ impl Template {
                 "{out}" => Some(self.out.clone()),
                 "{T}" => Some(self.steps.to_string()),
                 "{T-1}" => Some(self.steps.saturating_sub(1).to_string()),
-                "{Tsup}" => Some(superscript(&self.steps.to_string())),
-                "{T-1sup}" => Some(superscript(&self.steps.saturating_sub(1).to_string())),
+                "{Tsup}" => Some(crate::notation::superscript(&self.steps.to_string())),
+                "{T-1sup}" => Some(crate::notation::superscript(&self.steps.saturating_sub(1).to_string())),
                 _ => None,
             };
             match value {

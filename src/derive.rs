@@ -52,6 +52,8 @@ pub struct Where {
 pub struct Beat {
     pub eq: Option<u32>,
     pub title: String,
+    /// The title in Korean, when the plan has one.
+    pub title_ko: Option<String>,
     /// Rules that fired, in order of first use, with the number of steps each fired in.
     pub rules: Vec<(String, usize)>,
     /// The focused part as it was when the focus began (shown as its left-hand side).
@@ -187,7 +189,7 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
                     )));
                 }
             }
-            Item::Beat { eq, title, rules: uses, wheres, aside: Some(start) } => {
+            Item::Beat { eq, title, title_ko, rules: uses, wheres, aside: Some(start) } => {
                 progress(title);
                 let what = format!("aside ({}) {title}", eq.unwrap_or(0));
                 let steps = run(start, uses, rules, &Default::default(), limits, &mut stats, &what)?;
@@ -199,6 +201,7 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
                 beats.push(Beat {
                     eq: *eq,
                     title: title.clone(),
+                    title_ko: title_ko.clone(),
                     rules: summarize(&steps),
                     part_lhs: Some(start.clone()),
                     part: Some(last.term.clone()),
@@ -211,10 +214,11 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
                     aside: true,
                 });
             }
-            Item::Beat { eq, title, rules: uses, wheres, aside: None } => {
+            Item::Beat { eq, title, title_ko, rules: uses, wheres, aside: None } => {
                 progress(title);
                 let beat = run_beat(*eq, title, uses, wheres, &mut whole, &mut focus, rules, limits, &mut stats)?;
-                if let Some(b) = beat {
+                if let Some(mut b) = beat {
+                    b.title_ko = title_ko.clone();
                     beats.push(b);
                 }
             }
@@ -275,6 +279,7 @@ fn run_beat(
     Ok(Some(Beat {
         eq,
         title: title.to_string(),
+        title_ko: None,
         rules: summarize(&steps),
         part: focus.as_ref().map(|f| f.part.clone()),
         part_lhs,

@@ -47,6 +47,25 @@ impl std::fmt::Display for Loss {
     }
 }
 
+/// The language of what a person reads: titles, report words, verdicts, diagnoses. The mathematics is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    /// Korean, the blog's language (titles from the plans' `ko` lines, diagnoses from the catalogue's `# ko:`).
+    Ko,
+}
+
+impl Lang {
+    /// `title` in this language: the Korean one when there is one.
+    pub fn pick<'a>(self, en: &'a str, ko: Option<&'a str>) -> &'a str {
+        match (self, ko) {
+            (Lang::Ko, Some(k)) => k,
+            _ => en,
+        }
+    }
+}
+
 /// The options of one run.
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -29,7 +29,8 @@ pub struct WhereSpec {
 pub enum Item {
     /// A beat; with `aside` it derives that expression on the side (shown as `aside = …`, checked), leaving the
     /// main expression as it is.
-    Beat { eq: Option<u32>, title: String, rules: Vec<RuleUse>, wheres: Vec<WhereSpec>, aside: Option<RecExpr<Expr>> },
+    /// `title_ko`: the title in Korean (a `ko | …` line right after the beat), for `--lang ko`.
+    Beat { eq: Option<u32>, title: String, title_ko: Option<String>, rules: Vec<RuleUse>, wheres: Vec<WhereSpec>, aside: Option<RecExpr<Expr>> },
     Focus(Pattern<Expr>),
     Unfocus,
     Final,
@@ -96,7 +97,9 @@ impl Plan {
         let mut closed = None;
         let mut items: Vec<Item> = vec![];
         let mut expand = vec![];
-        for (_, l) in lines(text) {
+        // the line number of the last beat or aside line (a `ko` line must come right after it)
+        let mut beat_line = None;
+        for (line_no, (_, l)) in lines(text).into_iter().enumerate() {
             let Line::Content(r) = l else { continue };
             let line = text[r.clone()].trim();
             let word = line.split_whitespace().next().unwrap_or("");
@@ -127,7 +130,16 @@ impl Plan {
                         Some((at, rs)) => rule_uses(&src, &rs, at, rules, diags),
                         None => vec![],
                     };
-                    items.push(Item::Beat { eq, title, rules, wheres: vec![], aside: None });
+                    items.push(Item::Beat { eq, title, title_ko: None, rules, wheres: vec![], aside: None });
+                    beat_line = Some(line_no);
+                }
+                "ko" => {
+                    let title = field(text, &rest, 1).map(|f| f.1).filter(|t| !t.is_empty());
+                    match (items.last_mut(), title) {
+                        (Some(Item::Beat { title_ko, .. }), Some(t)) if beat_line.is_some_and(|b| b + 1 == line_no) => *title_ko = Some(t),
+                        (_, None) => diags.push(src.diag(r.clone(), "a Korean title is `ko | 제목`").hint("the words after `ko |` are the title in Korean")),
+                        _ => diags.push(src.diag(r.clone(), "a `ko` line must come right after its beat or aside").hint("put the Korean title on the line after the beat, with the same [tags]")),
+                    }
                 }
                 "aside" => {
                     let fields: Vec<Option<(usize, String)>> = (0..4).map(|i| field(text, &rest, i)).collect();
@@ -142,7 +154,8 @@ impl Plan {
                     match parse_one(&src, e_at..e_at + e.len()).and_then(|sx| to_expr(&src, &sx)) {
                         Ok(x) => {
                             let rules = rule_uses(&src, &rs, r_at, rules, diags);
-                            items.push(Item::Beat { eq: Some(eq), title, rules, wheres: vec![], aside: Some(x) });
+                            items.push(Item::Beat { eq: Some(eq), title, title_ko: None, rules, wheres: vec![], aside: Some(x) });
+                            beat_line = Some(line_no);
                         }
                         Err(d) => diags.push(d),
                     }
@@ -199,7 +212,7 @@ impl Plan {
                 },
                 "expand" => expand = rule_uses(&src, &text[rest.clone()], rest.start, rules, diags),
                 _ => diags.push(src.diag(r.start..r.start + word.len(), format!("unknown plan instruction `{word}`"))
-                    .hint("a plan has goal, beat, aside, where, focus, unfocus, final, closed and expand lines")),
+                    .hint("a plan has goal, beat, ko, aside, where, focus, unfocus, final, closed and expand lines")),
             }
         }
         if goal.is_some() && !items.iter().any(|i| matches!(i, Item::Beat { .. })) {

@@ -49,7 +49,7 @@ pub struct Verified {
     pub per_time: Vec<(i64, Tensor)>,
     /// The final result and its side equations in matrix form, each with the relative difference between its
     /// value and the index form's (None: it could not be evaluated).
-    pub matrix: Vec<(String, Option<f64>)>,
+    pub matrix: Vec<MatrixLine>,
 }
 
 impl Verified {
@@ -59,7 +59,7 @@ impl Verified {
             && self.bad_where.is_none()
             && self.fd_ok
             && self.non_finite.is_none()
-            && self.matrix.iter().all(|(_, e)| e.is_some_and(|x| x <= STEP_TOL))
+            && self.matrix.iter().all(|m| m.error.is_some_and(|x| x <= STEP_TOL))
     }
 }
 
@@ -186,8 +186,17 @@ fn per_time(num: &mut Numeric, e: &RecExpr<Expr>, like: &Tensor) -> Result<Vec<(
     Ok(out)
 }
 
+/// One line of the matrix form: the equation (column vectors), the time steps a recursion holds for, and the
+/// relative difference between its two sides evaluated (None: it could not be evaluated).
+#[derive(Debug, Clone)]
+pub struct MatrixLine {
+    pub text: String,
+    pub range: Option<(Symbol, i64, i64)>,
+    pub error: Option<f64>,
+}
+
 /// The matrix form of the final result and of the final beat's side equations, checked numerically.
-fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::Beat, gradient: &Tensor) -> Vec<(String, Option<f64>)> {
+fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::Beat, gradient: &Tensor) -> Vec<MatrixLine> {
     use crate::matrix::{check, matrix, show, vector};
     use crate::print::{Style, render};
     let mut out = vec![];
@@ -205,7 +214,7 @@ fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::B
         _ => None,
     };
     if let Some(m) = form {
-        out.push((format!("{} = {}", lhs_name(goal), show(&m, Style::Unicode)), check(num, &m, &[], &gradient.data)));
+        out.push(MatrixLine { text: format!("{} = {}", lhs_name(goal), show(&m, Style::Unicode)), range: None, error: check(num, &m, &[], &gradient.data) });
     }
     for w in &last.wheres {
         let free = num.free_of(&w.lhs);
@@ -225,8 +234,7 @@ fn matrix_forms(num: &mut Numeric, goal: &RecExpr<Expr>, last: &crate::derive::B
                 _ => None,
             };
         }
-        let range = w.k_range.map(|(k, lo, hi)| format!("   for {}", crate::notation::k_range(k.as_str(), lo, hi))).unwrap_or_default();
-        out.push((format!("{} = {}{range}", show(&l, Style::Unicode), show(&r, Style::Unicode)), worst));
+        out.push(MatrixLine { text: format!("{} = {}", show(&l, Style::Unicode), show(&r, Style::Unicode)), range: w.k_range, error: worst });
     }
     out
 }

@@ -18,6 +18,8 @@ pub const FILE: &str = "mistakes.catalogue";
 pub struct Mistake {
     pub name: String,
     pub words: String,
+    /// The words in Korean (the entry's `# ko:` line).
+    pub words_ko: Option<String>,
     pub at: String,
 }
 
@@ -42,7 +44,7 @@ impl Catalogue {
         let rules = read_rules(file, text, &s.ctx, Kind::Rule, &|_| false, &mut diags);
         let rules = RuleSet::new(rules, &mut diags, &s.sources);
         finish(diags)?;
-        let mistakes = rules.rules.iter().map(|r| Mistake { name: r.name.clone(), words: r.comment.clone(), at: format!("{}:{}", r.file, r.line) }).collect();
+        let mistakes = rules.rules.iter().map(|r| Mistake { name: r.name.clone(), words: r.comment.clone(), words_ko: r.comment_ko.clone(), at: format!("{}:{}", r.file, r.line) }).collect();
         Ok(Catalogue { mistakes, rules })
     }
 

@@ -54,6 +54,9 @@ pub struct CheckArgs {
     /// Plain ASCII instead of Unicode
     #[arg(long)]
     pub ascii: bool,
+    /// The language of the verdict, the report's words and the diagnosis: en, or ko (한국어)
+    #[arg(long, value_enum, default_value_t = super::LangArg::En)]
+    pub lang: super::LangArg,
     /// With a proof by expansion: every rule application on both sides, with the form after it
     #[arg(long)]
     pub trace: bool,
@@ -103,7 +106,7 @@ struct AtT {
 }
 
 pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
-    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == CheckFormat::Text };
+    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == CheckFormat::Text, lang: a.lang.into() };
     let base = model_options(&a.model, a.wrt.as_deref(), &a.rules)?;
     let limits = a.limits.engine(std::time::Instant::now());
     let n = a.points as usize;

@@ -143,6 +143,21 @@ fn activation_parser() -> impl clap::builder::TypedValueParser<Value = Act> {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LangArg {
+    En,
+    Ko,
+}
+
+impl From<LangArg> for crate::options::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::En => crate::options::Lang::En,
+            LangArg::Ko => crate::options::Lang::Ko,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Loss {
     Mse,
     SoftmaxCe,
@@ -230,6 +245,9 @@ pub struct DeriveArgs {
     /// Plain ASCII instead of Unicode (W_r[i,p], s^(k-1)[p], dL/dh^(k)[i])
     #[arg(long)]
     pub ascii: bool,
+    /// The language of titles and words: en, or ko (한국어, the blog's language); the formulas are the same
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    pub lang: LangArg,
     /// Show every single rule application with its value
     #[arg(long)]
     pub trace: bool,
@@ -389,7 +407,7 @@ fn derive_one(a: &DeriveArgs, wrt: Option<&str>) -> Result<Done, Error> {
 }
 
 fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Error> {
-    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == Format::Text };
+    let view = View { style: if a.ascii { Style::Ascii } else { Style::Unicode }, width: a.width as usize, trace: a.trace, color: color && a.format == Format::Text, lang: a.lang.into() };
     let targets: Vec<Option<String>> = match a.wrt.as_deref() {
         Some("all") => crate::session::targets_for(&options(a, None)?)?.into_iter().map(Some).collect(),
         w => vec![w.map(str::to_string)],
@@ -412,11 +430,11 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
                 (_, true) => crate::render::latex::Kind::Fragment,
                 _ => crate::render::latex::Kind::Document,
             };
-            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map)).collect();
-            if kind == crate::render::latex::Kind::Document { crate::render::latex::document(&parts) } else { parts.join("\n") }
+            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map, view.lang)).collect();
+            if kind == crate::render::latex::Kind::Document { crate::render::latex::document(&parts, view.lang) } else { parts.join("\n") }
         }
         Format::Json => {
-            let objs: Vec<serde_json::Value> = done.iter().map(|d| crate::render::json::report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref())).collect();
+            let objs: Vec<serde_json::Value> = done.iter().map(|d| crate::render::json::report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), view.lang)).collect();
             let v = if objs.len() == 1 { objs.into_iter().next().unwrap_or_default() } else { serde_json::Value::Array(objs) };
             format!("{v:#}\n")
         }

@@ -42,20 +42,21 @@ fn rules(r: &[(String, usize)]) -> String {
 }
 
 fn counterexample(s: &Session, c: &Counterexample, v: &View, out: &mut String) {
-    let _ = writeln!(out, "         counterexample at {}, entry {}:", point(s, &c.point), entry(c));
-    let _ = writeln!(out, "           yours      {}", val(c.yours));
-    let _ = writeln!(out, "           gradient   {}", val(c.truth));
+    let cw = super::words::check_of(v.lang);
+    let pad = super::words::pad;
+    let _ = writeln!(out, "         {}", cw.counterexample.replace("{point}", &point(s, &c.point)).replace("{entry}", &entry(c)));
+    let _ = writeln!(out, "           {}{}", pad(cw.yours_value, 11), val(c.yours));
+    let _ = writeln!(out, "           {}{}", pad(cw.gradient_value, 11), val(c.truth));
     if let Some((d, b, n)) = c.difference {
         let _ = writeln!(out, "           yours − gradient   {}   (from the {n} {} in which the two expansions differ, with exact", val(d), crate::notation::plural(n, "product"));
         let _ = writeln!(out, "                              coefficients; its rounding is at most {}: it is not zero)", val(b));
     }
     if !c.yours.is_finite() {
-        let _ = writeln!(out, "           yours is not a number there: a formula that is undefined somewhere is not the gradient");
+        let _ = writeln!(out, "           {}", cw.not_a_number);
     }
     if let Some((k, y, t)) = c.first_step {
-        let _ = writeln!(out, "         the first time step whose term differs: k={k} (yours {}, true {})", val(y), val(t));
+        let _ = writeln!(out, "         {}", cw.first_step.replace("{k}", &k.to_string()).replace("{yours}", &val(y)).replace("{true}", &val(t)));
     }
-    let _ = v;
 }
 
 /// Which numbers a check tried, in words: "seeds 1–20", "the params file, then seed 2", "seed 5".
@@ -72,17 +73,30 @@ fn seed_words(params: bool, seed: u64, points: u64) -> String {
     }
 }
 
+/// The test line's sentence: agreeing at `n` points.
+fn agrees_at(cw: &super::words::CheckWords, n: usize, seeds: &str, sizes: &str) -> String {
+    cw.agrees_at
+        .replace("{n}", &n.to_string())
+        .replace("{points}", if n == 1 { cw.point } else { cw.points })
+        .replace("{seeds}", seeds)
+        .replace("{sizes}", sizes)
+        .replace("{tol}", &format!("{TOL:e}"))
+        .replace("{floor}", &format!("{FLOOR:e}"))
+}
+
 /// The body of a single check (without the header), in text.
 pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
     let ok = |t: &str| paint(t, "32", v.color);
     let bad = |t: &str| paint(t, "31", v.color);
-    let _ = writeln!(out, "yours    {}", render(&c.formula, v.style, v.width.saturating_sub(9).max(30)).replace('\n', "\n         "));
+    let cw = super::words::check_of(v.lang);
+    let pad = |w: &str| super::words::pad(w, 9);
+    let _ = writeln!(out, "{}{}", pad(cw.yours), render(&c.formula, v.style, v.width.saturating_sub(9).max(30)).replace('\n', "\n         "));
     let seeds = seed_words(s.options.params.is_some(), s.options.seed, c.points as u64);
     match &c.verdict {
         Verdict::Refuted { why, diagnosis } => {
             match why {
                 Why::Value(ce) => {
-                    let _ = writeln!(out, "test     {} differs from the gradient", bad("✗"));
+                    let _ = writeln!(out, "{}{} {}", pad(cw.test), bad("✗"), cw.differs);
                     counterexample(s, ce, v, out);
                 }
                 Why::Shape { index, used_in, size, wanted, counterexample: ce } => {
@@ -94,37 +108,38 @@ pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
                     }
                 }
                 Why::Undefined(what) => {
-                    let _ = writeln!(out, "test     {} it reads a value that does not exist: {what}", bad("✗"));
+                    let _ = writeln!(out, "{}{} {}", pad(cw.test), bad("✗"), cw.undefined.replace("{what}", what));
                 }
             }
+            let dpad = super::words::pad(cw.diagnosis, 11);
             if diagnosis.is_empty() {
-                let _ = writeln!(out, "diagnosis  no single mistake of the catalogue (rules/mistakes.catalogue) explains it");
+                let _ = writeln!(out, "{dpad}{}", cw.none_explains);
             } else {
-                let _ = writeln!(out, "diagnosis  it equals the true gradient with {}:", if diagnosis.len() == 1 { "this typical mistake" } else { "any one of these typical mistakes" });
+                let _ = writeln!(out, "{dpad}{}", if diagnosis.len() == 1 { cw.one_mistake } else { cw.any_mistake });
                 for m in diagnosis {
-                    let _ = writeln!(out, "           {}   ({}, {})", m.words, paint(&m.name, "36", v.color), m.at);
+                    let _ = writeln!(out, "           {}   ({}, {})", v.lang.pick(&m.words, m.words_ko.as_deref()), paint(&m.name, "36", v.color), m.at);
                 }
             }
-            let _ = writeln!(out, "verdict  {}", bad("✗ REFUTED"));
+            let _ = writeln!(out, "{}{}", pad(cw.verdict), bad(cw.refuted));
         }
         Verdict::Agrees => {
-            let _ = writeln!(out, "test     {} agrees with the gradient at {} {} ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, if c.points == 1 { "point" } else { "random points" }, sizes(s, &c.sizes));
-            let _ = writeln!(out, "proof    not found: the rules did not bring both sides to the same form");
-            let _ = writeln!(out, "verdict  AGREES at {} {}, not proved", c.points, if c.points == 1 { "point" } else { "random points" });
+            let _ = writeln!(out, "{}{} {}", pad(cw.test), ok("✓"), agrees_at(cw, c.points, &seeds, &sizes(s, &c.sizes)));
+            let _ = writeln!(out, "{}{}", pad(cw.proof), cw.no_proof);
+            let _ = writeln!(out, "{}{}", pad(cw.verdict), cw.verdict_agrees.replace("{n}", &c.points.to_string()).replace("{points}", if c.points == 1 { cw.point } else { cw.points }));
         }
         Verdict::Proved(p) => {
-            let _ = writeln!(out, "test     {} agrees with the gradient at {} {} ({seeds}; {}; per entry within {TOL:e} relative + {FLOOR:e} of the largest entry, the rounding of f64)", ok("✓"), c.points, if c.points == 1 { "point" } else { "random points" }, sizes(s, &c.sizes));
+            let _ = writeln!(out, "{}{} {}", pad(cw.test), ok("✓"), agrees_at(cw, c.points, &seeds, &sizes(s, &c.sizes)));
             if let Some(x) = &p.exact {
-                let _ = writeln!(out, "proof    it is {x}, up to the order of terms and factors; the rules from the goal to it:");
+                let _ = writeln!(out, "{}{}", pad(cw.proof), cw.proved_exact.replace("{x}", x));
                 for (eq, r) in &p.chain {
                     let _ = writeln!(out, "           {eq:<5}{}", paint(&rules(r), "33", v.color));
                 }
             } else {
                 let reference = render(&p.reference, v.style, usize::MAX / 4);
-                let _ = writeln!(out, "proof    expanded by the rules, yours and the derived result {reference}");
-                let _ = writeln!(out, "         become the same sum of {} products (terms and factors in any order, Σ indices renamed, δ contracted)", p.products);
-                let _ = writeln!(out, "           yours:    {}", rules(&p.yours_rules));
-                let _ = writeln!(out, "           derived:  {}", rules(&p.reference_rules));
+                let _ = writeln!(out, "{}{}", pad(cw.proof), cw.proved_expanded.replace("{x}", &reference));
+                let _ = writeln!(out, "         {}", cw.proved_products.replace("{n}", &p.products.to_string()));
+                let _ = writeln!(out, "           {}  {}", cw.yours_rules, rules(&p.yours_rules));
+                let _ = writeln!(out, "           {}  {}", cw.derived_rules, rules(&p.reference_rules));
                 if v.trace {
                     for (who, steps) in [("yours", &p.yours_steps), ("derived", &p.reference_steps)] {
                         let _ = writeln!(out, "         {who}, step by step:");
@@ -135,7 +150,7 @@ pub fn checked(s: &Session, c: &Checked, v: &View, out: &mut String) {
                     }
                 }
             }
-            let _ = writeln!(out, "verdict  {}", ok("✓ PROVED"));
+            let _ = writeln!(out, "{}{}", pad(cw.verdict), ok(cw.proved));
         }
     }
 }
@@ -145,7 +160,9 @@ pub fn header(s: &Session, v: &View, any_t: bool) -> String {
     let g = crate::check::gradient_name(s);
     let g = if v.style == Style::Ascii { crate::print::asciify(&g) } else { g };
     let t = if any_t { "T=1..8".to_string() } else { format!("T={}", s.sizes.steps) };
-    format!("check  {g} for a {}   {t}  {}  {}", s.options.describe(), s.options.activation, sizes(s, &s.sizes).replace(',', " "))
+    let w = super::words::of(v.lang);
+    let cw = super::words::check_of(v.lang);
+    format!("{}{g} {} {}   {t}  {}  {}", super::words::pad(cw.check, 7), w.for_a, s.options.describe(), s.options.activation, sizes(s, &s.sizes).replace(',', " "))
 }
 
 /// The verdict word, for JSON.

@@ -13,7 +13,7 @@ fn value(t: &Tensor) -> Value {
 }
 
 /// The JSON report.
-pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::RecExpr<crate::lang::Expr>, Vec<crate::closed::AtT>)>) -> Value {
+pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::RecExpr<crate::lang::Expr>, Vec<crate::closed::AtT>)>, lang: crate::options::Lang) -> Value {
     let txt = |e: &egg::RecExpr<crate::lang::Expr>| render(e, Style::Unicode, usize::MAX / 4);
     let mut steps = vec![];
     for (b, v) in d.beats.iter().zip(&n.beats) {
@@ -24,7 +24,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::R
         let wheres: Vec<Value> = b.wheres.iter().map(|w| json!({"text": format!("{} = {}", txt(&w.lhs), txt(&w.rhs)), "rules": w.rules.iter().map(|r| r.0.clone()).collect::<Vec<_>>()})).collect();
         steps.push(json!({
             "eq": b.eq,
-            "title": b.title,
+            "title": lang.pick(&b.title, b.title_ko.as_deref()),
             "rules": b.rules.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
             "text": text,
             "whole": txt(&b.whole),
@@ -60,7 +60,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(egg::R
         "gradient": value(&n.gradient),
         "finite_difference": value(&fd),
         "closed_form": closed,
-        "matrix_form": n.matrix.iter().map(|(t, e)| json!({"text": t, "relative_error": e})).collect::<Vec<_>>(),
+        "matrix_form": n.matrix.iter().map(|m| json!({"text": format!("{}{}", m.text, super::words::range(crate::options::Lang::En, m.range)), "relative_error": m.error})).collect::<Vec<_>>(),
         "check": {
             "worst_step_change": n.worst_step,
             "finite_difference_max_abs_error": n.fd_error,

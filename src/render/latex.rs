@@ -7,6 +7,7 @@ use super::values::{err, num};
 use crate::derive::Derivation;
 use crate::lang::Expr;
 use crate::session::Session;
+use crate::options::Lang;
 use crate::verify::Verified;
 use egg::{Id, RecExpr};
 use std::fmt::Write;
@@ -199,36 +200,121 @@ this tool (the blog) & d2l & row vectors (Keras) \\\\
     out
 }
 
+/// The fixed words of the notes in one language.
+struct NotesWords {
+    title: &'static str,
+    activation: &'static str,
+    size: &'static str,
+    with_biases: &'static str,
+    every_step: &'static str,
+    every_step_md: &'static str,
+    the_model: &'static str,
+    the_derivation: &'static str,
+    rules: &'static str,
+    down_to: &'static str,
+    any_t: &'static str,
+    checked: &'static str,
+    not_confirmed: &'static str,
+    seed: &'static str,
+    from_params: &'static str,
+    sizes: &'static str,
+    gradient: &'static str,
+    largest_change: &'static str,
+    fd: &'static str,
+    all_checks: &'static str,
+    passed: &'static str,
+    the_numbers: &'static str,
+}
+
+fn notes_words(lang: Lang) -> &'static NotesWords {
+    const EN: NotesWords = NotesWords {
+        title: "Backpropagation through time: ${goal}$ for a {model}",
+        activation: "activation",
+        size: "size",
+        with_biases: ", with biases",
+        every_step: "Every step below was produced by the rewrite rules named beside it and checked numerically: its value equals the previous step's, and the result equals finite differences.",
+        every_step_md: "Every step was produced by the rewrite rules named beside it and checked numerically.",
+        the_model: "The model",
+        the_derivation: "The derivation",
+        rules: "rules:",
+        down_to: "{k} = {hi} \\text{ down to } {lo}",
+        any_t: "for any number of steps T ({verdict} the rules derive exactly this form for T = {first}, \\ldots, {last})",
+        checked: "checked:",
+        not_confirmed: "NOT confirmed:",
+        seed: "seed",
+        from_params: "from a params file",
+        sizes: "sizes",
+        gradient: "the gradient",
+        largest_change: "largest change between steps (relative)",
+        fd: "finite differences, max abs error",
+        all_checks: "all checks",
+        passed: "passed",
+        the_numbers: "The numbers",
+    };
+    const KO: NotesWords = NotesWords {
+        title: "BPTT (시간에 따른 역전파): {model}의 ${goal}$",
+        activation: "활성화 함수",
+        size: "크기",
+        with_biases: ", 편향 포함",
+        every_step: "아래의 모든 단계는 옆에 적힌 재작성 규칙으로 만들어졌고 수치로 검증되었다: 각 단계의 값은 이전 단계의 값과 같고, 결과는 유한 차분과 같다.",
+        every_step_md: "모든 단계는 옆에 적힌 재작성 규칙으로 만들어졌고 수치로 검증되었다.",
+        the_model: "모델",
+        the_derivation: "유도",
+        rules: "규칙:",
+        down_to: "{k} = {hi} \\text{부터 } {lo} \\text{까지 (거슬러)}",
+        any_t: "임의의 시점 수 T에 대해 ({verdict} T = {first}, \\ldots, {last}에서 규칙이 정확히 이 식을 유도한다)",
+        checked: "검증됨:",
+        not_confirmed: "확인되지 않음:",
+        seed: "시드",
+        from_params: "파라미터 파일에서",
+        sizes: "크기",
+        gradient: "기울기",
+        largest_change: "단계 사이의 가장 큰 (상대) 변화",
+        fd: "유한 차분, 최대 절대 오차",
+        all_checks: "모든 검증",
+        passed: "통과",
+        the_numbers: "수치",
+    };
+    match lang {
+        Lang::En => &EN,
+        Lang::Ko => &KO,
+    }
+}
+
 /// A standalone document around the notes of one or more derivations.
-pub fn document(bodies: &[String]) -> String {
-    let mut out = String::from("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\begin{document}\n");
+/// (with Korean notes, `kotex` typesets the Hangul: Debian's texlive-lang-korean, pdflatex as it is)
+pub fn document(bodies: &[String], lang: Lang) -> String {
+    let korean = if lang == Lang::Ko { "\\usepackage{kotex}\n" } else { "" };
+    let mut out = format!("\\documentclass[11pt]{{article}}\n\\usepackage[a4paper,margin=2cm]{{geometry}}\n\\usepackage{{amsmath}}\n{korean}\\allowdisplaybreaks\n\\begin{{document}}\n");
     out.push_str(&bodies.join("\n\\clearpage\n"));
     out.push_str("\\end{document}\n");
     out
 }
 
 /// The notes for one derivation (for [`Kind::Document`], the body that [`document`] wraps).
-pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr<Expr>, Vec<crate::closed::AtT>)>, kind: Kind, with_map: bool) -> String {
+pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr<Expr>, Vec<crate::closed::AtT>)>, kind: Kind, with_map: bool, lang: Lang) -> String {
     let md = kind == Kind::Markdown;
+    let nw = notes_words(lang);
     let width = 80;
     let mut out = String::new();
     let goal = tex(&d.goal);
-    let title = format!("Backpropagation through time: ${goal}$ for a {}", s.options.title_words());
+    let title = nw.title.replace("{goal}", &goal).replace("{model}", &s.options.title_words());
     let h = s.header();
     let facts = format!(
-        "T = {}, activation {}, {}{}.",
+        "T = {}, {} {}, {}{}.",
         h.steps,
+        nw.activation,
         h.activation,
-        h.sizes.iter().map(|(w, n)| format!("{w} size {n}")).collect::<Vec<_>>().join(", "),
-        if h.bias { ", with biases" } else { "" }
+        h.sizes.iter().map(|(word, n)| format!("{word} {} {n}", nw.size)).collect::<Vec<_>>().join(", "),
+        if h.bias { nw.with_biases } else { "" }
     );
     match kind {
         Kind::Document => {
-            let _ = writeln!(out, "\\section*{{{}}}\n{}\nEvery step below was produced by the rewrite rules named beside it and checked numerically: its value equals the previous step's, and the result equals finite differences.\n", title, facts);
-            out.push_str("\\subsection*{The model}\n");
+            let _ = writeln!(out, "\\section*{{{}}}\n{}\n{}\n", title, facts, nw.every_step);
+            let _ = writeln!(out, "\\subsection*{{{}}}", nw.the_model);
         }
         Kind::Markdown => {
-            let _ = writeln!(out, "# {title}\n\n{facts} Every step was produced by the rewrite rules named beside it and checked numerically.\n\n## The model\n");
+            let _ = writeln!(out, "# {title}\n\n{facts} {}\n\n## {}\n", nw.every_step_md, nw.the_model);
         }
         Kind::Fragment => {}
     }
@@ -247,17 +333,22 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         .collect();
     out.push_str(&block(kind, &model_rows, None));
     match kind {
-        Kind::Document => out.push_str("\n\\subsection*{The derivation}\n"),
-        Kind::Markdown => out.push_str("\n## The derivation\n\n"),
+        Kind::Document => {
+            let _ = writeln!(out, "\n\\subsection*{{{}}}", nw.the_derivation);
+        }
+        Kind::Markdown => {
+            let _ = write!(out, "\n## {}\n\n", nw.the_derivation);
+        }
         Kind::Fragment => {}
     }
     for b in &d.beats {
         let tag = b.eq.map(|e| format!("({e}) ")).unwrap_or_default();
         let rules: Vec<&str> = b.rules.iter().map(|r| r.0.as_str()).collect();
-        let rules_text = if rules.is_empty() { String::new() } else { format!("rules: {}", rules.join(", ")) };
+        let rules_text = if rules.is_empty() { String::new() } else { format!("{} {}", nw.rules, rules.join(", ")) };
+        let title = lang.pick(&b.title, b.title_ko.as_deref());
         match kind {
             Kind::Document => {
-                let _ = write!(out, "\\noindent\\textbf{{{tag}}}{}", prose(&b.title, false));
+                let _ = write!(out, "\\noindent\\textbf{{{tag}}}{}", prose(title, false));
                 if rules.is_empty() {
                     out.push('\n');
                 } else {
@@ -267,8 +358,8 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
             Kind::Markdown => {
                 // CommonMark: `**(13)** title` (a closing ** after a space is not a delimiter), no empty emphasis
                 let head = match b.eq {
-                    Some(e) => format!("**({e})** {}", b.title),
-                    None => b.title.clone(),
+                    Some(e) => format!("**({e})** {title}"),
+                    None => title.to_string(),
                 };
                 if rules.is_empty() {
                     let _ = writeln!(out, "{head}\n");
@@ -277,7 +368,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
                 }
             }
             Kind::Fragment => {
-                let _ = writeln!(out, "% {tag}{} — {rules_text}", b.title);
+                let _ = writeln!(out, "% {tag}{title} — {rules_text}");
             }
         }
         let row = match (&b.part_lhs, &b.part) {
@@ -290,7 +381,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
             // the recursion's range stays with it in every format (under the k = T line it seemed to reach h⁽ᵀ⁺¹⁾)
             let range = match w.k_range {
                 Some((k, lo, hi)) if lo == hi => format!(" \\qquad {k} = {lo}"),
-                Some((k, lo, hi)) => format!(" \\qquad {k} = {hi} \\text{{ down to }} {lo}"),
+                Some((k, lo, hi)) => format!(" \\qquad {}", nw.down_to.replace("{k}", k.as_str()).replace("{hi}", &hi.to_string()).replace("{lo}", &lo.to_string())),
                 None => String::new(),
             };
             rows.push(aligned(&tex(&w.lhs), &w.rhs, width) + &range);
@@ -302,10 +393,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         let ok = crate::render::report::closed_ok(checks);
         let first = checks.first().map(|a| a.steps).unwrap_or(0);
         let last = checks.last().map(|a| a.steps).unwrap_or(0);
-        let text = format!(
-            "for any number of steps T ({} the rules derive exactly this form for T = {first}, \\ldots, {last})",
-            if ok { "checked:" } else { "NOT confirmed:" }
-        );
+        let text = nw.any_t.replace("{verdict}", if ok { nw.checked } else { nw.not_confirmed }).replace("{first}", &first.to_string()).replace("{last}", &last.to_string());
         match kind {
             Kind::Document => {
                 let _ = writeln!(out, "\\noindent {text}");
@@ -325,21 +413,21 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
     }
     if kind != Kind::Fragment {
         let rows = [
-            ("seed", s.options.params.as_ref().map(|_| "from a params file".to_string()).unwrap_or_else(|| s.options.seed.to_string())),
-            ("sizes", format!("T = {}, {}", s.sizes.steps, s.header().sizes_words(", "))),
+            (nw.seed, s.options.params.as_ref().map(|_| nw.from_params.to_string()).unwrap_or_else(|| s.options.seed.to_string())),
+            (nw.sizes, format!("T = {}, {}", s.sizes.steps, s.header().sizes_words(", "))),
             ("loss L", num(n.loss)),
-            ("the gradient", super::values::tensor(&n.gradient).replace('‖', "|")),
-            ("largest change between steps (relative)", err(n.worst_step)),
-            ("finite differences, max abs error", err(n.fd_error)),
-            ("all checks", if n.ok() { "passed".to_string() } else { "FAILED".to_string() }),
+            (nw.gradient, super::values::tensor(&n.gradient).replace('‖', "|")),
+            (nw.largest_change, err(n.worst_step)),
+            (nw.fd, err(n.fd_error)),
+            (nw.all_checks, if n.ok() { nw.passed.to_string() } else { "FAILED".to_string() }),
         ];
         if md {
-            out.push_str("## The numbers\n\n| | |\n|---|---|\n");
+            let _ = write!(out, "## {}\n\n| | |\n|---|---|\n", nw.the_numbers);
             for (k, v) in rows {
                 let _ = writeln!(out, "| {k} | {v} |");
             }
         } else {
-            out.push_str("\\subsection*{The numbers}\n\\begin{tabular}{lp{9cm}}\n");
+            let _ = writeln!(out, "\\subsection*{{{}}}\n\\begin{{tabular}}{{lp{{9cm}}}}", nw.the_numbers);
             for (k, v) in rows {
                 let _ = writeln!(out, "{} & {} \\\\", prose(k, false), prose(&v, false));
             }

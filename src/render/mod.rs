@@ -6,5 +6,6 @@ pub mod json;
 pub mod latex;
 pub mod report;
 pub mod values;
+pub mod words;
 pub use crate::matrix;
 pub use crate::print as text;

@@ -17,6 +17,8 @@ pub struct View {
     pub trace: bool,
     /// ANSI colours for equation numbers, rule names and check marks.
     pub color: bool,
+    /// The language of the words and titles.
+    pub lang: crate::options::Lang,
 }
 
 /// `s` in the ANSI colour `code` when `on`.
@@ -35,13 +37,15 @@ fn expr(e: &egg::RecExpr<crate::lang::Expr>, v: &View, indent: usize) -> String 
 pub fn header(s: &Session, v: &View) -> String {
     let wrt = name(s.wrt.as_str(), v.style);
     let d = if v.style == Style::Unicode { "∂" } else { "d" };
+    let w = super::words::of(v.lang);
     let numbers = match &s.options.params {
-        Some((f, _)) => format!("params {f}"),
-        None if crate::params::Params::scaled(&s.model, &s.sizes) => format!("seed {} (matrices with more than 3 columns drawn scaled by √(3/columns): spectral radius below 1)", s.options.seed),
-        None => format!("seed {}", s.options.seed),
+        Some((f, _)) => format!("{} {f}", w.params),
+        None if crate::params::Params::scaled(&s.model, &s.sizes) => format!("{} {} ({})", w.seed, s.options.seed, w.seed_scaled),
+        None => format!("{} {}", w.seed, s.options.seed),
     };
     format!(
-        "{d}L/{d}{wrt} for a {}   T={}  {}  {}  {numbers}",
+        "{d}L/{d}{wrt} {} {}   T={}  {}  {}  {numbers}",
+        w.for_a,
         s.options.describe(),
         s.sizes.steps,
         s.options.activation,
@@ -50,11 +54,12 @@ pub fn header(s: &Session, v: &View) -> String {
 }
 
 fn model_lines(m: &Model, v: &View, out: &mut String) {
-    let _ = writeln!(out, "model");
+    let w = super::words::of(v.lang);
+    let _ = writeln!(out, "{}", w.model);
     for d in &m.defs {
         let lhs = render(&d.lhs_shown, v.style, 1000);
         let rhs = render(&Model::shown_rhs(d), v.style, 1000);
-        let guard = if d.guards.is_empty() { String::new() } else { "   for t ≥ 1".replace('≥', if v.style == Style::Unicode { "≥" } else { ">=" }) };
+        let guard = if d.guards.is_empty() { String::new() } else { format!("   {}", w.for_t_ge_1).replace('≥', if v.style == Style::Unicode { "≥" } else { ">=" }) };
         let tag = d.eq.as_ref().map(|e| format!("({e})")).unwrap_or_default();
         let _ = writeln!(out, "{tag:<7}{lhs} = {rhs}{guard}");
     }
@@ -70,23 +75,25 @@ type Closed = (egg::RecExpr<crate::lang::Expr>, Vec<AtT>);
 fn closed_lines(d: &Derivation, c: &Closed, v: &View, out: &mut String) {
     let (expr, checks) = c;
     let tag = d.beats.last().and_then(|b| b.eq).map(|e| format!("({e})")).unwrap_or_else(|| "  ·".into());
-    let _ = writeln!(out, "\n{tag:<5}for any number of steps T");
+    let w = super::words::of(v.lang);
+    let _ = writeln!(out, "\n{tag:<5}{}", w.any_t);
     let goal = render(&d.goal, v.style, 1000);
     let _ = writeln!(out, "{INDENT}{goal} = {}", render(expr, v.style, 1000));
     let first = checks.first().map(|a| a.steps).unwrap_or(0);
     let last = checks.last().map(|a| a.steps).unwrap_or(0);
     let worst = checks.iter().fold(0.0f64, |m, a| m.max(a.rel_error));
     if closed_ok(checks) {
-        let _ = writeln!(out, "{INDENT}✓ the rules derive exactly this form for T = {first}, …, {last}, and its value equals the gradient (worst relative difference {})", err(worst));
+        let _ = writeln!(out, "{INDENT}✓ {}", w.any_t_ok.replace("{first}", &first.to_string()).replace("{last}", &last.to_string()).replace("{err}", &err(worst)));
     } else {
         let bad: Vec<String> = checks.iter().filter(|a| !a.same_form || a.rel_error > crate::verify::STEP_TOL).map(|a| a.steps.to_string()).collect();
-        let _ = writeln!(out, "{INDENT}✗ this form does not match the derivation for T = {}", bad.join(", "));
+        let _ = writeln!(out, "{INDENT}✗ {}", w.any_t_bad.replace("{bad}", &bad.join(", ")));
     }
 }
 
 /// The whole report.
 pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>, v: &View) -> String {
     let mut out = String::new();
+    let w = super::words::of(v.lang);
     let ok = &paint(if v.style == Style::Unicode { "✓" } else { "ok" }, "32", v.color);
     let bad = &paint(if v.style == Style::Unicode { "✗" } else { "FAILED" }, "1;31", v.color);
     let _ = writeln!(out, "{}\n", header(s, v));
@@ -96,14 +103,14 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             Some(e) => format!("({e})"),
             None => "  ·".into(),
         };
-        let _ = writeln!(out, "\n{}{}", paint(&format!("{tag:<5}"), "1;36", v.color), b.title);
+        let _ = writeln!(out, "\n{}{}", paint(&format!("{tag:<5}"), "1;36", v.color), v.lang.pick(&b.title, b.title_ko.as_deref()));
         if b.rules.is_empty() {
             let _ = writeln!(out, "{INDENT}{}", expr(&b.whole, v, INDENT.len()));
-            let _ = writeln!(out, "{INDENT}value {}", tensor(&n.beats[bi]));
+            let _ = writeln!(out, "{INDENT}{} {}", w.value, tensor(&n.beats[bi]));
             continue;
         }
         let rules: Vec<String> = b.rules.iter().map(|(r, c)| if *c > 1 { format!("{r} {}{c}", if v.style == Style::Unicode { '×' } else { 'x' }) } else { r.clone() }).collect();
-        let _ = writeln!(out, "{INDENT}rules: {}", paint(&rules.join(", "), "33", v.color));
+        let _ = writeln!(out, "{INDENT}{} {}", w.rules, paint(&rules.join(", "), "33", v.color));
         if v.trace {
             for (si, st) in b.trace.iter().enumerate() {
                 let whole;
@@ -117,7 +124,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
                 let times = if st.count > 1 { format!(" (×{})", st.count) } else { String::new() };
                 let _ = writeln!(out, "{INDENT}  {}{times}: {}", st.rule, expr(shown, v, INDENT.len() + 4));
                 if let Some(val) = n.trace.get(bi).and_then(|t| t.get(si)) {
-                    let _ = writeln!(out, "{INDENT}      value {}", tensor(val));
+                    let _ = writeln!(out, "{INDENT}      {} {}", w.value, tensor(val));
                 }
             }
         }
@@ -133,27 +140,26 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
         if b.aside {
             let e = n.aside_errors.get(bi).copied().flatten().unwrap_or(0.0);
             let mark = if e > crate::verify::STEP_TOL { bad } else { ok };
-            let _ = writeln!(out, "{INDENT}(worked out on the side; both sides evaluated equal {mark} (difference {}); the gradient is unchanged)", err(e));
+            let _ = writeln!(out, "{INDENT}({})", w.aside.replace("{mark}", mark).replace("{err}", &err(e)));
             continue;
         }
         let rel = n.beats.get(bi).zip(if bi == 0 { Some(&n.goal) } else { n.beats.get(bi - 1) }).map(|(a, b)| a.rel_diff(b)).unwrap_or(0.0);
         // a value that is not a number (an overflow) is never a ✓
         let finite = rel.is_finite() && n.beats.get(bi).is_some_and(|t| t.first_non_finite().is_none());
         let check = if n.broken.as_ref().is_some_and(|x| x.beat == bi) || !finite { bad } else { ok };
-        let _ = writeln!(out, "{INDENT}value {}   {check} (change {})", tensor(&n.beats[bi]), err(rel));
+        let _ = writeln!(out, "{INDENT}{} {}   {check} ({} {})", w.value, tensor(&n.beats[bi]), w.change, err(rel));
+        let words = w;
         for (wi, w) in b.wheres.iter().enumerate() {
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);
             let mark = if werr > crate::verify::STEP_TOL { bad } else { ok };
-            let range = match w.k_range {
-                Some((k, lo, hi)) => format!("   for {}", crate::notation::k_range(k.as_str(), lo, hi)),
-                None => String::new(),
-            };
+            let range = super::words::range(v.lang, w.k_range);
             let l = render(&w.lhs, v.style, 1000);
             let rs: Vec<&str> = w.rules.iter().map(|r| r.0.as_str()).collect();
-            let _ = writeln!(out, "{INDENT}  where {l} = {}{range}   {mark} ({})", expr(&w.rhs, v, INDENT.len() + 9 + l.chars().count()), rs.join(", "));
+            let lead = format!("{} ", words.where_);
+            let _ = writeln!(out, "{INDENT}  {lead}{l} = {}{range}   {mark} ({})", expr(&w.rhs, v, INDENT.len() + 2 + lead.chars().count() + l.chars().count()), rs.join(", "));
         }
         if bi + 1 == d.beats.len() && !n.per_time.is_empty() {
-            let _ = writeln!(out, "{INDENT}per time step");
+            let _ = writeln!(out, "{INDENT}{}", w.per_step);
             for (k, t) in &n.per_time {
                 let _ = writeln!(out, "{INDENT}  k={k:<3} {}", tensor(t));
             }
@@ -163,24 +169,25 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
         closed_lines(d, c, v, &mut out);
     }
     if !n.matrix.is_empty() {
-        let _ = writeln!(out, "\nmatrix form   (column vectors; a gradient has the shape of its parameter — the denominator layout;\n               in the row-vector convention of d2l/Keras, W_hh = W⁽ʳ⁾ᵀ and every gradient is transposed)");
-        for (text, e) in &n.matrix {
-            let mark = match e {
-                Some(x) if *x <= crate::verify::STEP_TOL => format!("{ok} (difference {})", err(*x)),
-                Some(x) => format!("{bad} (difference {})", err(*x)),
-                None => format!("{bad} (could not be evaluated)"),
+        let _ = writeln!(out, "\n{}", w.matrix_form);
+        for m in &n.matrix {
+            let text = format!("{}{}", m.text, super::words::range(v.lang, m.range));
+            let mark = match m.error {
+                Some(x) if x <= crate::verify::STEP_TOL => format!("{ok} ({} {})", w.difference, err(x)),
+                Some(x) => format!("{bad} ({} {})", w.difference, err(x)),
+                None => format!("{bad} ({})", w.not_evaluated),
             };
             let _ = writeln!(out, "{INDENT}{text}   {mark}");
         }
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "loss   L = {}", num(n.loss));
+    let _ = writeln!(out, "{}L = {}", super::words::pad(w.loss, 7), num(n.loss));
     match &n.broken {
         None if n.non_finite.is_some() => {
             let _ = writeln!(out, "check  {bad} not every step could be compared (see below)");
         }
         None => {
-            let _ = writeln!(out, "check  {ok} every step equal to the one before (worst relative change {})", err(n.worst_step));
+            let _ = writeln!(out, "{}{ok} {}", super::words::pad(w.check, 7), w.steps_equal.replace("{err}", &err(n.worst_step)));
         }
         Some(b) => {
             let beat = &d.beats[b.beat];
@@ -214,10 +221,8 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
     }
     let _ = writeln!(
         out,
-        "       {fd_mark} finite differences {} (max abs error {}, central, h = {})",
-        if n.fd_ok { "agree" } else { "disagree" },
-        err(n.fd_error),
-        err(FD_H)
+        "       {fd_mark} {}",
+        w.fd.replace("{verdict}", if n.fd_ok { w.fd_agree } else { w.fd_disagree }).replace("{err}", &err(n.fd_error)).replace("{h}", &err(FD_H))
     );
     if v.style == Style::Ascii { crate::print::asciify(&out) } else { out }
 }

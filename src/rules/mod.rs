@@ -200,6 +200,8 @@ pub enum Kind {
 pub struct Rule {
     pub name: String,
     pub comment: String,
+    /// The comment in Korean (a `# ko: …` line among the comment lines above the rule), for `--lang ko`.
+    pub comment_ko: Option<String>,
     pub file: String,
     pub line: usize,
     pub text: String,
@@ -276,6 +278,7 @@ pub fn read_rules(
         ),
     }
     let mut last_comment: Option<String> = None;
+    let mut last_ko: Option<String> = None;
     let arrow = if kind == Kind::Definition { ":=" } else { "=>" };
     // line numbers counted as the lines go by: loading stays linear in the file's length
     let (mut counted_to, mut line_at) = (0usize, 1usize);
@@ -284,17 +287,26 @@ pub fn read_rules(
         counted_to = range.start.max(counted_to);
         let line = line_at;
         match l {
-            Line::Blank => last_comment = None,
-            Line::Comment(c) => last_comment = Some(c.clone()),
+            Line::Blank => {
+                last_comment = None;
+                last_ko = None;
+            }
+            Line::Comment(c) => match c.strip_prefix("ko:") {
+                Some(ko) => last_ko = Some(ko.trim().to_string()),
+                None => last_comment = Some(c.clone()),
+            },
             Line::Content(r) => {
                 let content = &text[r.clone()];
                 if skip(content.trim()) {
                     last_comment = None;
+                    last_ko = None;
                     continue;
                 }
+                let comment_ko = last_ko.take();
                 let rule = |c: cache::Compiled, comment: String| Rule {
                     name: c.name,
                     comment,
+                    comment_ko: comment_ko.clone(),
                     file: file.to_string(),
                     line,
                     text: content.trim().to_string(),

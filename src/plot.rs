@@ -91,7 +91,7 @@ pub fn csv(series: &[Series]) -> String {
 }
 
 /// An SVG line chart with a log-scale y axis, axis labels and a legend.
-pub fn svg(series: &[Series], title: &str, y_label: &str) -> Result<String> {
+pub fn svg(series: &[Series], title: &str, x_label: &str, y_label: &str) -> Result<String> {
     let fail = |e: String| Error::Eval(format!("cannot draw the plot: {e}"));
     let positive: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| *v > 0.0 && v.is_finite()).collect();
     let (lo, hi) = positive.iter().fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v)));
@@ -110,7 +110,7 @@ pub fn svg(series: &[Series], title: &str, y_label: &str) -> Result<String> {
             .map_err(|e| fail(e.to_string()))?;
         chart
             .configure_mesh()
-            .x_desc("time step k")
+            .x_desc(x_label)
             .y_desc(y_label)
             .y_labels(14)
             .y_label_formatter(&|v| format!("{v:.0e}"))

@@ -121,7 +121,8 @@ fn the_w_x_column_of_the_fixture() {
 #[test]
 fn the_matrix_form_is_shown_and_checked() {
     let (_, _, v) = derive_and_verify(fixture_options());
-    let texts: Vec<&str> = v.matrix.iter().map(|(t, _)| t.as_str()).collect();
+    // the equation, then the time steps a recursion holds for, as the English report writes it
+    let texts: Vec<String> = v.matrix.iter().map(|m| format!("{}{}", m.text, bptt::render::words::range(bptt::options::Lang::En, m.range))).collect();
     assert_eq!(
         texts,
         [
@@ -131,7 +132,8 @@ fn the_matrix_form_is_shown_and_checked() {
             "∂L/∂h⁽ᵏ⁾ = diag(tanh′(h⁽ᵏ⁾)) W⁽ʳ⁾ᵀ ∂L/∂h⁽ᵏ⁺¹⁾   for k = 2 down to 1",
         ]
     );
-    for (t, e) in &v.matrix {
-        assert!(e.is_some_and(|x| x <= 1e-12), "{t}: {e:?}");
+    assert_eq!(v.matrix[3].range.map(|(k, lo, hi)| (k.to_string(), lo, hi)), Some(("k".to_string(), 1, 2)));
+    for m in &v.matrix {
+        assert!(m.error.is_some_and(|x| x <= 1e-12), "{}: {:?}", m.text, m.error);
     }
 }

@@ -88,6 +88,17 @@ fn check_in_korean_gives_the_verdict_and_the_diagnosis_in_korean() {
 }
 
 #[test]
+fn plot_in_korean_has_korean_title_and_axes() {
+    let o = run(&["plot", "--lang", "ko", "--steps", "20", "-o", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let svg = stdout(&o);
+    for want in ["시점별 항의 크기", "(식 12)", "시점 k", "프로베니우스 노름"] {
+        assert!(svg.contains(want), "`{want}` is not in the chart");
+    }
+    assert!(!stdout(&run(&["plot", "--steps", "20", "-o", "-"])).contains("시점"));
+}
+
+#[test]
 fn a_korean_title_must_follow_its_beat() {
     let dir = common::copy_rules("korean-misplaced", &[("plans/W_r.plan", "ko | 마지막 hidden state", "\nko | 마지막 hidden state")]);
     let o = run(&["derive", "--rules", dir.to_str().unwrap()]);

@@ -118,6 +118,9 @@ pub struct PlotArgs {
     /// Where to write (default: bptt-W_r.svg for svg, standard output for csv; - for standard output)
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The language of the title and the axis labels: en, or ko (한국어)
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    pub lang: LangArg,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// The size flags given, by the model's words for them (filled by [`parse`]).
@@ -517,10 +520,20 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let text = match a.format {
         PlotFormat::Csv => crate::plot::csv(&series),
         PlotFormat::Svg => {
-            let scale = a.scale.map(|s| format!(", W⁽ʳ⁾ scaled to spectral radius {s}")).unwrap_or_default();
-            let eq = series.first().and_then(|s| s.eq).map(|e| format!(" (eq {e})")).unwrap_or_default();
-            let title = format!("size of each time step's term in ∂L/∂{}{eq}, T = {}{scale}", crate::print::name(&wrt, Style::Unicode), a.steps);
-            crate::plot::svg(&series, &title, "‖term k‖ (Frobenius norm, log scale)")?
+            let ko = a.lang == LangArg::Ko;
+            let scale = match (a.scale, ko) {
+                (Some(s), false) => format!(", W⁽ʳ⁾ scaled to spectral radius {s}"),
+                (Some(s), true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {s}"),
+                (None, _) => String::new(),
+            };
+            let eq = series.first().and_then(|s| s.eq).map(|e| if ko { format!(" (식 {e})") } else { format!(" (eq {e})") }).unwrap_or_default();
+            let g = crate::print::name(&wrt, Style::Unicode);
+            let (title, x, y) = if ko {
+                (format!("∂L/∂{g}{eq}의 시점별 항의 크기, T = {}{scale}", a.steps), "시점 k", "‖k번째 항‖ (프로베니우스 노름, 로그 스케일)")
+            } else {
+                (format!("size of each time step's term in ∂L/∂{g}{eq}, T = {}{scale}", a.steps), "time step k", "‖term k‖ (Frobenius norm, log scale)")
+            };
+            crate::plot::svg(&series, &title, x, y)?
         }
     };
     let bad: Vec<String> = series.iter().filter_map(|s| s.points.iter().find(|p| !p.1.is_finite()).map(|p| format!("{} at k={} ({})", s.activation, p.0, p.1))).collect();

@@ -156,7 +156,7 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
             let l = render(&w.lhs, v.style, 1000);
             let rs: Vec<&str> = w.rules.iter().map(|r| r.0.as_str()).collect();
             let lead = format!("{} ", words.where_);
-            let _ = writeln!(out, "{INDENT}  {lead}{l} = {}{range}   {mark} ({})", expr(&w.rhs, v, INDENT.len() + 2 + lead.chars().count() + l.chars().count()), rs.join(", "));
+            let _ = writeln!(out, "{INDENT}  {lead}{l} = {}{range}   {mark} ({})", expr(&w.rhs, v, INDENT.len() + 3 + super::words::cols(&lead) + l.chars().count()), rs.join(", "));
         }
         if bi + 1 == d.beats.len() && !n.per_time.is_empty() {
             let _ = writeln!(out, "{INDENT}{}", w.per_step);

@@ -106,10 +106,14 @@ pub fn range(lang: Lang, r: Option<(egg::Symbol, i64, i64)>) -> String {
     }
 }
 
-/// `word` padded to `width` terminal columns (a Hangul syllable takes two).
+/// The terminal columns `text` takes (a Hangul syllable takes two).
+pub fn cols(text: &str) -> usize {
+    text.chars().map(|c| if ('\u{1100}'..='\u{11ff}').contains(&c) || ('\u{3130}'..='\u{318f}').contains(&c) || ('\u{ac00}'..='\u{d7a3}').contains(&c) { 2 } else { 1 }).sum()
+}
+
+/// `word` padded to `width` terminal columns.
 pub fn pad(word: &str, width: usize) -> String {
-    let cols: usize = word.chars().map(|c| if ('\u{1100}'..='\u{11ff}').contains(&c) || ('\u{3130}'..='\u{318f}').contains(&c) || ('\u{ac00}'..='\u{d7a3}').contains(&c) { 2 } else { 1 }).sum();
-    format!("{word}{}", " ".repeat(width.saturating_sub(cols)))
+    format!("{word}{}", " ".repeat(width.saturating_sub(cols(word))))
 }
 
 /// The phrases of a check report (templates: `{x}` is filled in).

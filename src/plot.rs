@@ -17,6 +17,8 @@ pub struct Series {
     /// The parameter, and the blog's number of the final sum's equation (from the plan).
     pub wrt: String,
     pub eq: Option<u32>,
+    /// The spectral radius of the recurrent matrix (after any rescaling), when the model has one.
+    pub rho: Option<f64>,
     /// (k, ‖term k‖)
     pub points: Vec<(i64, f64)>,
 }
@@ -76,7 +78,9 @@ pub fn series(base: &Options, activation: crate::notation::Act, scale: Option<f6
         crate::plan::Item::Beat { eq, .. } => *eq,
         _ => None,
     });
-    Ok(Series { activation: activation.name().to_string(), wrt: s.wrt.to_string(), eq, points })
+    let state = s.model.sum_dim();
+    let rho = s.model.params().find(|p| state.is_some_and(|d| s.model.decls[p].dims == [d, d])).and_then(|p| s.params.values.get(&p)).map(|w| spectral_radius(&w.data, w.shape.first().copied().unwrap_or(0)));
+    Ok(Series { activation: activation.name().to_string(), wrt: s.wrt.to_string(), eq, rho, points })
 }
 
 /// CSV: `k,activation,norm`.
@@ -90,12 +94,26 @@ pub fn csv(series: &[Series]) -> String {
     out
 }
 
+/// Colours readable on white and apart in grey scale (Okabe and Ito's colour-blind-safe set: blue, vermilion,
+/// bluish green, reddish purple).
+const PALETTE: [RGBColor; 4] = [RGBColor(0, 114, 178), RGBColor(213, 94, 0), RGBColor(0, 158, 115), RGBColor(204, 121, 167)];
+
+/// Every decade from below `lo` to above `hi` (every second, third … when there are more than 16), so that the
+/// smallest value plotted has a labelled decade under it.
+fn decades(lo: f64, hi: f64) -> Vec<f64> {
+    let (a, b) = (lo.log10().ceil() as i64, hi.log10().ceil() as i64);
+    let step = ((b - a) / 16 + 1).max(1);
+    // from the bottom up: the lowest label is the decade at or just below the smallest value
+    (0..).map(|k| a + k * step).take_while(|e| *e <= b).filter(|e| (-300..=300).contains(e)).map(|e| 10f64.powi(e as i32)).collect()
+}
+
 /// An SVG line chart with a log-scale y axis, axis labels and a legend.
 pub fn svg(series: &[Series], title: &str, x_label: &str, y_label: &str) -> Result<String> {
     let fail = |e: String| Error::Eval(format!("cannot draw the plot: {e}"));
     let positive: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| *v > 0.0 && v.is_finite()).collect();
     let (lo, hi) = positive.iter().fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v)));
-    let (lo, hi) = if positive.is_empty() { (1e-10, 1.0) } else { (lo / 2.0, hi * 2.0) };
+    // the axis starts at the decade at or below the smallest value, so that a labelled decade lies under it
+    let (lo, hi) = if positive.is_empty() { (1e-10, 1.0) } else { (10f64.powf(lo.log10().floor()).min(lo / 2.0), hi * 2.0) };
     let last = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).max().unwrap_or(1).max(2);
     let mut buf = String::new();
     {
@@ -106,24 +124,26 @@ pub fn svg(series: &[Series], title: &str, x_label: &str, y_label: &str) -> Resu
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(80)
-            .build_cartesian_2d(1i64..last, (lo..hi).log_scale())
+            .build_cartesian_2d(1i64..last, (lo..hi).log_scale().with_key_points(decades(lo, hi)))
             .map_err(|e| fail(e.to_string()))?;
         chart
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
-            .y_labels(14)
-            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| format!("1e{}", v.log10().round() as i64))
             .draw()
             .map_err(|e| fail(e.to_string()))?;
         for (i, s) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+            let color = PALETTE[i % PALETTE.len()];
+            let style = color.stroke_width(2);
             let pts: Vec<(i64, f64)> = s.points.iter().copied().filter(|p| p.1 > 0.0 && p.1.is_finite()).collect();
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                .map_err(|e| fail(e.to_string()))?
-                .label(s.activation.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            // solid, dashed, dotted: the lines stay apart in grey-scale print too
+            let drawn = match i % 3 {
+                0 => chart.draw_series(LineSeries::new(pts, style)),
+                1 => chart.draw_series(DashedLineSeries::new(pts, 10, 6, style)),
+                _ => chart.draw_series(DashedLineSeries::new(pts, 3, 4, style)),
+            };
+            drawn.map_err(|e| fail(e.to_string()))?.label(s.activation.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
         }
         chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| fail(e.to_string()))?;
         root.present().map_err(|e| fail(e.to_string()))?;

@@ -75,6 +75,17 @@ fn the_plot_is_an_svg_with_labels_and_one_series_per_activation() {
     }
     let lines = doc.descendants().filter(|n| n.has_tag_name("polyline")).count();
     assert!(lines >= 3, "{lines} polylines: one per activation");
+    // the title says T and the spectral radius; a decade label lies at or below the smallest value plotted
+    assert!(texts.iter().any(|t| t.contains("T = 30") && t.contains("spectral radius of W⁽ʳ⁾")), "{texts:?}");
+    let csv = stdout(&run(&["plot", "--steps", "30", "--format", "csv"]));
+    let smallest = csv.lines().skip(1).filter_map(|l| l.rsplit(',').next()?.parse::<f64>().ok()).filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+    let decades: Vec<i32> = texts.iter().filter_map(|t| t.strip_prefix("1e")?.parse().ok()).collect();
+    assert!(decades.len() >= 4, "{texts:?}");
+    assert!(decades.iter().any(|d| 10f64.powi(*d) <= smallest), "no decade label at or below the smallest value {smallest}: {decades:?}");
+    // readable colours (Okabe–Ito), not a light yellow
+    for colour in ["#0072B2", "#D55E00", "#009E73"] {
+        assert!(svg.to_uppercase().contains(colour), "the colour {colour} is not in the chart");
+    }
 }
 
 #[test]

@@ -521,10 +521,13 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
         PlotFormat::Csv => crate::plot::csv(&series),
         PlotFormat::Svg => {
             let ko = a.lang == LangArg::Ko;
-            let scale = match (a.scale, ko) {
-                (Some(s), false) => format!(", W⁽ʳ⁾ scaled to spectral radius {s}"),
-                (Some(s), true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {s}"),
-                (None, _) => String::new(),
+            let rho = series.first().and_then(|s| s.rho);
+            let scale = match (a.scale, rho, ko) {
+                (Some(s), _, false) => format!(", W⁽ʳ⁾ scaled to spectral radius {s}"),
+                (Some(s), _, true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {s}"),
+                (None, Some(r), false) => format!(", spectral radius of W⁽ʳ⁾ {r:.2} (as drawn)"),
+                (None, Some(r), true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {r:.2} (무작위 값 그대로)"),
+                (None, None, _) => String::new(),
             };
             let eq = series.first().and_then(|s| s.eq).map(|e| if ko { format!(" (식 {e})") } else { format!(" (eq {e})") }).unwrap_or_default();
             let g = crate::print::name(&wrt, Style::Unicode);

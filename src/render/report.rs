@@ -33,6 +33,15 @@ fn expr(e: &egg::RecExpr<crate::lang::Expr>, v: &View, indent: usize) -> String 
     body.replace('\n', &format!("\n{}", " ".repeat(indent + 2)))
 }
 
+/// The gradient's name without its indices: ∂L/∂W⁽ʳ⁾.
+fn gradient_name(d: &Derivation, v: &View) -> String {
+    let g = render(&d.goal, v.style, 1000);
+    match g.rfind('[') {
+        Some(i) if g.ends_with(']') => g[..i].to_string(),
+        _ => g,
+    }
+}
+
 /// The header line: what is derived, for which model and numbers.
 pub fn header(s: &Session, v: &View) -> String {
     let wrt = name(s.wrt.as_str(), v.style);
@@ -147,7 +156,9 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
         // a value that is not a number (an overflow) is never a ✓
         let finite = rel.is_finite() && n.beats.get(bi).is_some_and(|t| t.first_non_finite().is_none());
         let check = if n.broken.as_ref().is_some_and(|x| x.beat == bi) || !finite { bad } else { ok };
-        let _ = writeln!(out, "{INDENT}{} {}   {check} ({} {})", w.value, tensor(&n.beats[bi]), w.change, err(rel));
+        // under a part's formula (∂h⁽³⁾[a]/∂W⁽ʳ⁾[i,p] = …) the value is the whole gradient's: say so
+        let value = if b.part_lhs.is_some() { w.value_of_whole.replace("{g}", &gradient_name(d, v)) } else { w.value.to_string() };
+        let _ = writeln!(out, "{INDENT}{value} {}   {check} ({} {})", tensor(&n.beats[bi]), w.change, err(rel));
         let words = w;
         for (wi, w) in b.wheres.iter().enumerate() {
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);

@@ -102,7 +102,7 @@ fn the_fragment_and_markdown_forms() {
     assert_eq!(md.matches("$$\n\\begin{aligned}").count(), 11, "the model, nine steps and the form for any T: {md}");
     assert!(md.contains("for any number of steps T (checked: the rules derive exactly this form for T = 1, …, 8)"), "{md}");
     assert!(md.contains("&= \\sum_{k=1}^{T} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, s^{(k-1)}_{p}"), "{md}");
-    assert!(md.contains("| the gradient | [["), "the numbers table has the gradient");
+    assert!(md.contains("| the gradient | $\\begin{pmatrix} "), "the numbers table has the gradient, as a matrix: {md}");
     assert!(md.contains("\\end{aligned} \\tag{9}\n$$"));
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp/notes.md");
     let o = run(&["derive", "--format", "markdown", "-o", path.to_str().unwrap()]);

@@ -20,33 +20,126 @@ pub enum Kind {
     Markdown,
 }
 
-/// Prose written with the Unicode notation (titles) as LaTeX text: s⁽³⁾ → s$^{(3)}$, σ′ → $\sigma'$.
+/// Prose written with the Unicode notation (titles) as LaTeX: the words stay text, the mathematics in them
+/// (W⁽ʳ⁾[i,p], s⁽³⁾ = tanh(h⁽³⁾), ∂L/∂h⁽ᵏ⁾, Σ_m ȳ[m] = 1) is typeset as math, one `$…$` per run of math words.
+/// A Korean particle written onto a symbol (s⁽³⁾까지) stays text.
 pub fn prose(s: &str, markdown: bool) -> String {
     if markdown {
         return s.to_string();
     }
-    let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '⁽' => {
-                let inner = crate::print::sup_group(&mut chars);
-                let _ = write!(out, "$^{{({inner})}}$");
+    // tokens: split at spaces and where Korean meets anything else (a particle written onto a symbol)
+    let mut tokens: Vec<(bool, String)> = vec![];
+    for (wi, w) in s.split(' ').enumerate() {
+        let mut cur = String::new();
+        let mut first = true;
+        for c in w.chars() {
+            if !cur.is_empty() && is_hangul(c) != cur.chars().last().is_some_and(is_hangul) {
+                tokens.push((first && wi > 0, std::mem::take(&mut cur)));
+                first = false;
             }
-            'σ' => out.push_str("$\\sigma$"),
-            '′' => out.push_str("$'$"),
-            '∂' => out.push_str("$\\partial$"),
-            'Σ' => out.push_str("$\\Sigma$"),
-            'δ' => out.push_str("$\\delta$"),
-            'ᵀ' => out.push_str("$^\\top$"),
+            cur.push(c);
+        }
+        tokens.push((first && wi > 0, cur));
+    }
+    let parts: Vec<(String, String, String)> = tokens.iter().map(|(_, w)| split_math(w)).collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < parts.len() {
+        if tokens[i].0 {
+            out.push(' ');
+        }
+        let (lead, math, trail) = &parts[i];
+        out.push_str(&text_tex(lead));
+        if math.is_empty() {
+            out.push_str(&text_tex(trail));
+            i += 1;
+            continue;
+        }
+        // a run: this math token, then space-separated tokens that are wholly math (an operator between two
+        // math tokens joins them)
+        let mut run = vec![math.clone()];
+        let mut last_trail = trail.clone();
+        while last_trail.is_empty() && i + 1 < parts.len() && tokens[i + 1].0 {
+            let (l, m, t) = &parts[i + 1];
+            let operator = matches!(tokens[i + 1].1.as_str(), "=" | "+" | "−" | "-" | "·" | "×");
+            let next_math = parts.get(i + 2).is_some_and(|p| p.0.is_empty() && !p.1.is_empty()) && tokens.get(i + 2).is_some_and(|t| t.0);
+            if l.is_empty() && (!m.is_empty() || (operator && next_math)) {
+                if m.is_empty() {
+                    // the operator itself: nothing of it is left as text
+                    run.push(tokens[i + 1].1.clone());
+                    last_trail = String::new();
+                } else {
+                    run.push(m.clone());
+                    last_trail = t.clone();
+                }
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let _ = write!(out, "${}$", math_tex(&run.join(" ")));
+        out.push_str(&text_tex(&last_trail));
+        i += 1;
+    }
+    out
+}
+
+/// Does `c` only occur in mathematics?
+fn is_math_char(c: char) -> bool {
+    "⁽⁾∂Σσ′δᵀȳŷ½ℓ≥×·[]₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹".contains(c)
+}
+
+fn is_hangul(c: char) -> bool {
+    ('\u{ac00}'..='\u{d7a3}').contains(&c) || ('\u{3130}'..='\u{318f}').contains(&c)
+}
+
+/// A word as (text before, math, text after): a math word sheds the punctuation and unmatched parentheses around
+/// it and a Korean particle after it.
+fn split_math(w: &str) -> (String, String, String) {
+    if !w.chars().any(is_math_char) {
+        return (String::new(), String::new(), w.to_string());
+    }
+    let (mut body, mut trail) = (w.to_string(), String::new());
+    if let Some(b) = body.strip_suffix("'s") {
+        body = b.to_string();
+        trail.push_str("'s");
+    }
+    // a plural written onto a symbol (the δs): the s is a word's
+    let mut rev = body.chars().rev();
+    if let (Some('s'), Some(c)) = (rev.next(), rev.next())
+        && !c.is_ascii()
+        && is_math_char(c)
+    {
+        body.pop();
+        trail.insert(0, 's');
+    }
+    let mut lead = String::new();
+    loop {
+        let opens = body.matches('(').count();
+        let closes = body.matches(')').count();
+        if body.ends_with([':', ',', ';', '.']) || (body.ends_with(')') && closes > opens) {
+            let c = body.pop().unwrap_or(' ');
+            trail.insert(0, c);
+        } else if body.starts_with('(') && opens > closes {
+            body.remove(0);
+            lead.push('(');
+        } else {
+            break;
+        }
+    }
+    if !body.chars().any(is_math_char) {
+        return (String::new(), String::new(), w.to_string());
+    }
+    (lead, body, trail)
+}
+
+/// Text as LaTeX text (special characters escaped; a stray symbol as math).
+fn text_tex(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
             '—' => out.push_str("---"),
             '–' | '−' => out.push_str("--"),
-            '≥' => out.push_str("$\\ge$"),
-            '×' => out.push_str("$\\times$"),
-            '½' => out.push_str("$\\frac12$"),
-            'ȳ' => out.push_str("$\\bar y$"),
-            'ŷ' => out.push_str("$\\hat y$"),
-            'ℓ' => out.push_str("$\\ell$"),
             '…' => out.push_str("\\ldots{}"),
             '“' => out.push_str("``"),
             '”' => out.push_str("''"),
@@ -57,10 +150,83 @@ pub fn prose(s: &str, markdown: bool) -> String {
             '^' => out.push_str("\\^{}"),
             '~' => out.push_str("\\~{}"),
             '\\' => out.push_str("\\textbackslash{}"),
+            c if is_math_char(c) => {
+                let _ = write!(out, "${}$", math_tex(&c.to_string()));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Mathematics written in the Unicode notation as LaTeX math: W⁽ʳ⁾[i,p] → W^{(r)}[i,p], ∂L/∂h⁽ᵏ⁾ →
+/// \partial L/\partial h^{(k)}, tanh′ → \tanh'.
+fn math_tex(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        let w = std::mem::take(word);
+        match crate::notation::Act::named(&w) {
+            Some(a) if w.len() > 1 => out.push_str(a.row().latex),
+            _ if matches!(w.as_str(), "exp" | "log" | "diag") => {
+                let _ = write!(out, "\\{}", if w == "diag" { "operatorname{diag}".to_string() } else { w.clone() });
+            }
+            _ if w.len() > 1 && w.chars().all(|c| c.is_ascii_alphabetic()) => {
+                let _ = write!(out, "\\mathrm{{{w}}}");
+            }
+            _ => out.push_str(&w),
+        }
+    };
+    while let Some(c) = chars.next() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out);
+        match c {
+            '⁽' => {
+                let inner = crate::print::sup_group(&mut chars);
+                let _ = write!(out, "^{{({inner})}}");
+            }
+            'σ' => out.push_str("\\sigma "),
+            '′' => out.push('\''),
+            '∂' => out.push_str("\\partial "),
+            'Σ' => out.push_str("\\sum "),
+            'δ' => out.push_str("\\delta "),
+            // after a superscript group the transpose joins it: W^{(r)\top}
+            'ᵀ' if out.ends_with(")}") => {
+                out.pop();
+                out.push_str("\\top}");
+            }
+            'ᵀ' => out.push_str("^{\\top}"),
+            'ȳ' => out.push_str("\\bar{y}"),
+            'ŷ' => out.push_str("\\hat{y}"),
+            '½' => out.push_str("\\tfrac{1}{2}"),
+            'ℓ' => out.push_str("\\ell "),
+            '≥' => out.push_str("\\ge "),
+            '×' => out.push_str("\\times "),
+            '·' => out.push_str("\\cdot "),
+            '−' => out.push('-'),
+            '…' => out.push_str("\\ldots "),
+            '{' | '}' | '&' | '%' | '#' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if "⁰¹²³⁴⁵⁶⁷⁸⁹".contains(c) => {
+                let _ = write!(out, "^{{{}}}", crate::print::asciify(&c.to_string()).trim_start_matches('^'));
+            }
+            c if "₀₁₂₃₄₅₆₇₈₉".contains(c) => {
+                let _ = write!(out, "_{{{}}}", (c as u32 - '₀' as u32));
+            }
             c if c.is_ascii() => out.push(c),
             c => out.push_str(&crate::print::asciify(&c.to_string())),
         }
     }
+    flush(&mut word, &mut out);
     out
 }
 
@@ -281,6 +447,27 @@ fn notes_words(lang: Lang) -> &'static NotesWords {
     }
 }
 
+/// A tensor as a LaTeX matrix in math mode (a vector as a column; numbers with a real minus sign, aligned in their
+/// columns), or, past 16 entries, its norm and first entries.
+fn matrix_tex(t: &crate::eval::Tensor) -> String {
+    let n = super::values::num;
+    let entry = |v: f64| n(v).replace('e', "\\mathrm{e}");
+    match t.dims.as_slice() {
+        [] => format!("${}$", entry(t.data.first().copied().unwrap_or(0.0))),
+        _ if t.data.len() > 16 => {
+            let norm = t.data.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let first: Vec<String> = t.data.iter().take(4).map(|v| entry(*v)).collect();
+            format!("$\\|\\cdot\\| = {}$, {} entries, first ${}, \\ldots$", entry(norm), t.data.len(), first.join(",\\ "))
+        }
+        [_] => format!("$\\begin{{pmatrix}} {} \\end{{pmatrix}}$", t.data.iter().map(|v| entry(*v)).collect::<Vec<_>>().join(" \\\\ ")),
+        [_, c] => {
+            let rows: Vec<String> = t.data.chunks((*c).max(1)).map(|r| r.iter().map(|v| entry(*v)).collect::<Vec<_>>().join(" & ")).collect();
+            format!("$\\begin{{pmatrix}} {} \\end{{pmatrix}}$", rows.join(" \\\\ "))
+        }
+        _ => format!("${}$", t.data.iter().map(|v| entry(*v)).collect::<Vec<_>>().join(",\\ ")),
+    }
+}
+
 /// A standalone document around the notes of one or more derivations.
 /// (with Korean notes, `kotex` typesets the Hangul: Debian's texlive-lang-korean, pdflatex as it is)
 pub fn document(bodies: &[String], lang: Lang) -> String {
@@ -416,7 +603,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
             (nw.seed, s.options.params.as_ref().map(|_| nw.from_params.to_string()).unwrap_or_else(|| s.options.seed.to_string())),
             (nw.sizes, format!("T = {}, {}", s.sizes.steps, s.header().sizes_words(", "))),
             ("loss L", num(n.loss)),
-            (nw.gradient, super::values::tensor(&n.gradient).replace('‖', "|")),
+            (nw.gradient, matrix_tex(&n.gradient)),
             (nw.largest_change, err(n.worst_step)),
             (nw.fd, err(n.fd_error)),
             (nw.all_checks, if n.ok() { nw.passed.to_string() } else { "FAILED".to_string() }),
@@ -429,7 +616,9 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         } else {
             let _ = writeln!(out, "\\subsection*{{{}}}\n\\begin{{tabular}}{{lp{{9cm}}}}", nw.the_numbers);
             for (k, v) in rows {
-                let _ = writeln!(out, "{} & {} \\\\", prose(k, false), prose(&v, false));
+                // a matrix is already LaTeX; every other value is prose
+                let v = if v.starts_with("$\\begin") { v } else { prose(&v, false) };
+                let _ = writeln!(out, "{} & {} \\\\", prose(k, false), v);
             }
             out.push_str("\\end{tabular}\n");
         }

@@ -1,0 +1,43 @@
+//! The derivation and the notes beside the blog (issue 15): each test fails on the output before its fix.
+mod common;
+use common::{run, stdout};
+
+#[test]
+fn eq_15_says_the_direction_of_the_sum_over_w_r_changes() {
+    let out = stdout(&run(&["derive", "--wrt", "W_x"]));
+    let line = out.lines().find(|l| l.starts_with("(15)")).expect("a (15) beat");
+    assert!(line.contains("the direction in which W⁽ʳ⁾'s index is summed changes"), "{line}");
+    assert!(line.contains("summed over its first index") && line.contains("W⁽ʳ⁾ᵀ"), "{line}");
+    assert!(!line.contains("as in the forward pass |"), "{line}");
+}
+
+#[test]
+fn a_value_under_a_part_says_it_is_the_whole_gradients() {
+    let out = stdout(&run(&["derive"]));
+    let lines: Vec<&str> = out.lines().collect();
+    let mut parts = 0;
+    for (i, l) in lines.iter().enumerate() {
+        // a part's formula: ∂h⁽³⁾[a]/∂W⁽ʳ⁾[i,p] = …, its value on the next line that starts with "value"
+        if l.trim_start().starts_with("∂h⁽") {
+            let value = lines[i + 1..].iter().find(|v| v.trim_start().starts_with("value")).unwrap();
+            assert!(value.trim_start().starts_with("value of ∂L/∂W⁽ʳ⁾ with this part put back [["), "{value}");
+            parts += 1;
+        }
+    }
+    assert!(parts >= 3, "(9), (10), (11) are parts: {out}");
+}
+
+#[test]
+fn the_notes_typeset_the_numbers_as_a_matrix_and_the_titles_math_as_math() {
+    let tex = stdout(&run(&["derive", "--wrt", "W_x", "--format", "latex"]));
+    assert!(tex.contains("the gradient & $\\begin{pmatrix} 0.40485 & 0.39193 \\\\ -0.13265"), "{tex}");
+    assert!(!tex.contains("[["), "raw [[…]] numbers in the notes");
+    for title in tex.lines().filter(|l| l.starts_with("\\noindent\\textbf")) {
+        assert!(!title.contains("$^{("), "a superscript outside math: {title}");
+        assert!(!title.chars().any(|c| "⁽⁾∂Σδᵀ".contains(c)), "Unicode math left in a title: {title}");
+    }
+    assert!(tex.contains("one entry $W^{(x)}[i,q]$"), "{tex}");
+    assert!(tex.contains("$W^{(r)\\top}$"), "{tex}");
+    let ko = stdout(&run(&["derive", "--wrt", "W_x", "--format", "latex", "--lang", "ko"]));
+    assert!(ko.contains("$h^{(3)}$까지"), "a Korean particle stays outside the math: {ko}");
+}

@@ -41,3 +41,17 @@ fn the_notes_typeset_the_numbers_as_a_matrix_and_the_titles_math_as_math() {
     let ko = stdout(&run(&["derive", "--wrt", "W_x", "--format", "latex", "--lang", "ko"]));
     assert!(ko.contains("$h^{(3)}$까지"), "a Korean particle stays outside the math: {ko}");
 }
+
+#[test]
+fn nested_terms_are_indented_deeper_and_a_step_keeps_to_one_page() {
+    let tex = stdout(&run(&["derive", "--format", "latex"]));
+    // (10): δ(b,i) s⁽¹⁾[p] + Σ_c … sits inside the bracket opened by the outer + Σ_b …: one level deeper
+    let ten: Vec<&str> = tex.lines().skip_while(|l| !l.contains("\\textbf{(10) }")).take_while(|l| !l.contains("\\tag{10}")).collect();
+    let inner = tex.lines().find(|l| l.contains("\\tag{10}")).unwrap();
+    assert!(inner.trim_start().starts_with("&\\quad \\qquad + \\sum_{c}"), "{inner}\n{ten:?}");
+    assert!(tex.lines().any(|l| l.trim_start().starts_with("&\\quad + \\sum_{b}")), "the outer term stays at the first level");
+    // every step is kept with its formula: a \keeptogether before each title
+    let titles = tex.matches("\\noindent\\textbf").count();
+    assert_eq!(tex.matches("\\keeptogether{").count(), titles, "{tex}");
+    assert!(tex.contains("\\newcommand{\\keeptogether}"));
+}

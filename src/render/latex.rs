@@ -249,15 +249,17 @@ fn terms(e: &RecExpr<Expr>, id: Id, sign: &'static str, out: &mut Vec<(&'static 
     }
 }
 
-/// A term as pieces that may go on separate lines: a long product ending in a parenthesised sum opens a
-/// `\bigl(` that can span lines (a `\left(` cannot), and its inner terms are split the same way.
-fn pieces(e: &RecExpr<Expr>, id: Id, width: usize) -> Vec<String> {
+/// A term as pieces that may go on separate lines, each with its nesting depth: a long product ending in a
+/// parenthesised sum opens a `\bigl(` that can span lines (a `\left(` cannot), and its inner terms are split
+/// the same way, one level deeper (a line that starts inside it is indented more, so that nested terms never
+/// look like top-level ones).
+fn pieces(e: &RecExpr<Expr>, id: Id, width: usize) -> Vec<(usize, String)> {
     let t = tex(&crate::lang::sub_expr(e, id));
     if t.len() <= width {
-        return vec![t];
+        return vec![(0, t)];
     }
-    let prefixed = |head: String, mut ps: Vec<String>| {
-        ps[0] = format!("{head}{}", ps[0]);
+    let prefixed = |head: String, mut ps: Vec<(usize, String)>| {
+        ps[0].1 = format!("{head}{}", ps[0].1);
         ps
     };
     match &e[id] {
@@ -270,20 +272,23 @@ fn pieces(e: &RecExpr<Expr>, id: Id, width: usize) -> Vec<String> {
             if matches!(&e[*b], Expr::Add(_) | Expr::Sub(_)) {
                 let mut ts = vec![];
                 terms(e, *b, "", &mut ts);
-                let mut inner: Vec<String> = vec![];
+                let mut inner: Vec<(usize, String)> = vec![];
                 for (sign, tid) in ts {
-                    let ps = pieces(e, tid, width);
+                    let ps: Vec<(usize, String)> = pieces(e, tid, width).into_iter().map(|(d, p)| (d + 1, p)).collect();
                     inner.extend(if sign.is_empty() { ps } else { prefixed(format!("{sign} "), ps) });
                 }
                 if let Some(last) = inner.last_mut() {
-                    last.push_str(" \\bigr)");
+                    last.1.push_str(" \\bigr)");
                 }
-                prefixed(format!("{head} \\, \\bigl("), inner)
+                // the first inner piece stays on the head's line, at the head's depth
+                let mut out = prefixed(format!("{head} \\, \\bigl("), inner);
+                out[0].0 = 0;
+                out
             } else {
                 prefixed(format!("{head} \\, "), pieces(e, *b, width))
             }
         }
-        _ => vec![t],
+        _ => vec![(0, t)],
     }
 }
 
@@ -292,31 +297,35 @@ fn pieces(e: &RecExpr<Expr>, id: Id, width: usize) -> Vec<String> {
 fn aligned(lhs: &str, rhs: &RecExpr<Expr>, width: usize) -> String {
     let mut ts = vec![];
     terms(rhs, rhs.root(), "", &mut ts);
-    let mut lines: Vec<String> = vec![];
+    let mut lines: Vec<(usize, String)> = vec![];
     let mut cur = String::new();
-    let all: Vec<String> = ts
+    let all: Vec<(usize, String)> = ts
         .into_iter()
         .flat_map(|(sign, id)| {
             let mut ps = pieces(rhs, id, width);
             if !sign.is_empty() {
-                ps[0] = format!("{sign} {}", ps[0]);
+                ps[0].1 = format!("{sign} {}", ps[0].1);
             }
             ps
         })
         .collect();
-    for piece in all {
+    // each line with the depth of the piece that starts it
+    let mut depth = 0;
+    for (d, piece) in all {
         if !cur.is_empty() && cur.len() + piece.len() > width {
-            lines.push(std::mem::take(&mut cur));
+            lines.push((depth, std::mem::take(&mut cur)));
         }
-        if !cur.is_empty() {
+        if cur.is_empty() {
+            depth = d;
+        } else {
             cur.push(' ');
         }
         cur.push_str(&piece);
     }
-    lines.push(cur);
-    let mut out = format!("{lhs} &= {}", lines[0]);
-    for l in &lines[1..] {
-        let _ = write!(out, " \\notag\\\\\n  &\\quad {l}");
+    lines.push((depth, cur));
+    let mut out = format!("{lhs} &= {}", lines[0].1);
+    for (d, l) in &lines[1..] {
+        let _ = write!(out, " \\notag\\\\\n  &\\quad {}{l}", "\\qquad ".repeat(*d));
     }
     out
 }
@@ -472,7 +481,10 @@ fn matrix_tex(t: &crate::eval::Tensor) -> String {
 /// (with Korean notes, `kotex` typesets the Hangul: Debian's texlive-lang-korean, pdflatex as it is)
 pub fn document(bodies: &[String], lang: Lang) -> String {
     let korean = if lang == Lang::Ko { "\\usepackage{kotex}\n" } else { "" };
-    let mut out = format!("\\documentclass[11pt]{{article}}\n\\usepackage[a4paper,margin=2cm]{{geometry}}\n\\usepackage{{amsmath}}\n{korean}\\allowdisplaybreaks\n\\begin{{document}}\n");
+    // \keeptogether{h}: start a new page unless h of space is left on this one (what needspace.sty does, written
+    // out: it is not in Debian's texlive-latex-base)
+    let keep = "\\makeatletter\n\\newcommand{\\keeptogether}[1]{\\par\\penalty-100\\begingroup\\setlength{\\dimen@}{#1}\\dimen@ii\\pagegoal\\advance\\dimen@ii-\\pagetotal\\ifdim\\dimen@>\\dimen@ii\\ifdim\\dimen@ii>\\z@\\vfil\\fi\\penalty-10000\\fi\\endgroup}\n\\makeatother\n";
+    let mut out = format!("\\documentclass[11pt]{{article}}\n\\usepackage[a4paper,margin=2cm]{{geometry}}\n\\usepackage{{amsmath}}\n{korean}{keep}\\allowdisplaybreaks\n\\begin{{document}}\n");
     out.push_str(&bodies.join("\n\\clearpage\n"));
     out.push_str("\\end{document}\n");
     out
@@ -535,6 +547,9 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         let title = lang.pick(&b.title, b.title_ko.as_deref());
         match kind {
             Kind::Document => {
+                // the step's title, rules and formula stay on one page (a break before them if they would not fit)
+                let lines = 3 + b.wheres.len() * 2 + [&b.part, &Some(b.whole.clone())].iter().flat_map(|x| x.iter()).map(|e| tex(e).len() / 70 + 1).max().unwrap_or(1) * 2;
+                let _ = writeln!(out, "\\keeptogether{{{lines}\\baselineskip}}");
                 let _ = write!(out, "\\noindent\\textbf{{{tag}}}{}", prose(title, false));
                 if rules.is_empty() {
                     out.push('\n');

@@ -55,3 +55,15 @@ fn nested_terms_are_indented_deeper_and_a_step_keeps_to_one_page() {
     assert_eq!(tex.matches("\\keeptogether{").count(), titles, "{tex}");
     assert!(tex.contains("\\newcommand{\\keeptogether}"));
 }
+
+#[test]
+fn the_notes_have_the_matrix_form_the_per_step_terms_and_for_all_gradients_a_summary() {
+    let tex = stdout(&run(&["derive", "--format", "latex"]));
+    assert!(tex.contains("\\subsection*{Matrix form}"), "{tex}");
+    assert!(tex.contains("W^{(r)\\top} \\partial L/\\partial h^{(k+1)} \\qquad k = 2 \\text{ down to } 1 \\qquad \\checkmark"), "{tex}");
+    assert!(tex.contains("\\subsection*{Each time step's term}") && tex.contains("$k = 3$ & $\\begin{pmatrix}"), "{tex}");
+    let all = stdout(&run(&["derive", "--wrt", "all", "--steps", "2", "--format", "latex"]));
+    let summary = all.split("\\section*{Summary: the final form of every gradient}").nth(1).expect("a summary section");
+    assert_eq!(summary.matches("\\checkmark").count(), 4, "one row per gradient: {summary}");
+    assert!(summary.contains("\\sum_{k=1}^{2} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, x^{(k)}_{q}"), "{summary}");
+}

@@ -433,7 +433,15 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
                 (_, true) => crate::render::latex::Kind::Fragment,
                 _ => crate::render::latex::Kind::Document,
             };
-            let parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map, view.lang)).collect();
+            let mut parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map, view.lang)).collect();
+            if done.len() > 1 {
+                // --wrt all: the summary table the text output has
+                let rows: Vec<(String, String, bool)> = done.iter().map(|d| {
+                    let (g, f) = crate::render::latex::final_form(&d.derivation);
+                    (g, f, d.ok())
+                }).collect();
+                parts.push(crate::render::latex::summary(&rows, kind, view.lang));
+            }
             if kind == crate::render::latex::Kind::Document { crate::render::latex::document(&parts, view.lang) } else { parts.join("\n") }
         }
         Format::Json => {

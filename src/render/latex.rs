@@ -212,7 +212,8 @@ fn math_tex(s: &str) -> String {
             '·' => out.push_str("\\cdot "),
             '−' => out.push('-'),
             '…' => out.push_str("\\ldots "),
-            '{' | '}' | '&' | '%' | '#' | '$' => {
+            // braces group (Σ_{k=1}^{T}); the others are escaped
+            '&' | '%' | '#' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -399,6 +400,10 @@ struct NotesWords {
     all_checks: &'static str,
     passed: &'static str,
     the_numbers: &'static str,
+    matrix_form: &'static str,
+    matrix_form_note: &'static str,
+    per_step: &'static str,
+    summary: &'static str,
 }
 
 fn notes_words(lang: Lang) -> &'static NotesWords {
@@ -425,6 +430,10 @@ fn notes_words(lang: Lang) -> &'static NotesWords {
         all_checks: "all checks",
         passed: "passed",
         the_numbers: "The numbers",
+        matrix_form: "Matrix form",
+        matrix_form_note: "Column vectors; a gradient has the shape of its parameter (the denominator layout). In the row-vector convention of d2l and Keras, $W_{hh} = W^{(r)\\top}$ and every gradient is transposed. Each line is evaluated against the index form.",
+        per_step: "Each time step's term",
+        summary: "Summary: the final form of every gradient",
     };
     const KO: NotesWords = NotesWords {
         title: "BPTT (시간에 따른 역전파): {model}의 ${goal}$",
@@ -449,6 +458,10 @@ fn notes_words(lang: Lang) -> &'static NotesWords {
         all_checks: "모든 검증",
         passed: "통과",
         the_numbers: "수치",
+        matrix_form: "행렬 형태",
+        matrix_form_note: "열벡터; 기울기는 파라미터와 같은 모양이다 (분모 레이아웃). d2l과 Keras의 행벡터 관례에서는 $W_{hh} = W^{(r)\\top}$이고 모든 기울기가 전치된다. 각 줄은 인덱스 형태와 수치로 비교했다.",
+        per_step: "시점별 항",
+        summary: "요약: 모든 기울기의 최종 형태",
     };
     match lang {
         Lang::En => &EN,
@@ -460,7 +473,14 @@ fn notes_words(lang: Lang) -> &'static NotesWords {
 /// columns), or, past 16 entries, its norm and first entries.
 fn matrix_tex(t: &crate::eval::Tensor) -> String {
     let n = super::values::num;
-    let entry = |v: f64| n(v).replace('e', "\\mathrm{e}");
+    // 5 significant digits, a power of ten written as one (−4.6365 × 10⁻⁴)
+    let entry = |v: f64| {
+        let t = n(v);
+        match t.split_once('e') {
+            Some((m, e)) => format!("{m} \\times 10^{{{}}}", e.trim_start_matches('+')),
+            None => t,
+        }
+    };
     match t.dims.as_slice() {
         [] => format!("${}$", entry(t.data.first().copied().unwrap_or(0.0))),
         _ if t.data.len() > 16 => {
@@ -477,14 +497,33 @@ fn matrix_tex(t: &crate::eval::Tensor) -> String {
     }
 }
 
+/// The table of final forms for `--wrt all`: each gradient, its final form, and whether every check passed.
+pub fn summary(rows: &[(String, String, bool)], kind: Kind, lang: Lang) -> String {
+    let nw = notes_words(lang);
+    let lines: Vec<String> = rows.iter().map(|(g, f, ok)| format!("{g} &= {f} \\qquad {}", if *ok { "\\checkmark" } else { "\\times" })).collect();
+    let head = match kind {
+        Kind::Markdown => format!("## {}\n\n", nw.summary),
+        Kind::Document => format!("\\section*{{{}}}\n", nw.summary),
+        Kind::Fragment => format!("% {}\n", nw.summary),
+    };
+    format!("{head}{}", block(kind, &lines, None))
+}
+
+/// A derivation's goal and final form in LaTeX, for [`summary`].
+pub fn final_form(d: &Derivation) -> (String, String) {
+    let last = d.beats.last().map(|b| &b.whole).unwrap_or(&d.goal);
+    (tex(&d.goal), tex(last))
+}
+
 /// A standalone document around the notes of one or more derivations.
 /// (with Korean notes, `kotex` typesets the Hangul: Debian's texlive-lang-korean, pdflatex as it is)
 pub fn document(bodies: &[String], lang: Lang) -> String {
     let korean = if lang == Lang::Ko { "\\usepackage{kotex}\n" } else { "" };
+    // \checkmark (amssymb) marks a checked line
     // \keeptogether{h}: start a new page unless h of space is left on this one (what needspace.sty does, written
     // out: it is not in Debian's texlive-latex-base)
     let keep = "\\makeatletter\n\\newcommand{\\keeptogether}[1]{\\par\\penalty-100\\begingroup\\setlength{\\dimen@}{#1}\\dimen@ii\\pagegoal\\advance\\dimen@ii-\\pagetotal\\ifdim\\dimen@>\\dimen@ii\\ifdim\\dimen@ii>\\z@\\vfil\\fi\\penalty-10000\\fi\\endgroup}\n\\makeatother\n";
-    let mut out = format!("\\documentclass[11pt]{{article}}\n\\usepackage[a4paper,margin=2cm]{{geometry}}\n\\usepackage{{amsmath}}\n{korean}{keep}\\allowdisplaybreaks\n\\begin{{document}}\n");
+    let mut out = format!("\\documentclass[11pt]{{article}}\n\\usepackage[a4paper,margin=2cm]{{geometry}}\n\\usepackage{{amsmath,amssymb}}\n{korean}{keep}\\allowdisplaybreaks\n\\begin{{document}}\n");
     out.push_str(&bodies.join("\n\\clearpage\n"));
     out.push_str("\\end{document}\n");
     out
@@ -609,6 +648,41 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         }
         out.push_str(&block(kind, &[aligned(&goal, form, width)], None));
         out.push('\n');
+    }
+    if kind != Kind::Fragment && !n.matrix.is_empty() {
+        // the matrix form, each line checked against the index form (as in the text report)
+        let rows: Vec<String> = n
+            .matrix
+            .iter()
+            .map(|m| {
+                let range = match m.range {
+                    Some((k, lo, hi)) if lo == hi => format!(" \\qquad {k} = {lo}"),
+                    Some((k, lo, hi)) => format!(" \\qquad {}", nw.down_to.replace("{k}", k.as_str()).replace("{hi}", &hi.to_string()).replace("{lo}", &lo.to_string())),
+                    None => String::new(),
+                };
+                let mark = if m.error.is_some_and(|x| x <= crate::verify::STEP_TOL) { "\\checkmark" } else { "\\times" };
+                let eq = math_tex(&m.text).replacen(" = ", " &= ", 1);
+                format!("{eq}{range} \\qquad {mark}")
+            })
+            .collect();
+        match kind {
+            Kind::Document => {
+                let _ = writeln!(out, "\\subsection*{{{}}}\n{}\n", nw.matrix_form, nw.matrix_form_note);
+            }
+            _ => {
+                let _ = writeln!(out, "## {}\n\n{}\n", nw.matrix_form, nw.matrix_form_note);
+            }
+        }
+        out.push_str(&block(kind, &rows, None).replace("\\checkmark", if md { "\\checkmark" } else { "\\checkmark" }));
+        out.push('\n');
+    }
+    if kind != Kind::Fragment && !n.per_time.is_empty() {
+        // each time step's term of the final sum: the vanishing-gradient story in numbers
+        let _ = if md { writeln!(out, "## {}\n\n| k | |\n|---|---|", nw.per_step) } else { writeln!(out, "\\subsection*{{{}}}\n\\begin{{tabular}}{{ll}}", nw.per_step) };
+        for (k, t) in &n.per_time {
+            let _ = if md { writeln!(out, "| {k} | {} |", matrix_tex(t)) } else { writeln!(out, "$k = {k}$ & {} \\\\[2pt]", matrix_tex(t)) };
+        }
+        out.push_str(if md { "\n" } else { "\\end{tabular}\n\n" });
     }
     if with_map && kind != Kind::Fragment {
         out.push_str(&notation_map(&s.model.notation, md));

@@ -59,9 +59,24 @@ pub fn name(n: &str, style: Style) -> String {
     }
 }
 
+thread_local! {
+    /// The activation printed as σ while a derivation is shown ([`with_sigma`]).
+    static SIGMA: std::cell::Cell<Option<crate::notation::Act>> = const { std::cell::Cell::new(None) };
+}
+
+/// Run `f` with the model's activation `act` printed as σ (σ′ for its derivative), as the blog writes it; the
+/// header says which function σ is. Scoped to this thread and restored afterwards (a renderer's choice, not a
+/// property of the expression: the matrix form, computed outside, keeps the activation's own name).
+pub fn with_sigma<R>(act: crate::notation::Act, f: impl FnOnce() -> R) -> R {
+    let before = SIGMA.with(|s| s.replace(Some(act)));
+    let r = f();
+    SIGMA.with(|s| s.set(before));
+    r
+}
+
 /// Render `e` at the given width.
 pub fn render(e: &RecExpr<Expr>, style: Style, width: usize) -> String {
-    let p = Printer { e, style };
+    let p = Printer { e, style, sigma: SIGMA.with(|s| s.get()) };
     let mut out = String::new();
     let doc = p.doc(e.root(), 0);
     let _ = doc.render_fmt(width.max(20), &mut out);
@@ -71,6 +86,7 @@ pub fn render(e: &RecExpr<Expr>, style: Style, width: usize) -> String {
 struct Printer<'a> {
     e: &'a RecExpr<Expr>,
     style: Style,
+    sigma: Option<crate::notation::Act>,
 }
 
 fn text(s: impl Into<String>) -> Doc {
@@ -222,10 +238,13 @@ impl Printer<'_> {
     /// The name of an activation (or its derivative) in the current style.
     fn act(&self, a: crate::notation::Act, deriv: bool) -> String {
         let row = a.row();
-        let (base, prime) = match self.style {
-            Style::Latex => (row.latex, "'"),
-            Style::Unicode => (row.unicode, "′"),
-            Style::Ascii => (row.ascii, "'"),
+        let (base, prime) = match (self.style, self.sigma == Some(a)) {
+            (Style::Latex, true) => ("\\sigma", "'"),
+            (Style::Unicode, true) => ("σ", "′"),
+            (Style::Ascii, true) => ("sigma", "'"),
+            (Style::Latex, false) => (row.latex, "'"),
+            (Style::Unicode, false) => (row.unicode, "′"),
+            (Style::Ascii, false) => (row.ascii, "'"),
         };
         if deriv { format!("{base}{prime}") } else { base.to_string() }
     }
@@ -238,7 +257,7 @@ impl Printer<'_> {
                 let minus = if u { "−" } else { "-" };
                 let mut pos = RecExpr::default();
                 pos.add(num(-v.into_inner()));
-                let inner = Printer { e: &pos, style: self.style }.doc(pos.root(), 2);
+                let inner = Printer { e: &pos, style: self.style, sigma: self.sigma }.doc(pos.root(), 2);
                 self.paren(text(minus).append(inner), prec > 1)
             }
             Expr::Num(v) => {

@@ -44,7 +44,11 @@ fn softplus_is_derived_checked_and_proved_like_every_activation() {
         assert!(out.contains("✓ every step equal to the one before"), "{wrt}: {out}");
     }
     let o = run(&["derive", "--activation", "softplus"]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("∂L/∂h⁽ᵏ⁾[i] = (Σ_a ∂L/∂h⁽ᵏ⁺¹⁾[a] W⁽ʳ⁾[a,i]) softplus′(h⁽ᵏ⁾[i])"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    // σ is softplus here: the header says so, the formulas write σ′, the matrix form the function's own name
+    assert!(out.lines().next().unwrap().contains("σ = softplus"), "{out}");
+    assert!(out.contains("∂L/∂h⁽ᵏ⁾[i] = (Σ_a ∂L/∂h⁽ᵏ⁺¹⁾[a] W⁽ʳ⁾[a,i]) σ′(h⁽ᵏ⁾[i])"), "{out}");
+    assert!(out.contains("∂L/∂h⁽ᵏ⁾ = diag(softplus′(h⁽ᵏ⁾)) W⁽ʳ⁾ᵀ ∂L/∂h⁽ᵏ⁺¹⁾"), "{out}");
     let o = run(&["check", "--activation", "softplus", "--any-T", "sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
     // a softplus′ dropped from the chain is refuted

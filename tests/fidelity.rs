@@ -67,3 +67,21 @@ fn the_notes_have_the_matrix_form_the_per_step_terms_and_for_all_gradients_a_sum
     assert_eq!(summary.matches("\\checkmark").count(), 4, "one row per gradient: {summary}");
     assert!(summary.contains("\\sum_{k=1}^{2} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, x^{(k)}_{q}"), "{summary}");
 }
+
+#[test]
+fn formulas_write_sigma_for_the_models_activation_as_the_blog_does() {
+    for act in ["tanh", "relu", "sigmoid"] {
+        let out = stdout(&run(&["derive", "--activation", act]));
+        assert!(out.lines().next().unwrap().contains(&format!("σ = {act}")), "{out}");
+        assert!(out.contains("(1–2)  s⁽ᵗ⁾[i] = σ(h⁽ᵗ⁾[i])"), "{out}");
+        assert!(out.contains("(8)  s⁽³⁾ = σ(h⁽³⁾): the σ′ factor"), "{out}");
+        assert!(out.contains("= Σ_a ∂L/∂s⁽³⁾[a] σ′(h⁽³⁾[a]) ∂h⁽³⁾[a]/∂W⁽ʳ⁾[i,p]"), "{out}");
+        let unicode = bptt::Act::named(act).unwrap().row().unicode;
+        assert!(out.contains(&format!("diag({unicode}′(h⁽³⁾))")), "the matrix form names the function: {out}");
+    }
+    let tex = stdout(&run(&["derive", "--format", "latex"]));
+    assert!(tex.contains("activation $\\sigma$ = tanh") && tex.contains("\\sigma'\\left(h^{(3)}_{a}\\right)"), "{tex}");
+    // what is printed reads back: σ in a formula is the model's activation for check
+    let o = run(&["check", "--activation", "relu", "sum_{k=1}^{T} dL/ds^(k)[i] * sigma'(h^(k)[i]) * s^(k-1)[p]"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

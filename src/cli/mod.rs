@@ -421,9 +421,10 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
     }
     let text = match a.format {
         Format::Text => {
-            let mut parts: Vec<String> = done.iter().map(|d| report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), &view)).collect();
+            // σ is the model's activation in every formula, as the blog writes it (the header says which)
+            let mut parts: Vec<String> = done.iter().map(|d| crate::print::with_sigma(d.session.options.activation, || report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), &view))).collect();
             if done.len() > 1 {
-                parts.push(summary(&done, &view));
+                parts.push(crate::print::with_sigma(done[0].session.options.activation, || summary(&done, &view)));
             }
             parts.join(&format!("\n{}\n\n", "─".repeat(60)))
         }
@@ -433,11 +434,11 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
                 (_, true) => crate::render::latex::Kind::Fragment,
                 _ => crate::render::latex::Kind::Document,
             };
-            let mut parts: Vec<String> = done.iter().map(|d| crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map, view.lang)).collect();
+            let mut parts: Vec<String> = done.iter().map(|d| crate::print::with_sigma(d.session.options.activation, || crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map, view.lang))).collect();
             if done.len() > 1 {
                 // --wrt all: the summary table the text output has
                 let rows: Vec<(String, String, bool)> = done.iter().map(|d| {
-                    let (g, f) = crate::render::latex::final_form(&d.derivation);
+                    let (g, f) = crate::print::with_sigma(d.session.options.activation, || crate::render::latex::final_form(&d.derivation));
                     (g, f, d.ok())
                 }).collect();
                 parts.push(crate::render::latex::summary(&rows, kind, view.lang));

@@ -539,7 +539,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
     let title = nw.title.replace("{goal}", &goal).replace("{model}", &s.options.title_words());
     let h = s.header();
     let facts = format!(
-        "T = {}, {} {}, {}{}.",
+        "T = {}, {} $\\sigma$ = {}, {}{}.",
         h.steps,
         nw.activation,
         h.activation,

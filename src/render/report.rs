@@ -42,6 +42,14 @@ fn gradient_name(d: &Derivation, v: &View) -> String {
     }
 }
 
+/// `σ = tanh`: which function σ stands for in the formulas.
+pub fn sigma_is(act: crate::notation::Act, style: Style) -> String {
+    match style {
+        Style::Ascii => format!("sigma = {act}"),
+        _ => format!("σ = {act}"),
+    }
+}
+
 /// The header line: what is derived, for which model and numbers.
 pub fn header(s: &Session, v: &View) -> String {
     let wrt = name(s.wrt.as_str(), v.style);
@@ -57,7 +65,7 @@ pub fn header(s: &Session, v: &View) -> String {
         w.for_a,
         s.options.describe(),
         s.sizes.steps,
-        s.options.activation,
+        sigma_is(s.options.activation, v.style),
         s.header().sizes_words("  ")
     )
 }

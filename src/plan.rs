@@ -134,7 +134,8 @@ impl Plan {
                     beat_line = Some(line_no);
                 }
                 "ko" => {
-                    let title = field(text, &rest, 1).map(|f| f.1).filter(|t| !t.is_empty());
+                    // everything after the first `|` (a Korean title may hold a `|` of its own)
+                    let title = text[rest.clone()].split_once('|').map(|(_, t)| t.trim().to_string()).filter(|t| !t.is_empty());
                     match (items.last_mut(), title) {
                         (Some(Item::Beat { title_ko, .. }), Some(t)) if beat_line.is_some_and(|b| b + 1 == line_no) => *title_ko = Some(t),
                         (_, None) => diags.push(src.diag(r.clone(), "a Korean title is `ko | 제목`").hint("the words after `ko |` are the title in Korean")),

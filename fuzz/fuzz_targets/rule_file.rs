@@ -7,7 +7,8 @@ use std::sync::Arc;
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let tags = if data.len() % 2 == 0 { vec!["m2m".to_string(), "softmax-ce".to_string()] } else { vec!["m2o".to_string(), "mse".to_string(), "bias".to_string()] };
-    let template = bptt::rules::Template { act: "tanh".into(), steps: 3, tags };
+    let out = if data.len() % 2 == 0 { "yhat" } else { "y" };
+    let template = bptt::rules::Template { act: "tanh".into(), steps: 3, tags, out: out.into() };
     let text: Arc<str> = Arc::from(template.expand(text));
     let ctx = Arc::new(bptt::rules::apply::Ctx::default());
     let mut diags = vec![];

@@ -215,7 +215,12 @@ impl Printer<'_> {
             Expr::Symbol(s) => name(s.as_str(), self.style),
             _ => self.flat(ch[0]),
         };
-        let (time, rest) = if timed { (self.time(ch[1]), &ch[2..]) } else { (String::new(), &ch[1..]) };
+        let (mut time, rest) = if timed { (self.time(ch[1]), &ch[2..]) } else { (String::new(), &ch[1..]) };
+        // W^{(p)} reads back as the name W_p (the W⁽ʳ⁾ convention): a capital name's one-letter time step is
+        // braced, W^{({p})}, which reads as a time
+        if timed && self.tex() && nm.chars().all(|c| c.is_ascii_uppercase()) && matches!(&self.e[ch[1]], Expr::Symbol(t) if t.as_str().len() == 1) {
+            time = format!("^{{({{{}}})}}", self.flat(ch[1]));
+        }
         let idx: Vec<String> = rest.iter().map(|c| self.flat(*c)).collect();
         let idx = match (idx.is_empty(), self.tex()) {
             (true, _) => String::new(),

@@ -395,6 +395,17 @@ fn fuzz_findings_stay_fixed() {
     let text = std::fs::read_to_string(data("fuzz-findings/latex-decimal-index.txt")).unwrap();
     let err = bptt::read::latex::read(&text, "fuzz", None).unwrap_err().to_string();
     assert!(err.contains("not a decimal number"), "{err}");
+    // a capital name at a one-letter time step, (tx W p), prints W^{({p})}: W^{(p)} would read back as the name W_p
+    let text = std::fs::read_to_string(data("fuzz-findings/latex-capital-timed.txt")).unwrap();
+    let e = bptt::read::latex::read(&text, "fuzz", None).unwrap();
+    let printed = render(&e, Style::Latex, 80);
+    assert!(printed.contains("W^{({p})}"), "{printed}");
+    let back = bptt::read::latex::read(&printed, "printed", None).unwrap_or_else(|d| panic!("{printed}: {d}"));
+    assert_eq!(normal_form(&back), normal_form(&e), "{printed}");
+    // a decimal number as a Σ index (\sum_{p.5 0.5 …}) is refused, not glued into a name that cannot print back
+    let text = std::fs::read_to_string(data("fuzz-findings/latex-decimal-sum-index.txt")).unwrap();
+    let err = bptt::read::latex::read(&text, "fuzz", None).unwrap_err().to_string();
+    assert!(err.contains("a summation index is letters and digits, not a decimal number"), "{err}");
     // Einstein sums over a long Σ with a hundred repeated indices: ends within --timeout, no crash
     for name in ["check-slow-einstein.txt", "check-slow-einstein-2.txt"] {
         let f = data(&format!("fuzz-findings/{name}"));

@@ -291,7 +291,12 @@ impl P<'_> {
         self.pos += 1;
         let mut k = k.to_string();
         while let Some(Tok::Num(_)) = self.peek().cloned() {
-            k.push_str(&self.src[self.span()]);
+            // digits belong to the index's name (k1); a decimal point does not
+            let digits = &self.src[self.span()];
+            if digits.contains('.') {
+                return self.err("a summation index is letters and digits, not a decimal number", "write \\sum_{b}, \\sum_{k1} or \\sum_{k=1}^{T}");
+            }
+            k.push_str(digits);
             self.pos += 1;
         }
         self.not_a_name(&k)?;

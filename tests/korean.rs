@@ -85,6 +85,16 @@ fn check_in_korean_gives_the_verdict_and_the_diagnosis_in_korean() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("판정     ✓ 증명됨"), "{}", stdout(&o));
     assert!(!stdout(&o).contains("verdict"), "{}", stdout(&o));
+    // a derivation file, line by line
+    let f = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp/korean-steps.txt");
+    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+    std::fs::write(&f, "dL/dh^(2)[i] s^(1)[p] + sum_a dL/dh^(2)[a] W_r[a,i] tanh'(h^(1)[i]) s^(0)[p]\ndL/dh^(2)[i] s^(1)[p]\n").unwrap();
+    let o = run(&["check", "--lang", "ko", "--steps", "2", "--steps-file", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    for want in ["줄 1", "✓ 기울기와 같다 (증명됨)", "✗ 여기서 유도가 끊어진다", "앞 줄과 같지 않은 첫 줄이다", "판정     ✗ 반박됨"] {
+        assert!(out.contains(want), "`{want}` missing:\n{out}");
+    }
 }
 
 #[test]

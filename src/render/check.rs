@@ -211,24 +211,27 @@ pub fn checked_json(c: &Checked) -> Value {
 
 /// A derivation file's report.
 pub fn chain(s: &Session, lines: &[Line], file: &str, v: &View, out: &mut String) {
+    let cw = super::words::check_of(v.lang);
     let broken = lines.iter().find(|l| matches!(&l.status, Status::Checked(c) if c.refuted()));
     for l in lines {
         let f = render(&l.formula, v.style, usize::MAX / 4);
         let mark = match &l.status {
             Status::Checked(c) => match &c.verdict {
-                Verdict::Proved(_) => paint("✓ equal to the gradient (proved)", "32", v.color),
-                Verdict::Agrees => paint("✓ equal to the gradient (at the random points, not proved)", "32", v.color),
-                Verdict::Refuted { .. } => paint("✗ breaks the chain", "31", v.color),
+                Verdict::Proved(_) => paint(cw.line_proved, "32", v.color),
+                Verdict::Agrees => paint(cw.line_agrees, "32", v.color),
+                Verdict::Refuted { .. } => paint(cw.line_breaks, "31", v.color),
             },
-            Status::FollowsPrevious(true) => "· follows from the line before (the error carries on)".into(),
-            Status::FollowsPrevious(false) => "· differs from the line before as well".into(),
+            Status::FollowsPrevious(true) => cw.line_follows.into(),
+            Status::FollowsPrevious(false) => cw.line_differs_too.into(),
         };
-        let _ = writeln!(out, "line {:<3} {f}\n          {mark}", l.number);
+        let head = super::words::pad(&format!("{} {}", cw.line, l.number), 8);
+        let _ = writeln!(out, "{head} {f}\n          {mark}");
     }
+    let pad = |w: &str| super::words::pad(w, 9);
     match broken {
         Some(l) => {
             let first = lines.first().is_some_and(|f| f.number == l.number);
-            let why = if first { "is not equal to the gradient" } else { "is the first line that is not equal to the one before it" };
+            let why = if first { cw.first_not_gradient } else { cw.first_not_previous };
             let _ = writeln!(out, "\n{file}:{} {why}:", l.number);
             if let Status::Checked(c) = &l.status {
                 checked(s, c, v, out);
@@ -238,11 +241,13 @@ pub fn chain(s: &Session, lines: &[Line], file: &str, v: &View, out: &mut String
             let proved: Vec<String> = lines.iter().filter(|l| matches!(&l.status, Status::Checked(c) if matches!(c.verdict, Verdict::Proved(_)))).map(|l| l.number.to_string()).collect();
             let agrees: Vec<String> = lines.iter().filter(|l| matches!(&l.status, Status::Checked(c) if matches!(c.verdict, Verdict::Agrees))).map(|l| l.number.to_string()).collect();
             if agrees.is_empty() {
-                let _ = writeln!(out, "\nverdict  {}", paint("✓ every line is proved equal to the gradient", "32", v.color));
+                let _ = writeln!(out, "\n{}{}", pad(cw.verdict), paint(cw.all_proved, "32", v.color));
             } else {
-                let _ = writeln!(out, "\nproved   {} {}", crate::notation::plural(proved.len(), "line"), if proved.is_empty() { "none".into() } else { proved.join(", ") });
-                let _ = writeln!(out, "agrees   {} {} (at the random points only, not proved)", crate::notation::plural(agrees.len(), "line"), agrees.join(", "));
-                let _ = writeln!(out, "verdict  {}", paint("✓ no line differs from the gradient; not every line is proved", "32", v.color));
+                let list = |xs: &[String]| if xs.is_empty() { cw.none.to_string() } else { xs.join(", ") };
+                let lines_word = |n: usize| if v.lang == crate::options::Lang::Ko { String::new() } else { crate::notation::plural(n, "line") };
+                let _ = writeln!(out, "\n{}", cw.proved_lines.replace("{lines}", &lines_word(proved.len())).replace("{list}", &list(&proved)));
+                let _ = writeln!(out, "{}", cw.agreeing_lines.replace("{lines}", &lines_word(agrees.len())).replace("{list}", &list(&agrees)));
+                let _ = writeln!(out, "{}{}", pad(cw.verdict), paint(cw.none_differs, "32", v.color));
             }
         }
     }

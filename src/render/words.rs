@@ -150,6 +150,20 @@ pub struct CheckWords {
     pub any_mistake: &'static str,
     pub refuted: &'static str,
     pub proved: &'static str,
+    /// A derivation file (`--steps-file`), line by line.
+    pub line: &'static str,
+    pub line_proved: &'static str,
+    pub line_agrees: &'static str,
+    pub line_breaks: &'static str,
+    pub line_follows: &'static str,
+    pub line_differs_too: &'static str,
+    pub first_not_gradient: &'static str,
+    pub first_not_previous: &'static str,
+    pub all_proved: &'static str,
+    pub proved_lines: &'static str,
+    pub agreeing_lines: &'static str,
+    pub none: &'static str,
+    pub none_differs: &'static str,
 }
 
 pub const CHECK_EN: CheckWords = CheckWords {
@@ -181,6 +195,19 @@ pub const CHECK_EN: CheckWords = CheckWords {
     any_mistake: "it equals the true gradient with any one of these typical mistakes:",
     refuted: "✗ REFUTED",
     proved: "✓ PROVED",
+    line: "line",
+    line_proved: "✓ equal to the gradient (proved)",
+    line_agrees: "✓ equal to the gradient (at the random points, not proved)",
+    line_breaks: "✗ breaks the chain",
+    line_follows: "· follows from the line before (the error carries on)",
+    line_differs_too: "· differs from the line before as well",
+    first_not_gradient: "is not equal to the gradient",
+    first_not_previous: "is the first line that is not equal to the one before it",
+    all_proved: "✓ every line is proved equal to the gradient",
+    proved_lines: "proved   {lines} {list}",
+    agreeing_lines: "agrees   {lines} {list} (at the random points only, not proved)",
+    none: "none",
+    none_differs: "✓ no line differs from the gradient; not every line is proved",
 };
 
 pub const CHECK_KO: CheckWords = CheckWords {
@@ -212,6 +239,19 @@ pub const CHECK_KO: CheckWords = CheckWords {
     any_mistake: "다음 흔한 실수 중 하나를 한 식과 같다:",
     refuted: "✗ 반박됨",
     proved: "✓ 증명됨",
+    line: "줄",
+    line_proved: "✓ 기울기와 같다 (증명됨)",
+    line_agrees: "✓ 기울기와 같다 (무작위 점에서만, 증명은 아님)",
+    line_breaks: "✗ 여기서 유도가 끊어진다",
+    line_follows: "· 앞 줄에서 이어진다 (오류가 계속된다)",
+    line_differs_too: "· 앞 줄과도 다르다",
+    first_not_gradient: "기울기와 같지 않다",
+    first_not_previous: "앞 줄과 같지 않은 첫 줄이다",
+    all_proved: "✓ 모든 줄이 기울기와 같음이 증명됨",
+    proved_lines: "증명     {list}번 줄",
+    agreeing_lines: "일치     {list}번 줄 (무작위 점에서만, 증명은 아님)",
+    none: "없음",
+    none_differs: "✓ 기울기와 다른 줄은 없다; 모든 줄이 증명되지는 않았다",
 };
 
 /// The check report's phrases in `lang`.

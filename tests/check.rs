@@ -127,7 +127,7 @@ fn a_proof_names_the_rules_that_connect_the_two() {
     let o = run(&["check", "sum_a dL/ds^(3)[a] * ds^(3)[a]/dW_r[i,p]"]);
     let out = stdout(&o);
     assert!(out.contains("it is eq 7 of the derivation, up to the order of terms and factors; the rules from the goal to it:"), "{out}");
-    assert!(out.contains("(6)  unfold-loss, d-sum, d-half-square, d-sub, d-leaf, sub-zero\n           (7)  unfold-y,"), "{out}");
+    assert!(out.contains("(5)  chain-output\n           (6)  unfold-loss, d-sum, d-half-square, d-sub, d-leaf, sub-zero, delta-contract\n           (7)  unfold-y,"), "{out}");
     // an agreeing form the rules cannot expand is never called proved
     let o = run(&["check", "--steps", "2", "sum_a dL/dh^(2)[a] (delta(a,i) s^(1)[p] + sum_b W_r[a,b] ds^(1)[b]/dW_r[i,p])"]);
     assert_eq!(o.status.code(), Some(0));

@@ -85,3 +85,25 @@ fn formulas_write_sigma_for_the_models_activation_as_the_blog_does() {
     let o = run(&["check", "--activation", "relu", "sum_{k=1}^{T} dL/ds^(k)[i] * sigma'(h^(k)[i]) * s^(k-1)[p]"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn eq_5_is_a_step_of_its_own_for_every_loss_and_eq_6_fills_the_loss_in() {
+    for loss in ["mse", "softmax-ce"] {
+        let out = stdout(&run(&["derive", "--loss", loss]));
+        let five = out.split("\n(5)  ").nth(1).unwrap_or_else(|| panic!("{loss}: no (5):\n{out}"));
+        assert!(five.starts_with("L is a function of the output y only"), "{five}");
+        assert!(five.contains("rules: chain-output\n       = Σ_m ∂L/∂y[m] ∂y[m]/∂W⁽ʳ⁾[i,p]"), "{loss}: {five}");
+        let error = if loss == "mse" { "y[m] − ȳ[m]" } else { "ŷ[m] − ȳ[m]" };
+        let six = out.split("\n(6)  ").nth(1).unwrap();
+        assert!(six.contains(&format!("= Σ_m ({error}) ∂y[m]/∂W⁽ʳ⁾[i,p]")), "{loss}: {six}");
+        // the blog's numbers 4–12, each once, in order
+        let tags: Vec<u32> = out.lines().filter_map(|l| l.strip_prefix('(')?.split(')').next()?.parse().ok()).filter(|n| (4..=12).contains(n)).collect();
+        let firsts: Vec<u32> = tags.iter().copied().fold(vec![], |mut v, t| {
+            if v.last() != Some(&t) {
+                v.push(t);
+            }
+            v
+        });
+        assert_eq!(firsts[..9], [4, 5, 6, 7, 8, 9, 10, 11, 12], "{loss}: {tags:?}");
+    }
+}

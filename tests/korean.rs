@@ -142,7 +142,7 @@ fn the_korean_notes_compile_and_the_pdf_holds_the_korean_titles() {
     assert!(!log.contains("Overfull"), "overfull lines:\n{log}");
     let text = std::process::Command::new("pdftotext").args(["-layout", "ko.pdf", "-"]).current_dir(&dir).output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
-    for want in ["BPTT", "모델", "유도", "출력 y에 체인룰", "시점별로 묶어 정리하면", "수치"] {
+    for want in ["BPTT", "모델", "유도", "y를 거치는 체인룰", "시점별로 묶어 정리하면", "수치"] {
         assert!(text.contains(want), "`{want}` is not in the PDF's text:\n{text}");
     }
     let _ = Lang::Ko;

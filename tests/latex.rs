@@ -99,7 +99,7 @@ fn the_fragment_and_markdown_forms() {
     assert!(frag.contains("\\frac{\\partial L}{\\partial W^{(r)}_{ip}} &= \\sum_{k=1}^{3} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, s^{(k-1)}_{p} \\tag{12}"), "{frag}");
     let md = stdout(&run(&["derive", "--format", "markdown"]));
     assert!(md.starts_with("# Backpropagation through time"));
-    assert_eq!(md.matches("$$\n\\begin{aligned}").count(), 12, "the model, nine steps, the form for any T and the matrix form: {md}");
+    assert_eq!(md.matches("$$\n\\begin{aligned}").count(), 13, "the model, ten steps, the form for any T and the matrix form: {md}");
     assert!(md.contains("## Matrix form") && md.contains("## Each time step's term"), "{md}");
     assert!(md.contains("for any number of steps T (checked: the rules derive exactly this form for T = 1, …, 8)"), "{md}");
     assert!(md.contains("&= \\sum_{k=1}^{T} \\frac{\\partial L}{\\partial h^{(k)}_{i}} \\, s^{(k-1)}_{p}"), "{md}");

@@ -107,3 +107,16 @@ fn eq_5_is_a_step_of_its_own_for_every_loss_and_eq_6_fills_the_loss_in() {
         assert_eq!(firsts[..9], [4, 5, 6, 7, 8, 9, 10, 11, 12], "{loss}: {tags:?}");
     }
 }
+
+#[test]
+fn eq_14_shows_the_chain_of_simple_derivatives_before_it_is_folded() {
+    for (loss, chain) in [("mse", "(Σ_m (y[m] − ȳ[m]) W⁽ʸ⁾[m,a])"), ("softmax-ce", "(Σ_j (ŷ[j] − ȳ[j]) W⁽ʸ⁾[j,a])")] {
+        let out = stdout(&run(&["derive", "--wrt", "W_x", "--loss", loss]));
+        let fourteen = out.split("\n(14) ").nth(1).unwrap();
+        let form = fourteen.lines().find(|l| l.trim_start().starts_with("= ")).unwrap();
+        assert!(form.contains(&format!("{chain} σ′(h⁽³⁾[a]) ∂h⁽³⁾[a]/∂W⁽ˣ⁾[i,q]")), "{loss}: {form}");
+        assert!(!form.contains("∂L/∂h⁽³⁾"), "(14) is not folded yet: {form}");
+        let fold = out.split("\n  ·  the chain folded").nth(1).unwrap();
+        assert!(fold.contains("= Σ_a ∂L/∂h⁽³⁾[a] ∂h⁽³⁾[a]/∂W⁽ˣ⁾[i,q]"), "{fold}");
+    }
+}

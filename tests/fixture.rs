@@ -106,8 +106,11 @@ fn the_w_x_column_of_the_fixture() {
     ];
     let (_, d, v) = derive_and_verify(bptt::session::Options { wrt: Some("W_x".into()), ..fixture_options() });
     assert!(v.ok());
-    let eqs: Vec<Option<u32>> = d.beats.iter().map(|b| b.eq).collect();
-    assert_eq!(eqs, (13..=23).map(Some).collect::<Vec<_>>(), "every blog equation 13–23 is a beat");
+    // every blog equation 13–23 is a beat, once, in order (between (14)'s chain and (15), an unnumbered beat folds
+    // the chain into ∂L/∂h⁽ᵀ⁾)
+    let eqs: Vec<u32> = d.beats.iter().filter_map(|b| b.eq).collect();
+    assert_eq!(eqs, (13..=23).collect::<Vec<_>>(), "every blog equation 13–23 is a beat");
+    assert_eq!(d.beats.iter().filter(|b| b.eq.is_none()).count(), 1, "one unnumbered beat: the fold after (14)");
     for (col, (_, t)) in v.per_time.iter().enumerate() {
         for row in 0..2 {
             close(t.data[row], WX[row][col], &format!("W_x k={} row {row}", col + 1));

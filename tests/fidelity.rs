@@ -120,3 +120,23 @@ fn eq_14_shows_the_chain_of_simple_derivatives_before_it_is_folded() {
         assert!(fold.contains("= Σ_a ∂L/∂h⁽³⁾[a] ∂h⁽³⁾[a]/∂W⁽ˣ⁾[i,q]"), "{fold}");
     }
 }
+
+#[test]
+fn eq_19_to_21_keep_the_chains_and_eq_22_folds_them_with_the_chain_rule() {
+    let out = stdout(&run(&["derive", "--wrt", "W_x"]));
+    let form = |eq: &str| {
+        let b = out.split(&format!("\n({eq}) ")).nth(1).unwrap();
+        b.lines().skip_while(|l| !l.trim_start().starts_with("= ")).take_while(|l| !l.trim_start().starts_with("value")).collect::<Vec<_>>().join("\n")
+    };
+    // (20) and (21): chains of simple derivatives (σ′ and W⁽ʳ⁾ factors), not yet folded into ∂L/∂h⁽ᵏ⁾
+    for eq in ["20", "21"] {
+        let f = form(eq);
+        assert!(f.contains("σ′(h⁽²⁾[p]) (Σ_a W⁽ʳ⁾[p,a]"), "({eq}) keeps the chain: {f}");
+        assert!(!f.contains("∂L/∂h⁽²⁾") && !f.contains("∂L/∂h⁽¹⁾"), "({eq}) is not folded yet: {f}");
+    }
+    assert!(form("21").contains("∂s⁽⁰⁾[b]/∂W⁽ˣ⁾[i,q]"), "{}", form("21"));
+    // (22): the chain rule folds them
+    let b22 = out.split("\n(22) ").nth(1).unwrap();
+    assert!(b22.contains("fold-h") && b22.contains("fold-s"), "{b22}");
+    assert!(form("22").contains("= ∂L/∂h⁽¹⁾[i] x⁽¹⁾[q] + ∂L/∂h⁽²⁾[i] x⁽²⁾[q] + ∂L/∂h⁽³⁾[i] x⁽³⁾[q]"), "{}", form("22"));
+}

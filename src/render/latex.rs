@@ -281,8 +281,15 @@ fn pieces(e: &RecExpr<Expr>, id: Id, width: usize) -> Vec<(usize, String)> {
                 if let Some(last) = inner.last_mut() {
                     last.1.push_str(" \\bigr)");
                 }
-                // the first inner piece stays on the head's line, at the head's depth
-                let mut out = prefixed(format!("{head} \\, \\bigl("), inner);
+                // the first inner piece stays on the head's line, at the head's depth, unless the two are too long
+                // together (nested chains: each level's head would pile up on one line)
+                let opener = format!("{head} \\, \\bigl(");
+                if opener.len() + inner[0].1.len() > width {
+                    let mut out = vec![(0, opener)];
+                    out.extend(inner);
+                    return out;
+                }
+                let mut out = prefixed(opener, inner);
                 out[0].0 = 0;
                 out
             } else {
@@ -326,7 +333,8 @@ fn aligned(lhs: &str, rhs: &RecExpr<Expr>, width: usize) -> String {
     lines.push((depth, cur));
     let mut out = format!("{lhs} &= {}", lines[0].1);
     for (d, l) in &lines[1..] {
-        let _ = write!(out, " \\notag\\\\\n  &\\quad {}{l}", "\\qquad ".repeat(*d));
+        // one \qquad per level of nesting, at most two: a deep chain (W⁽ˣ⁾'s (21) at large T) must still fit the page
+        let _ = write!(out, " \\notag\\\\\n  &\\quad {}{l}", "\\qquad ".repeat((*d).min(2)));
     }
     out
 }

@@ -147,6 +147,12 @@ impl Model {
         self.default_sizes.iter().find(|d| d.0 == dim).map(|d| d.1).unwrap_or(2)
     }
 
+    /// The recurrent matrices: square parameters over the state's size (the first `dim`), W⁽ʳ⁾ in the blog's model.
+    pub fn recurrent_params(&self) -> impl Iterator<Item = Symbol> + '_ {
+        let state = self.sum_dim();
+        self.params().filter(move |p| state.is_some_and(|d| self.decls[p].dims == [d, d]))
+    }
+
     /// The size a Σ ranges over when its index is used nowhere (the readers need one): the first `dim`.
     pub fn sum_dim(&self) -> Option<Symbol> {
         self.dims.first().map(|d| d.0)

@@ -47,8 +47,7 @@ pub fn series(base: &Options, activation: crate::notation::Act, scale: Option<f6
     let (mut s, closed_form) = crate::pipeline::closed_form(Options { activation, ..base.clone() }, Limits::default(), true)?;
     if let Some(target) = scale {
         // every recurrent matrix: a square parameter over the state's size (W⁽ʳ⁾ in the blog's model)
-        let state = s.model.sum_dim();
-        let recurrent: Vec<Symbol> = s.model.params().filter(|p| state.is_some_and(|d| s.model.decls[p].dims == [d, d])).collect();
+        let recurrent: Vec<Symbol> = s.model.recurrent_params().collect();
         if recurrent.is_empty() {
             return Err(Error::Usage("--scale needs a recurrent matrix (a square parameter over the state's size); the model has none".into()));
         }
@@ -78,8 +77,7 @@ pub fn series(base: &Options, activation: crate::notation::Act, scale: Option<f6
         crate::plan::Item::Beat { eq, .. } => *eq,
         _ => None,
     });
-    let state = s.model.sum_dim();
-    let rho = s.model.params().find(|p| state.is_some_and(|d| s.model.decls[p].dims == [d, d])).and_then(|p| s.params.values.get(&p)).map(|w| spectral_radius(&w.data, w.shape.first().copied().unwrap_or(0)));
+    let rho = s.model.recurrent_params().next().and_then(|p| s.params.values.get(&p)).map(|w| spectral_radius(&w.data, w.shape.first().copied().unwrap_or(0)));
     Ok(Series { activation: activation.name().to_string(), wrt: s.wrt.to_string(), eq, rho, points })
 }
 

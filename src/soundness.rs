@@ -131,7 +131,7 @@ impl Names {
         use crate::model::DeclKind;
         let dim = m.dims.first().map(|d| d.0).unwrap_or_else(|| Symbol::from("?"));
         let params = || m.order.iter().filter(|n| m.decls[*n].kind == DeclKind::Param);
-        let square = params().filter(|n| m.decls[*n].dims == [dim, dim]).copied().collect();
+        let square = m.recurrent_params().collect();
         let matrices = params().filter(|n| m.decls[*n].dims.len() == 2).copied().collect();
         let mut timed: Vec<(usize, Symbol)> = vec![];
         for d in &m.defs {

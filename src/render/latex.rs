@@ -355,8 +355,7 @@ fn block(kind: Kind, rows: &[String], tag: Option<u32>) -> String {
     }
 }
 
-/// Rows of the notation map: this tool (the blog), d2l, and the row-vector convention (Keras, mmuratarat).
-
+/// The notation map (the model file's `notation` rows): this tool (the blog), d2l, and the row-vector convention.
 fn notation_map(rows: &[[String; 3]], md: bool) -> String {
     let mut out = String::new();
     if md {
@@ -505,6 +504,15 @@ fn matrix_tex(t: &crate::eval::Tensor) -> String {
     }
 }
 
+/// A recursion's time steps after its equation: ` \qquad k = 1`, or ` \qquad k = 2 \text{ down to } 1`.
+fn range_tex(nw: &NotesWords, r: Option<(egg::Symbol, i64, i64)>) -> String {
+    match r {
+        Some((k, lo, hi)) if lo == hi => format!(" \\qquad {k} = {lo}"),
+        Some((k, lo, hi)) => format!(" \\qquad {}", super::words::fill_range(nw.down_to, k, lo, hi)),
+        None => String::new(),
+    }
+}
+
 /// The table of final forms for `--wrt all`: each gradient, its final form, and whether every check passed.
 pub fn summary(rows: &[(String, String, bool)], kind: Kind, lang: Lang) -> String {
     let nw = notes_words(lang);
@@ -628,18 +636,14 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         let mut rows = vec![row];
         for w in &b.wheres {
             // the recursion's range stays with it in every format (under the k = T line it seemed to reach h⁽ᵀ⁺¹⁾)
-            let range = match w.k_range {
-                Some((k, lo, hi)) if lo == hi => format!(" \\qquad {k} = {lo}"),
-                Some((k, lo, hi)) => format!(" \\qquad {}", nw.down_to.replace("{k}", k.as_str()).replace("{hi}", &hi.to_string()).replace("{lo}", &lo.to_string())),
-                None => String::new(),
-            };
+            let range = range_tex(nw, w.k_range);
             rows.push(aligned(&tex(&w.lhs), &w.rhs, width) + &range);
         }
         out.push_str(&block(kind, &rows, b.eq));
         out.push('\n');
     }
     if let Some((form, checks)) = closed {
-        let ok = crate::render::report::closed_ok(checks);
+        let ok = crate::closed::holds(checks);
         let first = checks.first().map(|a| a.steps).unwrap_or(0);
         let last = checks.last().map(|a| a.steps).unwrap_or(0);
         let text = nw.any_t.replace("{verdict}", if ok { nw.checked } else { nw.not_confirmed }).replace("{first}", &first.to_string()).replace("{last}", &last.to_string());
@@ -663,11 +667,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
             .matrix
             .iter()
             .map(|m| {
-                let range = match m.range {
-                    Some((k, lo, hi)) if lo == hi => format!(" \\qquad {k} = {lo}"),
-                    Some((k, lo, hi)) => format!(" \\qquad {}", nw.down_to.replace("{k}", k.as_str()).replace("{hi}", &hi.to_string()).replace("{lo}", &lo.to_string())),
-                    None => String::new(),
-                };
+                let range = range_tex(nw, m.range);
                 let mark = if m.error.is_some_and(|x| x <= crate::verify::STEP_TOL) { "\\checkmark" } else { "\\times" };
                 let eq = math_tex(&m.text).replacen(" = ", " &= ", 1);
                 format!("{eq}{range} \\qquad {mark}")
@@ -681,7 +681,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
                 let _ = writeln!(out, "## {}\n\n{}\n", nw.matrix_form, nw.matrix_form_note);
             }
         }
-        out.push_str(&block(kind, &rows, None).replace("\\checkmark", if md { "\\checkmark" } else { "\\checkmark" }));
+        out.push_str(&block(kind, &rows, None));
         out.push('\n');
     }
     if kind != Kind::Fragment && !n.per_time.is_empty() {

@@ -82,11 +82,6 @@ fn model_lines(m: &Model, v: &View, out: &mut String) {
     }
 }
 
-/// Did the closed form hold for every T checked?
-pub fn closed_ok(c: &[AtT]) -> bool {
-    crate::closed::holds(c)
-}
-
 type Closed = (egg::RecExpr<crate::lang::Expr>, Vec<AtT>);
 
 fn closed_lines(d: &Derivation, c: &Closed, v: &View, out: &mut String) {
@@ -99,7 +94,7 @@ fn closed_lines(d: &Derivation, c: &Closed, v: &View, out: &mut String) {
     let first = checks.first().map(|a| a.steps).unwrap_or(0);
     let last = checks.last().map(|a| a.steps).unwrap_or(0);
     let worst = checks.iter().fold(0.0f64, |m, a| m.max(a.rel_error));
-    if closed_ok(checks) {
+    if crate::closed::holds(checks) {
         let _ = writeln!(out, "{INDENT}✓ {}", w.any_t_ok.replace("{first}", &first.to_string()).replace("{last}", &last.to_string()).replace("{err}", &err(worst)));
     } else {
         let bad: Vec<String> = checks.iter().filter(|a| !a.same_form || a.rel_error > crate::verify::STEP_TOL).map(|a| a.steps.to_string()).collect();
@@ -167,15 +162,14 @@ pub fn report(s: &Session, d: &Derivation, n: &Verified, closed: Option<&Closed>
         // under a part's formula (∂h⁽³⁾[a]/∂W⁽ʳ⁾[i,p] = …) the value is the whole gradient's: say so
         let value = if b.part_lhs.is_some() { w.value_of_whole.replace("{g}", &gradient_name(d, v)) } else { w.value.to_string() };
         let _ = writeln!(out, "{INDENT}{value} {}   {check} ({} {})", tensor(&n.beats[bi]), w.change, err(rel));
-        let words = w;
-        for (wi, w) in b.wheres.iter().enumerate() {
+        for (wi, side) in b.wheres.iter().enumerate() {
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);
             let mark = if werr > crate::verify::STEP_TOL { bad } else { ok };
-            let range = super::words::range(v.lang, w.k_range);
-            let l = render(&w.lhs, v.style, 1000);
-            let rs: Vec<&str> = w.rules.iter().map(|r| r.0.as_str()).collect();
-            let lead = format!("{} ", words.where_);
-            let _ = writeln!(out, "{INDENT}  {lead}{l} = {}{range}   {mark} ({})", expr(&w.rhs, v, INDENT.len() + 3 + super::words::cols(&lead) + l.chars().count()), rs.join(", "));
+            let range = super::words::range(v.lang, side.k_range);
+            let l = render(&side.lhs, v.style, 1000);
+            let rs: Vec<&str> = side.rules.iter().map(|r| r.0.as_str()).collect();
+            let lead = format!("{} ", w.where_);
+            let _ = writeln!(out, "{INDENT}  {lead}{l} = {}{range}   {mark} ({})", expr(&side.rhs, v, INDENT.len() + 3 + super::words::cols(&lead) + l.chars().count()), rs.join(", "));
         }
         if bi + 1 == d.beats.len() && !n.per_time.is_empty() {
             let _ = writeln!(out, "{INDENT}{}", w.per_step);

@@ -106,8 +106,13 @@ pub fn range(lang: Lang, r: Option<(egg::Symbol, i64, i64)>) -> String {
         None => String::new(),
         Some((k, lo, hi)) if lo == hi && lang == Lang::En => format!("   for {}", crate::notation::k_range(k.as_str(), lo, hi)),
         Some((k, lo, hi)) if lo == hi => format!("   {k} = {lo}"),
-        Some((k, lo, hi)) => format!("   {}", of(lang).down_to.replace("{k}", k.as_str()).replace("{hi}", &hi.to_string()).replace("{lo}", &lo.to_string())),
+        Some((k, lo, hi)) => format!("   {}", fill_range(of(lang).down_to, k, lo, hi)),
     }
+}
+
+/// A range template (`{k} = {hi} down to {lo}`) filled in.
+pub fn fill_range(template: &str, k: egg::Symbol, lo: i64, hi: i64) -> String {
+    template.replace("{k}", k.as_str()).replace("{hi}", &hi.to_string()).replace("{lo}", &lo.to_string())
 }
 
 /// The terminal columns `text` takes (a Hangul syllable takes two).

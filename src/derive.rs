@@ -76,6 +76,20 @@ pub struct Derivation {
     pub stats: Stats,
 }
 
+impl Derivation {
+    /// The final form to show for the gradient: the last beat's expression, or — where that only names a
+    /// quantity its side equation spells out (∂L/∂s⁽⁰⁾[j] for the parameter s0, shown as the goal itself) —
+    /// what that side equation says it is.
+    pub fn final_form(&self) -> &RecExpr<Expr> {
+        let Some(last) = self.beats.last() else { return &self.goal };
+        let nf = crate::lang::normal_form(&last.whole);
+        match last.wheres.iter().find(|w| w.k_range.is_none() && crate::lang::normal_form(&w.lhs) == nf) {
+            Some(w) => &w.rhs,
+            None => &last.whole,
+        }
+    }
+}
+
 /// The part of the expression a beat works on, the rest of it (with a hole), and the part as it was first.
 struct Focus {
     ctx: RecExpr<Expr>,
@@ -168,6 +182,9 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
     let mut whole = plan.goal.clone();
     let mut focus: Option<Focus> = None;
     let mut beats = vec![];
+    // every name a step has shown so far: a fresh Σ index never takes a letter an earlier step used, so that a
+    // letter names one sum throughout the derivation (the blog's a, b, c, d down the levels)
+    let mut shown: std::collections::BTreeSet<egg::Symbol> = symbols(&plan.goal);
     for item in &plan.items {
         match item {
             Item::Focus(pat) => {
@@ -216,7 +233,7 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
             }
             Item::Beat { eq, title, title_ko, rules: uses, wheres, aside: None } => {
                 progress(title);
-                let beat = run_beat(*eq, title, uses, wheres, &mut whole, &mut focus, rules, limits, &mut stats)?;
+                let beat = run_beat(*eq, title, uses, wheres, &mut whole, &mut focus, rules, limits, &mut stats, &mut shown)?;
                 if let Some(mut b) = beat {
                     b.title_ko = title_ko.clone();
                     beats.push(b);
@@ -238,16 +255,21 @@ fn run_beat(
     rules: &RuleSet,
     limits: Limits,
     stats: &mut Stats,
+    shown: &mut std::collections::BTreeSet<egg::Symbol>,
 ) -> Result<Option<Beat>> {
     let what = match eq {
         Some(n) => format!("beat ({n}) {title}"),
         None => format!("beat “{title}”"),
     };
-    let (start, reserved) = match focus {
+    let (start, mut reserved) = match focus {
         Some(f) => (f.part.clone(), symbols(&f.ctx)),
         None => (whole.clone(), Default::default()),
     };
+    let reserved = crate::lang::Reserved { names: std::mem::take(&mut reserved), shown: shown.clone() };
     let steps = run(&start, uses, rules, &reserved, limits, stats, &what)?;
+    if let Some(s) = steps.last() {
+        shown.extend(symbols(&s.term));
+    }
     if steps.is_empty() && !uses.is_empty() {
         return Ok(None);
     }

@@ -188,12 +188,29 @@ pub type EG = EGraph<Expr, Meta>;
 /// A rewrite rule over [`Expr`].
 pub type Rw = egg::Rewrite<Expr, Meta>;
 
+/// The names a stepper run's fresh indices must avoid: `names` always (the rest of the expression when the run
+/// holds only a part of it), `shown` for a new level's index ([`Meta::shown`]).
+#[derive(Default, Clone, Debug)]
+pub struct Reserved {
+    pub names: BTreeSet<Symbol>,
+    pub shown: BTreeSet<Symbol>,
+}
+
+impl From<BTreeSet<Symbol>> for Reserved {
+    fn from(names: BTreeSet<Symbol>) -> Self {
+        Reserved { names, shown: BTreeSet::new() }
+    }
+}
+
 /// E-class analysis: free index symbols, folded constants, and the symbols the fresh-name generator must avoid.
 #[derive(Default, Clone)]
 pub struct Meta {
     /// Symbols that must never be chosen as a fresh bound index (e.g. every symbol of the whole term when the
     /// e-graph holds only a part of it).
     pub reserved: BTreeSet<Symbol>,
+    /// Letters earlier steps of the derivation showed: a new level's index (an unfolded definition's Σ) avoids
+    /// them too, so that one letter names one sum throughout (the blog's a, b, c, d down the levels).
+    pub shown: BTreeSet<Symbol>,
     /// Leave constant classes alone (no number node is added): the stepper's pool folds constants itself.
     pub no_fold: bool,
     /// When set, appliers record (matched class, right-hand side) here instead of uniting the two classes.

@@ -465,6 +465,18 @@ impl Model {
     }
 
     /// The definition's right-hand side with the variables shown as plain letters, for display.
+    /// The parameter a definition only gives a name to (`s⁽⁰⁾[i] := s0[i]`), if that is all it does.
+    pub fn given_param(d: &Def) -> Option<Symbol> {
+        match d.rhs.as_ref().last()? {
+            Expr::Ix(ch) => match &d.rhs[ch[0]] {
+                Expr::Symbol(p) => Some(*p),
+                _ => None,
+            },
+            Expr::Symbol(p) => Some(*p),
+            _ => None,
+        }
+    }
+
     pub fn shown_rhs(d: &Def) -> RecExpr<Expr> {
         strip_q(&d.rhs)
     }

@@ -40,11 +40,9 @@ pub fn name(n: &str, style: Style) -> String {
             _ => match tagged(n) {
                 Some((base, tag)) => format!("{base}^{{({tag})}}"),
                 None if n.contains('_') => format!("\\mathrm{{{}}}", n.replace('_', "\\_")),
-                None if n.len() == 2 && n.starts_with(|c: char| c.is_ascii_lowercase()) && n.ends_with(|c: char| c.is_ascii_digit()) => {
-                    // grouped, so that the indices can follow as a second subscript: {s_{0}}_{i}
-                    let (a, b) = n.split_at(n.len() - 1);
-                    format!("{{{a}_{{{b}}}}}")
-                }
+                None if let Some((a, t)) = given(n) => format!("{a}^{{({t})}}"),
+                // grouped, so that the indices can follow as a second subscript: {s_{0}}_{i}
+                None if let Some((a, t)) = at_step(n) => format!("{{{a}_{{{t}}}}}"),
                 None if n.len() > 1 => format!("\\mathrm{{{n}}}"),
                 None => n.to_string(),
             },
@@ -55,28 +53,49 @@ pub fn name(n: &str, style: Style) -> String {
     }
     match tagged(n) {
         Some((base, tag)) => format!("{base}⁽{}⁾", sup(tag).unwrap_or_default()),
+        None if let Some((a, t)) = given(n) => format!("{a}⁽{}⁾", sup(t).unwrap_or_default()),
         None => n.to_string(),
     }
 }
 
-thread_local! {
-    /// The activation printed as σ while a derivation is shown ([`with_sigma`]).
-    static SIGMA: std::cell::Cell<Option<crate::notation::Act>> = const { std::cell::Cell::new(None) };
+/// `s0` → (`s`, `0`): a parameter named by one lower-case letter and a step number, which the model gives as that
+/// quantity's value at that step (s⁽⁰⁾[i] := s0[i]), is shown as the quantity is there (s⁽⁰⁾, `s^{(0)}`): one
+/// symbol for one thing, as the blog writes it. Only names the shown model gives ([`Shown::given`]); `check`
+/// proves the two spellings equal by the model's rule that says so.
+pub fn at_step(n: &str) -> Option<(&str, &str)> {
+    let (a, t) = n.split_at_checked(1)?;
+    (a.chars().all(|c| c.is_ascii_lowercase()) && !t.is_empty() && t.chars().all(|c| c.is_ascii_digit())).then_some((a, t))
 }
 
-/// Run `f` with the model's activation `act` printed as σ (σ′ for its derivative), as the blog writes it; the
-/// header says which function σ is. Scoped to this thread and restored afterwards (a renderer's choice, not a
-/// property of the expression: the matrix form, computed outside, keeps the activation's own name).
-pub fn with_sigma<R>(act: crate::notation::Act, f: impl FnOnce() -> R) -> R {
-    let before = SIGMA.with(|s| s.replace(Some(act)));
+/// How a model's expressions are shown while a derivation is printed: a renderer's choice, not a property of the
+/// expression.
+#[derive(Clone, Debug, Default)]
+pub struct Shown {
+    /// The activation printed as σ (σ′ for its derivative), as the blog writes it; the header says which it is.
+    pub sigma: Option<crate::notation::Act>,
+    /// The parameters shown as a quantity at a step ([`at_step`]).
+    pub given: Vec<String>,
+}
+
+thread_local! {
+    static SHOWN: std::cell::RefCell<Shown> = std::cell::RefCell::new(Shown::default());
+}
+
+/// Run `f` with expressions shown as `shown` says. Scoped to this thread and restored afterwards (the matrix
+/// form, computed outside, keeps the activation's own name).
+pub fn with_shown<R>(shown: &Shown, f: impl FnOnce() -> R) -> R {
+    let before = SHOWN.with(|s| s.replace(shown.clone()));
     let r = f();
-    SIGMA.with(|s| s.set(before));
+    SHOWN.with(|s| *s.borrow_mut() = before);
     r
 }
 
-/// Render `e` at the given width.
+fn given(n: &str) -> Option<(&str, &str)> {
+    at_step(n).filter(|_| SHOWN.with(|s| s.borrow().given.iter().any(|g| g == n)))
+}
+
 pub fn render(e: &RecExpr<Expr>, style: Style, width: usize) -> String {
-    let p = Printer { e, style, sigma: SIGMA.with(|s| s.get()) };
+    let p = Printer { e, style, sigma: SHOWN.with(|s| s.borrow().sigma) };
     let mut out = String::new();
     let doc = p.doc(e.root(), 0);
     let _ = doc.render_fmt(width.max(20), &mut out);

@@ -155,6 +155,23 @@ impl Session {
         self.model.dims.iter().find(|(_, w)| w == word).and_then(|(s, _)| self.sizes.dims.get(s).copied()).unwrap_or(0)
     }
 
+    /// How this session's expressions are shown: its activation as σ, and each parameter the model gives as a
+    /// quantity at a step (`s⁽⁰⁾[i] := s0[i]`, the name `s0` spelling that quantity and step) shown as that quantity.
+    pub fn shown(&self) -> crate::print::Shown {
+        let given = self
+            .model
+            .defs
+            .iter()
+            .filter_map(|d| {
+                let p = Model::given_param(d)?;
+                let (letter, step) = crate::print::at_step(p.as_str())?;
+                let same_step = matches!(d.time, Some(crate::model::TimeSlot::Fixed(t)) if step.parse::<f64>().ok() == Some(t));
+                (same_step && d.name.as_str() == letter && self.model.is_param(p)).then(|| p.to_string())
+            })
+            .collect();
+        crate::print::Shown { sigma: Some(self.options.activation), given }
+    }
+
     /// The small typed header the renderers show: the model in words, the sizes by their words, the seed.
     pub fn header(&self) -> Header {
         Header {

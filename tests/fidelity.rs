@@ -131,12 +131,66 @@ fn eq_19_to_21_keep_the_chains_and_eq_22_folds_them_with_the_chain_rule() {
     // (20) and (21): chains of simple derivatives (σ′ and W⁽ʳ⁾ factors), not yet folded into ∂L/∂h⁽ᵏ⁾
     for eq in ["20", "21"] {
         let f = form(eq);
-        assert!(f.contains("σ′(h⁽²⁾[p]) (Σ_a W⁽ʳ⁾[p,a]"), "({eq}) keeps the chain: {f}");
+        assert!(f.contains("σ′(h⁽²⁾[p]) (Σ_b W⁽ʳ⁾[p,b]"), "({eq}) keeps the chain: {f}");
         assert!(!f.contains("∂L/∂h⁽²⁾") && !f.contains("∂L/∂h⁽¹⁾"), "({eq}) is not folded yet: {f}");
     }
-    assert!(form("21").contains("∂s⁽⁰⁾[b]/∂W⁽ˣ⁾[i,q]"), "{}", form("21"));
+    assert!(form("21").contains("∂s⁽⁰⁾[c]/∂W⁽ˣ⁾[i,q]"), "{}", form("21"));
     // (22): the chain rule folds them
     let b22 = out.split("\n(22) ").nth(1).unwrap();
     assert!(b22.contains("fold-h") && b22.contains("fold-s"), "{b22}");
     assert!(form("22").contains("= ∂L/∂h⁽¹⁾[i] x⁽¹⁾[q] + ∂L/∂h⁽²⁾[i] x⁽²⁾[q] + ∂L/∂h⁽³⁾[i] x⁽³⁾[q]"), "{}", form("22"));
+}
+
+/// Item 6: a letter names one sum throughout a derivation — the sum over s⁽²⁾'s index keeps its letter from (15)
+/// to (21), each new level takes a letter no earlier step showed, and the levels are a, b, c, d (none skipped).
+#[test]
+fn dummy_index_letters_are_stable_and_never_reused() {
+    let out = stdout(&run(&["derive", "--wrt", "W_x"]));
+    let beat = |eq: &str| out.split(&format!("\n({eq}) ")).nth(1).unwrap().split("\n\n").next().unwrap().to_string();
+    // the letter of a quantity's index: ∂s⁽²⁾[x] → x
+    let letter = |text: &str, q: &str| -> String {
+        let at = text.find(&format!("{q}[")).unwrap_or_else(|| panic!("no {q} in {text}")) + format!("{q}[").len();
+        text[at..].chars().next().unwrap().to_string()
+    };
+    let s2: Vec<String> = ["15", "17", "18", "19", "20", "21"].iter().map(|e| letter(&beat(e), "∂s⁽²⁾")).collect();
+    assert!(s2.iter().all(|l| *l == s2[0]), "∂s⁽²⁾'s index changes letter: {s2:?}");
+    // (20) has ∂s⁽¹⁾[b]; (21) unfolds it to σ′(h⁽¹⁾[b]) … with the same letter
+    let s1: Vec<String> = [("20", "∂s⁽¹⁾"), ("21", "σ′(h⁽¹⁾")].iter().map(|(e, q)| letter(&beat(e), q)).collect();
+    assert_eq!(s1[0], s1[1], "∂s⁽¹⁾'s index changes letter");
+    let s0 = letter(&beat("21"), "∂s⁽⁰⁾");
+    let h3 = letter(&beat("15"), "∂h⁽³⁾");
+    let mut all = vec![h3.clone(), s2[0].clone(), s1[0].clone(), s0.clone()];
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 4, "one letter per level: h⁽³⁾ {h3}, s⁽²⁾ {}, s⁽¹⁾ {}, s⁽⁰⁾ {s0}", s2[0], s1[0]);
+    // W⁽ʳ⁾ at T = 5: the levels below h⁽⁵⁾[a] are b, c, d — the blog's letters, d not skipped
+    let out = stdout(&run(&["derive", "--steps", "5"]));
+    let b11 = out.split("\n(11) ").nth(1).unwrap().split("\n\n").next().unwrap();
+    for l in ["Σ_b W⁽ʳ⁾[a,b]", "Σ_c W⁽ʳ⁾[b,c]", "Σ_d W⁽ʳ⁾[c,d]"] {
+        assert!(b11.contains(l), "{l} in {b11}");
+    }
+}
+
+/// Item 6: the initial state is one symbol, s⁽⁰⁾, in the text and the notes — the model block says it is the
+/// given parameter — and `check` proves a formula whichever spelling (s0 or s⁽⁰⁾) it uses.
+#[test]
+fn the_initial_state_is_one_symbol() {
+    for wrt in ["W_r", "s0"] {
+        let tex = stdout(&run(&["derive", "--wrt", wrt, "--format", "latex"]));
+        assert!(!tex.contains("s_{0}") && !tex.contains("mathrm{s0}"), "{wrt}: s0 spelled apart from s^{{(0)}}");
+        assert!(tex.contains("s^{(0)}_{i} &\\quad \\text{given (the parameter \\texttt{s0})}"), "{wrt}: {tex}");
+        let text = stdout(&run(&["derive", "--wrt", wrt]));
+        assert!(text.contains("s⁽⁰⁾[i]   given (the parameter s0)"), "{text}");
+        assert!(!text.lines().filter(|l| !l.contains("the parameter s0")).any(|l| l.contains("s0[")), "{wrt}: {text}");
+    }
+    let ko = stdout(&run(&["derive", "--lang", "ko"]));
+    assert!(ko.contains("s⁽⁰⁾[i]   주어진 값 (파라미터 s0)"), "{ko}");
+    for f in ["dL/dh^(1)[i] * s0[p]", "dL/dh^(1)[i] * s^(0)[p]", "∂L/∂h⁽¹⁾[i] s⁽⁰⁾[p]"] {
+        let o = run(&["check", "--steps", "1", f]);
+        assert!(stdout(&o).contains("✓ PROVED"), "{f}: {}", stdout(&o));
+    }
+    for f in ["dL/ds^(0)[j]", "dL/ds0[j]", "sum_a dL/dh^(1)[a] * W_r[a,j]"] {
+        let o = run(&["check", "--wrt", "s0", "--steps", "2", f]);
+        assert!(stdout(&o).contains("✓ PROVED"), "{f}: {}", stdout(&o));
+    }
 }

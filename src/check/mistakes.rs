@@ -56,7 +56,7 @@ impl Catalogue {
             let uses = [RuleUse { name: mistake.name.clone(), limit: Some(1) }];
             for form in correct {
                 let mut stats = Stats::default();
-                let Ok(steps) = run(form, &uses, &self.rules, &symbols(form), limits, &mut stats, "mistake") else { continue };
+                let Ok(steps) = run(form, &uses, &self.rules, &symbols(form).into(), limits, &mut stats, "mistake") else { continue };
                 let Some(last) = steps.last() else { continue };
                 // a mistake inside ∂/∂W (∂L/∂δ(i,p)) is not a formula anyone writes
                 let odd = last.term.as_ref().iter().any(|n| matches!(n, Expr::D([_, w]) if !matches!(&last.term[*w], Expr::Ix(_) | Expr::Tx(_) | Expr::Symbol(_))));

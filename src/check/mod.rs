@@ -308,7 +308,7 @@ fn first_step(s: &Session, sizes: &Sizes, params: &Params, f: &RecExpr<Expr>, en
 type Expanded = (RecExpr<Expr>, Vec<(String, usize)>, Vec<(String, RecExpr<Expr>)>);
 
 fn expand(s: &Session, e: &RecExpr<Expr>, limits: Limits) -> Result<Expanded> {
-    let steps = run(e, &s.plan.expand, &s.rules, &symbols(e), limits, &mut Stats::default(), "check: expanding")?;
+    let steps = run(e, &s.plan.expand, &s.rules, &symbols(e).into(), limits, &mut Stats::default(), "check: expanding")?;
     let last = steps.last().map(|t| t.term.clone()).unwrap_or_else(|| e.clone());
     let summary = crate::derive::summarize(&steps);
     Ok((last, summary, steps.into_iter().map(|t| (t.rule, t.term)).collect()))

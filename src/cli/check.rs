@@ -120,7 +120,7 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
         let broken = lines.iter().any(|l| matches!(&l.status, crate::check::chain::Status::Checked(c) if c.refuted()));
         let body = match a.format {
             CheckFormat::Text => {
-                crate::print::with_sigma(s.options.activation, || {
+                crate::print::with_shown(&s.shown(), || {
                     let mut t = format!("{}\n\n", show::header(&s, &view, false));
                     show::chain(&s, &lines, &file, &view, &mut t);
                     t
@@ -167,7 +167,7 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
         }
         CheckFormat::Text => {
             let Some((s0, _)) = checked.first() else { return Ok(ERROR) };
-            let mut t = crate::print::with_sigma(s0.options.activation, || format!("{}\n\n", show::header(s0, &view, a.any_t)));
+            let mut t = crate::print::with_shown(&s0.shown(), || format!("{}\n\n", show::header(s0, &view, a.any_t)));
             if a.any_t {
                 for (s, c) in &checked {
                     let w = match c.verdict {
@@ -183,7 +183,7 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
                 if a.any_t {
                     t.push_str(&format!("at T={}:\n", s.sizes.steps));
                 }
-                crate::print::with_sigma(s.options.activation, || show::checked(s, c, &view, &mut t));
+                crate::print::with_shown(&s.shown(), || show::checked(s, c, &view, &mut t));
             }
             t
         }

@@ -422,9 +422,9 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
     let text = match a.format {
         Format::Text => {
             // σ is the model's activation in every formula, as the blog writes it (the header says which)
-            let mut parts: Vec<String> = done.iter().map(|d| crate::print::with_sigma(d.session.options.activation, || report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), &view))).collect();
+            let mut parts: Vec<String> = done.iter().map(|d| crate::print::with_shown(&d.session.shown(), || report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), &view))).collect();
             if done.len() > 1 {
-                parts.push(crate::print::with_sigma(done[0].session.options.activation, || summary(&done, &view)));
+                parts.push(crate::print::with_shown(&done[0].session.shown(), || summary(&done, &view)));
             }
             parts.join(&format!("\n{}\n\n", "─".repeat(60)))
         }
@@ -434,11 +434,11 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
                 (_, true) => crate::render::latex::Kind::Fragment,
                 _ => crate::render::latex::Kind::Document,
             };
-            let mut parts: Vec<String> = done.iter().map(|d| crate::print::with_sigma(d.session.options.activation, || crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map, view.lang))).collect();
+            let mut parts: Vec<String> = done.iter().map(|d| crate::print::with_shown(&d.session.shown(), || crate::render::latex::notes(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), kind, a.notation_map, view.lang))).collect();
             if done.len() > 1 {
                 // --wrt all: the summary table the text output has
                 let rows: Vec<(String, String, bool)> = done.iter().map(|d| {
-                    let (g, f) = crate::print::with_sigma(d.session.options.activation, || crate::render::latex::final_form(&d.derivation));
+                    let (g, f) = crate::print::with_shown(&d.session.shown(), || crate::render::latex::final_form(&d.derivation));
                     (g, f, d.ok())
                 }).collect();
                 parts.push(crate::render::latex::summary(&rows, kind, view.lang));
@@ -464,8 +464,7 @@ fn summary(done: &[Done], view: &View) -> String {
     let mut s = String::from("summary: the final form of every gradient\n\n");
     for d in done {
         let goal = crate::print::render(&d.derivation.goal, view.style, 1000);
-        let last = d.derivation.beats.last().map(|b| &b.whole).unwrap_or(&d.derivation.goal);
-        let body = crate::print::render(last, view.style, 1000);
+        let body = crate::print::render(d.derivation.final_form(), view.style, 1000);
         let mark = if d.ok() { "✓" } else { "✗" };
         s.push_str(&format!("  {goal} = {body}\n      {mark} steps (worst change {}), finite differences (max abs error {})\n", crate::render::values::err(d.numbers.worst_step), crate::render::values::err(d.numbers.fd_error)));
     }

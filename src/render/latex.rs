@@ -527,8 +527,7 @@ pub fn summary(rows: &[(String, String, bool)], kind: Kind, lang: Lang) -> Strin
 
 /// A derivation's goal and final form in LaTeX, for [`summary`].
 pub fn final_form(d: &Derivation) -> (String, String) {
-    let last = d.beats.last().map(|b| &b.whole).unwrap_or(&d.goal);
-    (tex(&d.goal), tex(last))
+    (tex(&d.goal), tex(d.final_form()))
 }
 
 /// A standalone document around the notes of one or more derivations.
@@ -577,7 +576,14 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         .defs
         .iter()
         .map(|def| {
-            let row = aligned(&tex(&def.lhs_shown), &crate::model::Model::shown_rhs(def), width);
+            let shown = crate::model::Model::shown_rhs(def);
+            let row = match crate::model::Model::given_param(def) {
+                Some(p) if tex(&shown) == tex(&def.lhs_shown) => {
+                    let given = super::words::of(lang).given.replace("{p}", &format!("\\texttt{{{}}}", p.as_str().replace('_', "\\_")));
+                    format!("{} &\\quad \\text{{{given}}}", tex(&def.lhs_shown))
+                }
+                _ => aligned(&tex(&def.lhs_shown), &shown, width),
+            };
             match (&def.eq, md) {
                 (Some(e), false) => format!("{row} \\tag{{{}}}", e.replace('–', "--")),
                 (Some(e), true) => format!("{row} && \\text{{({})}}", e.replace('–', "--")),

@@ -78,7 +78,14 @@ fn model_lines(m: &Model, v: &View, out: &mut String) {
         let rhs = render(&Model::shown_rhs(d), v.style, 1000);
         let guard = if d.guards.is_empty() { String::new() } else { format!("   {}", w.for_t_ge_1).replace('≥', if v.style == Style::Unicode { "≥" } else { ">=" }) };
         let tag = d.eq.as_ref().map(|e| format!("({e})")).unwrap_or_default();
-        let _ = writeln!(out, "{tag:<7}{lhs} = {rhs}{guard}");
+        match crate::model::Model::given_param(d) {
+            Some(p) if rhs == lhs => {
+                let _ = writeln!(out, "{tag:<7}{lhs}   {}", w.given.replace("{p}", p.as_str()));
+            }
+            _ => {
+                let _ = writeln!(out, "{tag:<7}{lhs} = {rhs}{guard}");
+            }
+        }
     }
 }
 

@@ -23,6 +23,9 @@ pub struct Parsed {
     pub lhs: PatternAst<Expr>,
     pub rhs: Rhs,
     pub conds: Vec<Cond>,
+    /// A new Σ index names a new level of the derivation (an unfolded definition's Σ): it avoids every letter
+    /// earlier steps showed ([`super::rhs::fresh_symbol`]).
+    pub new_level: bool,
 }
 
 /// Is `name` kebab-case with a family prefix (`d-mul`, `delta-contract`)?
@@ -117,7 +120,7 @@ pub fn parse_rule(src: &Src, line: Range<usize>, arrow: &str) -> Result<Parsed, 
             conds.push(c);
         }
     }
-    Ok(Parsed { name: name.to_string(), name_span, lhs, rhs, conds })
+    Ok(Parsed { name: name.to_string(), name_span, lhs, rhs, conds, new_level: false })
 }
 
 fn parse_cond(src: &Src, s: &str, span: Range<usize>) -> Result<Cond, Diag> {
@@ -197,7 +200,7 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
                 .map(|v| (v, v.to_string().trim_start_matches('?').to_string()))
                 .collect();
             let pat = Pattern::new(rhs.clone());
-            mk!(Fresh { pat, fresh })
+            mk!(Fresh { pat, fresh, new_level: p.new_level })
         }
     }
 }
@@ -217,6 +220,7 @@ pub fn definition_to_unfold(mut p: Parsed) -> Parsed {
         PatternAst::from(v)
     };
     p.lhs = wrap(&p.lhs);
+    p.new_level = true;
     // ∂X/∂X = 1 is not ∂(definition of X)/∂X: unfolding is only for derivatives with respect to something else.
     p.conds.push(crate::rules::apply::Cond::NotSelf(wrt));
     if let Rhs::Pattern(r) = &p.rhs {

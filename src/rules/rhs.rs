@@ -6,12 +6,17 @@ use egg::{Applier, Id, Language, Pattern, PatternAst, RecExpr, Subst, Symbol, Va
 use std::collections::BTreeSet;
 
 /// The letters a fresh bound index is chosen from, in order (then a1, b1, …).
-const POOL: &str = "abcefgjluvwz";
+const POOL: &str = "abcdefgjluvwz";
 
 /// A bound-index name that occurs nowhere in the e-graph and is not reserved: `preferred` if possible, else the
-/// first free letter of a fixed pool (a, b, c, e, …), then a1, b1, …. Deterministic.
-pub fn fresh_symbol(eg: &EG, preferred: &str) -> Symbol {
+/// first free letter of a fixed pool (a, b, c, d, e, …, as the blog names its levels), then a1, b1, …. A new
+/// level's index (`new_level`: an unfolded definition's Σ) also avoids every letter earlier steps showed, so that
+/// a letter is never reused for another sum. Deterministic.
+pub fn fresh_symbol(eg: &EG, preferred: &str, new_level: bool) -> Symbol {
     let mut used: BTreeSet<Symbol> = eg.analysis.reserved.clone();
+    if new_level {
+        used.extend(eg.analysis.shown.iter().copied());
+    }
     match &eg.analysis.live {
         Some(syms) => used.extend(syms.iter().copied()),
         None => {
@@ -90,13 +95,15 @@ fn instantiate(eg: &mut EG, pat: &Pattern<Expr>, subst: &Subst) -> Id {
 pub struct Fresh {
     pub pat: Pattern<Expr>,
     pub fresh: Vec<(Var, String)>,
+    /// The new indices name a new level ([`fresh_symbol`]).
+    pub new_level: bool,
 }
 
 impl Applier<Expr, crate::lang::Meta> for Fresh {
     fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
         let mut s = subst.clone();
         for (v, pref) in &self.fresh {
-            let sym = fresh_symbol(eg, pref);
+            let sym = fresh_symbol(eg, pref, self.new_level);
             note_symbol(eg, &Expr::Symbol(sym));
             let id = eg.add(Expr::Symbol(sym));
             s.insert(*v, id);

@@ -6,12 +6,11 @@
 mod pool;
 
 use crate::error::{Error, Result};
-use crate::lang::{EG, Expr, Meta};
+use crate::lang::{EG, Expr, Meta, Reserved};
 use crate::plan::RuleUse;
 use crate::rules::RuleSet;
-use egg::{Id, Language, RecExpr, Symbol};
+use egg::{Id, Language, RecExpr};
 use rustc_hash::FxHashSet as HashSet;
-use std::collections::BTreeSet;
 
 /// One rule application.
 #[derive(Debug, Clone)]
@@ -106,8 +105,8 @@ fn extract(eg: &EG, root: Id, banned: &HashSet<Expr>) -> RecExpr<Expr> {
     out
 }
 
-fn build(term: &RecExpr<Expr>, reserved: &BTreeSet<Symbol>) -> (EG, Id) {
-    let mut eg = EG::new(Meta { reserved: reserved.clone(), ..Default::default() });
+fn build(term: &RecExpr<Expr>, reserved: &Reserved) -> (EG, Id) {
+    let mut eg = EG::new(Meta { reserved: reserved.names.clone(), shown: reserved.shown.clone(), ..Default::default() });
     let root = eg.add_expr(term);
     eg.rebuild();
     (eg, root)
@@ -119,7 +118,7 @@ pub(crate) fn one_step(
     uses: &[RuleUse],
     fired: &[usize],
     rules: &RuleSet,
-    reserved: &BTreeSet<Symbol>,
+    reserved: &Reserved,
     stats: &mut Stats,
 ) -> Option<(usize, Step)> {
     let (mut eg, mut root) = build(term, reserved);
@@ -172,7 +171,7 @@ pub fn run(
     term: &RecExpr<Expr>,
     uses: &[RuleUse],
     rules: &RuleSet,
-    reserved: &BTreeSet<Symbol>,
+    reserved: &Reserved,
     limits: Limits,
     stats: &mut Stats,
     what: &str,

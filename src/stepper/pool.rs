@@ -10,12 +10,11 @@
 //! two right-hand sides for one class, a cycle) are handed to the reference step. `tests/stepper.rs` checks
 //! that both give the same derivation for every plan and variant.
 use super::{Stats, Step, one_step};
-use crate::lang::{EG, Expr, Meta};
+use crate::lang::{EG, Expr, Meta, Reserved};
 use crate::plan::RuleUse;
 use crate::rules::RuleSet;
-use egg::{Id, Language, RecExpr, SearchMatches, Symbol};
+use egg::{Id, Language, RecExpr, SearchMatches};
 use rustc_hash::FxHashMap as HashMap;
-use std::collections::BTreeSet;
 
 const NOT_LIVE: u32 = u32::MAX;
 
@@ -34,8 +33,8 @@ pub struct Pool {
 impl Pool {
     /// A pool holding `term`; `None` when `term` has an unfolded constant (then the fresh e-graph would see a
     /// number beside it, which the pool does not model).
-    pub fn new(term: &RecExpr<Expr>, reserved: &BTreeSet<Symbol>) -> Option<Pool> {
-        let mut eg = EG::new(Meta { reserved: reserved.clone(), no_fold: true, ..Default::default() });
+    pub fn new(term: &RecExpr<Expr>, reserved: &Reserved) -> Option<Pool> {
+        let mut eg = EG::new(Meta { reserved: reserved.names.clone(), shown: reserved.shown.clone(), no_fold: true, ..Default::default() });
         let root = eg.add_expr(term);
         let mut pool = Pool { eg, root, order: vec![], term: RecExpr::default(), pos: vec![], by_op: vec![vec![]; crate::lang::OPS] };
         pool.walk();
@@ -97,7 +96,7 @@ impl Pool {
     }
 
     /// Apply the first rule of `uses` that changes the term (as [`one_step`] does).
-    pub fn step(&mut self, uses: &[RuleUse], fired: &[usize], rules: &RuleSet, reserved: &BTreeSet<Symbol>, stats: &mut Stats) -> Option<(usize, Step)> {
+    pub fn step(&mut self, uses: &[RuleUse], fired: &[usize], rules: &RuleSet, reserved: &Reserved, stats: &mut Stats) -> Option<(usize, Step)> {
         for (i, u) in uses.iter().enumerate() {
             if u.limit.is_some_and(|l| fired[i] >= l) {
                 continue;

@@ -57,6 +57,14 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The language's code for HTML's `lang` attribute.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
     /// `title` in this language: the Korean one when there is one.
     pub fn pick<'a>(self, en: &'a str, ko: Option<&'a str>) -> &'a str {
         match (self, ko) {

@@ -90,6 +90,23 @@ pub fn with_shown<R>(shown: &Shown, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// The activation shown as σ, if any ([`with_shown`]).
+pub fn shown_sigma() -> Option<crate::notation::Act> {
+    SHOWN.with(|s| s.borrow().sigma)
+}
+
+/// A name as its base and the superscript tag it is shown with: W_r → (W, r), s0 → (s, 0) where the shown model
+/// gives it, ybar → (ȳ, none); what [`name`] shows in Unicode, in parts (for MathML).
+pub fn name_parts(n: &str) -> (String, Option<String>) {
+    if let Some((_, _, c)) = crate::notation::accented(n) {
+        return (c.to_string(), None);
+    }
+    match tagged(n).or_else(|| given(n)) {
+        Some((base, tag)) => (base.to_string(), Some(tag.to_string())),
+        None => (n.to_string(), None),
+    }
+}
+
 fn given(n: &str) -> Option<(&str, &str)> {
     at_step(n).filter(|_| SHOWN.with(|s| s.borrow().given.iter().any(|g| g == n)))
 }
@@ -106,6 +123,47 @@ struct Printer<'a> {
     e: &'a RecExpr<Expr>,
     style: Style,
     sigma: Option<crate::notation::Act>,
+}
+
+/// Does the printed form of `id` end with a binder whose body would swallow what follows?
+pub fn open_right(e: &RecExpr<Expr>, id: Id) -> bool {
+    match &e[id] {
+        Expr::Sum(_) | Expr::TSum(_) => true,
+        Expr::D([x, _]) => !matches!(&e[*x], Expr::Symbol(_) | Expr::Ix(_) | Expr::Tx(_)),
+        Expr::Mul([_, b]) => open_right(e, *b),
+        Expr::Neg(a) => open_right(e, *a),
+        _ => false,
+    }
+}
+
+/// Does the printed form of `id` begin with a digit (so that juxtaposition would glue two numbers)?
+pub fn starts_with_number(e: &RecExpr<Expr>, id: Id) -> bool {
+    match &e[id] {
+        Expr::Num(v) => v.into_inner() >= 0.0,
+        Expr::Mul([a, _]) | Expr::Pow([a, _]) => starts_with_number(e, *a),
+        _ => false,
+    }
+}
+
+/// The factors of a product chain, in order, whatever its association.
+pub fn factors(e: &RecExpr<Expr>, id: Id, out: &mut Vec<Id>) {
+    match &e[id] {
+        Expr::Mul([a, b]) => {
+            factors(e, *a, out);
+            factors(e, *b, out);
+        }
+        _ => out.push(id),
+    }
+}
+
+/// Does the printed form of `id` begin with a minus sign?
+pub fn starts_with_minus(e: &RecExpr<Expr>, id: Id) -> bool {
+    match &e[id] {
+        Expr::Neg(_) => true,
+        Expr::Num(v) => v.into_inner() < 0.0,
+        Expr::Mul([a, _]) => starts_with_minus(e, *a),
+        _ => false,
+    }
 }
 
 fn text(s: impl Into<String>) -> Doc {
@@ -129,45 +187,20 @@ impl Printer<'_> {
         }
     }
 
-    /// Does the printed form of `id` end with a binder whose body would swallow what follows?
     fn open_right(&self, id: Id) -> bool {
-        match &self.e[id] {
-            Expr::Sum(_) | Expr::TSum(_) => true,
-            Expr::D([x, _]) => !self.is_leaf(*x),
-            Expr::Mul([_, b]) => self.open_right(*b),
-            Expr::Neg(a) => self.open_right(*a),
-            _ => false,
-        }
+        open_right(self.e, id)
     }
 
-    /// Does the printed form of `id` begin with a digit (so that juxtaposition would glue two numbers)?
     fn starts_with_number(&self, id: Id) -> bool {
-        match &self.e[id] {
-            Expr::Num(v) => v.into_inner() >= 0.0,
-            Expr::Mul([a, _]) | Expr::Pow([a, _]) => self.starts_with_number(*a),
-            _ => false,
-        }
+        starts_with_number(self.e, id)
     }
 
-    /// The factors of a product chain, in order, whatever its association.
     fn factors(&self, id: Id, out: &mut Vec<Id>) {
-        match &self.e[id] {
-            Expr::Mul([a, b]) => {
-                self.factors(*a, out);
-                self.factors(*b, out);
-            }
-            _ => out.push(id),
-        }
+        factors(self.e, id, out)
     }
 
-    /// Does the printed form of `id` begin with a minus sign?
     fn starts_with_minus(&self, id: Id) -> bool {
-        match &self.e[id] {
-            Expr::Neg(_) => true,
-            Expr::Num(v) => v.into_inner() < 0.0,
-            Expr::Mul([a, _]) => self.starts_with_minus(*a),
-            _ => false,
-        }
+        starts_with_minus(self.e, id)
     }
 
     fn is_leaf(&self, id: Id) -> bool {

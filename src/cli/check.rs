@@ -18,6 +18,8 @@ use std::path::PathBuf;
 pub enum CheckFormat {
     Text,
     Json,
+    /// one self-contained HTML page: the formula as MathML, the verdict, the report
+    Html,
 }
 
 #[derive(Args, Debug)]
@@ -126,6 +128,14 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
                     t
                 })
             }
+            CheckFormat::Html => {
+                let text = crate::print::with_shown(&s.shown(), || {
+                    let mut t = format!("{}\n\n", show::header(&s, &view, false));
+                    show::chain(&s, &lines, &file, &view, &mut t);
+                    t
+                });
+                crate::render::html::check_page(None, &text, !broken, view.lang)
+            }
             CheckFormat::Json => {
                 let v: Vec<serde_json::Value> = lines
                     .iter()
@@ -165,7 +175,7 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
             let all = if refuted { "refuted" } else if checked.iter().all(|(_, c)| matches!(c.verdict, Verdict::Proved(_))) { "proved" } else { "agrees" };
             format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": checked.first().map(|(s, _)| s.wrt.as_str()), "verdict": all, "checks": v})).unwrap_or_default())
         }
-        CheckFormat::Text => {
+        CheckFormat::Text | CheckFormat::Html => {
             let Some((s0, _)) = checked.first() else { return Ok(ERROR) };
             let mut t = crate::print::with_shown(&s0.shown(), || format!("{}\n\n", show::header(s0, &view, a.any_t)));
             if a.any_t {
@@ -185,7 +195,12 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
                 }
                 crate::print::with_shown(&s.shown(), || show::checked(s, c, &view, &mut t));
             }
-            t
+            if a.format == CheckFormat::Html {
+                let (s, c) = checked[checked.len() - 1];
+                crate::print::with_shown(&s.shown(), || crate::render::html::check_page(Some(&c.formula), &t, !refuted, view.lang))
+            } else {
+                t
+            }
         }
     };
     output::to_stream(body.as_bytes(), out)?;

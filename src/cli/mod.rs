@@ -3,6 +3,7 @@
 pub mod check;
 pub mod grad;
 pub mod output;
+pub mod site;
 use crate::error::Error;
 use crate::render::report::{View, report};
 use crate::print::Style;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Plot each time step's share of the gradient: vanishing and exploding gradients (SVG or CSV)
     #[command(after_help = "Examples:\n  bptt plot                            W⁽ʳ⁾, T=100, tanh/sigmoid/identity, W⁽ʳ⁾ as drawn → bptt-W_r.svg\n  bptt plot --scale 0.9 -o small.svg   W⁽ʳ⁾ rescaled to spectral radius 0.9 (vanishing)\n  bptt plot --scale 1.5                spectral radius 1.5 (exploding for identity)\n  bptt plot --format csv               the numbers instead")]
     Plot(PlotArgs),
+    /// Write a small static study site: an index and the derivation of every parameter, in English and Korean
+    #[command(after_help = "Examples:\n  bptt site public/                    public/index.html and one page per parameter and language\n  bptt site public/ --steps 5\n\nEvery page is self-contained (no network request, no script needed): serve the folder as it is.")]
+    Site(site::SiteArgs),
     /// Print a shell completion script (bash, zsh, fish)
     #[command(after_help = "Examples:\n  bptt completions bash > ~/.local/share/bash-completion/completions/bptt\n  bptt completions zsh > ~/.zfunc/_bptt\n  bptt completions fish > ~/.config/fish/completions/bptt.fish")]
     Completions {
@@ -136,6 +140,8 @@ pub enum Format {
     Latex,
     /// Markdown with $$ … $$ math (KaTeX/MathJax)
     Markdown,
+    /// one self-contained HTML page, math as MathML (any browser, offline, prints)
+    Html,
 }
 
 /// `--activation`: the names of the activation table, as clap's possible values.
@@ -367,7 +373,7 @@ pub fn parse_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone
         Command::Check(a) => a.model.sizes = sizes,
         Command::Grad(a) => a.model.sizes = sizes,
         Command::Plot(a) => a.sizes = sizes,
-        Command::Rules(_) | Command::Completions { .. } | Command::Man => {}
+        Command::Rules(_) | Command::Site(_) | Command::Completions { .. } | Command::Man => {}
     }
     Ok(cli)
 }
@@ -445,6 +451,7 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
             }
             if kind == crate::render::latex::Kind::Document { crate::render::latex::document(&parts, view.lang) } else { parts.join("\n") }
         }
+        Format::Html => site::derive_page(&done, view.lang, a.trace),
         Format::Json => {
             let objs: Vec<serde_json::Value> = done.iter().map(|d| crate::render::json::report(&d.session, &d.derivation, &d.numbers, d.closed.as_ref(), view.lang)).collect();
             let v = if objs.len() == 1 { objs.into_iter().next().unwrap_or_default() } else { serde_json::Value::Array(objs) };
@@ -514,38 +521,47 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
     Ok(if bad > 0 { MISMATCH } else { OK })
 }
 
+/// The per-step series for each activation and their chart (SVG), titled in English or Korean.
+/// (With `draw` false, only the series: the CSV needs no chart.)
+pub(crate) fn chart(base: &Options, activations: &[Act], scale: Option<f64>, steps: u64, ko: bool, draw: bool) -> Result<(Vec<crate::plot::Series>, String), Error> {
+    let mut series = vec![];
+    for act in activations {
+        series.push(crate::plot::series(base, *act, scale)?);
+    }
+    if !draw {
+        return Ok((series, String::new()));
+    }
+    let wrt = series.first().map(|s| s.wrt.clone()).unwrap_or_default();
+    let rho = series.first().and_then(|s| s.rho);
+    let scale = match (scale, rho, ko) {
+        (Some(s), _, false) => format!(", W⁽ʳ⁾ scaled to spectral radius {s}"),
+        (Some(s), _, true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {s}"),
+        (None, Some(r), false) => format!(", spectral radius of W⁽ʳ⁾ {r:.2} (as drawn)"),
+        (None, Some(r), true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {r:.2} (무작위 값 그대로)"),
+        (None, None, _) => String::new(),
+    };
+    let eq = series.first().and_then(|s| s.eq).map(|e| if ko { format!(" (식 {e})") } else { format!(" (eq {e})") }).unwrap_or_default();
+    let g = crate::print::name(&wrt, Style::Unicode);
+    let (title, x, y) = if ko {
+        (format!("∂L/∂{g}{eq}의 시점별 항의 크기, T = {steps}{scale}"), "시점 k", "‖k번째 항‖ (프로베니우스 노름, 로그 스케일)")
+    } else {
+        (format!("size of each time step's term in ∂L/∂{g}{eq}, T = {steps}{scale}"), "time step k", "‖term k‖ (Frobenius norm, log scale)")
+    };
+    let svg = crate::plot::svg(&series, &title, x, y)?;
+    Ok((series, svg))
+}
+
 fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let base = Options { steps: Some(a.steps as usize), sizes: a.sizes.clone(), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
     if let Some(s) = a.scale
         && !(s.is_finite() && s > 0.0) {
             return Err(Error::Usage(format!("--scale must be a positive number (a spectral radius), not {s}")));
         }
-    let mut series = vec![];
-    for act in &a.activations {
-        series.push(crate::plot::series(&base, *act, a.scale)?);
-    }
+    let (series, svg) = chart(&base, &a.activations, a.scale, a.steps, a.lang == LangArg::Ko, a.format == PlotFormat::Svg)?;
     let wrt = series.first().map(|s| s.wrt.clone()).unwrap_or_default();
     let text = match a.format {
         PlotFormat::Csv => crate::plot::csv(&series),
-        PlotFormat::Svg => {
-            let ko = a.lang == LangArg::Ko;
-            let rho = series.first().and_then(|s| s.rho);
-            let scale = match (a.scale, rho, ko) {
-                (Some(s), _, false) => format!(", W⁽ʳ⁾ scaled to spectral radius {s}"),
-                (Some(s), _, true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {s}"),
-                (None, Some(r), false) => format!(", spectral radius of W⁽ʳ⁾ {r:.2} (as drawn)"),
-                (None, Some(r), true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {r:.2} (무작위 값 그대로)"),
-                (None, None, _) => String::new(),
-            };
-            let eq = series.first().and_then(|s| s.eq).map(|e| if ko { format!(" (식 {e})") } else { format!(" (eq {e})") }).unwrap_or_default();
-            let g = crate::print::name(&wrt, Style::Unicode);
-            let (title, x, y) = if ko {
-                (format!("∂L/∂{g}{eq}의 시점별 항의 크기, T = {}{scale}", a.steps), "시점 k", "‖k번째 항‖ (프로베니우스 노름, 로그 스케일)")
-            } else {
-                (format!("size of each time step's term in ∂L/∂{g}{eq}, T = {}{scale}", a.steps), "time step k", "‖term k‖ (Frobenius norm, log scale)")
-            };
-            crate::plot::svg(&series, &title, x, y)?
-        }
+        PlotFormat::Svg => svg,
     };
     let bad: Vec<String> = series.iter().filter_map(|s| s.points.iter().find(|p| !p.1.is_finite()).map(|p| format!("{} at k={} ({})", s.activation, p.0, p.1))).collect();
     let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(format!("bptt-{wrt}.svg")));
@@ -573,6 +589,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
         Command::Grad(a) => a.limits.apply(),
         Command::Rules(a) => a.limits.apply(),
         Command::Plot(a) => a.limits.apply(),
+        Command::Site(a) => a.limits.apply(),
         Command::Completions { .. } | Command::Man => {}
     }
     let r = match &cli.command {
@@ -581,6 +598,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> u8 {
         Command::Grad(a) => grad::run_grad(a, out),
         Command::Rules(a) => run_rules(a, out),
         Command::Plot(a) => run_plot(a, out),
+        Command::Site(a) => site::run_site(a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let sh = match shell {

@@ -250,91 +250,120 @@ fn terms(e: &RecExpr<Expr>, id: Id, sign: &'static str, out: &mut Vec<(&'static 
     }
 }
 
+/// One piece of a broken formula: its nesting depth, its LaTeX, and (when asked for) the same piece as MathML.
+/// The breaks are decided on the LaTeX alone, so the HTML page breaks where the notes do.
+#[derive(Clone)]
+pub(super) struct Piece {
+    pub depth: usize,
+    pub tex: String,
+    pub mml: String,
+}
+
+fn piece(e: &RecExpr<Expr>, id: Id, mml: bool) -> Piece {
+    let t = tex(&crate::lang::sub_expr(e, id));
+    Piece { depth: 0, tex: t, mml: if mml { super::mathml::node(e, id) } else { String::new() } }
+}
+
+fn prefixed(tex: String, mml: String, mut ps: Vec<Piece>) -> Vec<Piece> {
+    ps[0].tex = format!("{tex}{}", ps[0].tex);
+    ps[0].mml = format!("{mml}{}", ps[0].mml);
+    ps
+}
+
 /// A term as pieces that may go on separate lines, each with its nesting depth: a long product ending in a
 /// parenthesised sum opens a `\bigl(` that can span lines (a `\left(` cannot), and its inner terms are split
 /// the same way, one level deeper (a line that starts inside it is indented more, so that nested terms never
 /// look like top-level ones).
-fn pieces(e: &RecExpr<Expr>, id: Id, width: usize) -> Vec<(usize, String)> {
-    let t = tex(&crate::lang::sub_expr(e, id));
-    if t.len() <= width {
-        return vec![(0, t)];
+fn pieces(e: &RecExpr<Expr>, id: Id, width: usize, mml: bool) -> Vec<Piece> {
+    use super::mathml::{mo, node};
+    let whole = tex(&crate::lang::sub_expr(e, id));
+    if whole.len() <= width {
+        return vec![piece(e, id, mml)];
     }
-    let prefixed = |head: String, mut ps: Vec<(usize, String)>| {
-        ps[0].1 = format!("{head}{}", ps[0].1);
-        ps
-    };
+    let m = |f: &dyn Fn() -> String| if mml { f() } else { String::new() };
     match &e[id] {
-        Expr::Sum([k, _, body]) => prefixed(format!("\\sum_{{{}}} ", tex(&crate::lang::sub_expr(e, *k))), pieces(e, *body, width)),
+        Expr::Sum([k, _, body]) => prefixed(
+            format!("\\sum_{{{}}} ", tex(&crate::lang::sub_expr(e, *k))),
+            m(&|| format!("<munder>{}<mrow>{}</mrow></munder>", mo("∑", false), node(e, *k))),
+            pieces(e, *body, width, mml),
+        ),
         Expr::Mul([a, b]) => {
             let mut head = tex(&crate::lang::sub_expr(e, *a));
-            if matches!(&e[*a], Expr::Sum(_) | Expr::TSum(_) | Expr::Add(_) | Expr::Sub(_)) {
+            let sumlike = matches!(&e[*a], Expr::Sum(_) | Expr::TSum(_) | Expr::Add(_) | Expr::Sub(_));
+            if sumlike {
                 head = format!("\\left({head}\\right)");
             }
+            let head_mml = m(&|| if sumlike { format!("<mrow>{}{}{}</mrow>", mo("(", false), node(e, *a), mo(")", false)) } else { node(e, *a) });
+            const THIN: &str = "<mspace width=\"0.1667em\"></mspace>";
             if matches!(&e[*b], Expr::Add(_) | Expr::Sub(_)) {
                 let mut ts = vec![];
                 terms(e, *b, "", &mut ts);
-                let mut inner: Vec<(usize, String)> = vec![];
+                let mut inner: Vec<Piece> = vec![];
                 for (sign, tid) in ts {
-                    let ps: Vec<(usize, String)> = pieces(e, tid, width).into_iter().map(|(d, p)| (d + 1, p)).collect();
-                    inner.extend(if sign.is_empty() { ps } else { prefixed(format!("{sign} "), ps) });
+                    let ps: Vec<Piece> = pieces(e, tid, width, mml).into_iter().map(|p| Piece { depth: p.depth + 1, ..p }).collect();
+                    inner.extend(if sign.is_empty() { ps } else { prefixed(format!("{sign} "), m(&|| mo(if sign == "-" { "−" } else { sign }, false)), ps) });
                 }
                 if let Some(last) = inner.last_mut() {
-                    last.1.push_str(" \\bigr)");
+                    last.tex.push_str(" \\bigr)");
+                    last.mml.push_str(&m(&|| mo(")", false)));
                 }
                 // the first inner piece stays on the head's line, at the head's depth, unless the two are too long
                 // together (nested chains: each level's head would pile up on one line)
                 let opener = format!("{head} \\, \\bigl(");
-                if opener.len() + inner[0].1.len() > width {
-                    let mut out = vec![(0, opener)];
+                let opener_mml = m(&|| format!("{head_mml}{THIN}{}", mo("(", false)));
+                if opener.len() + inner[0].tex.len() > width {
+                    let mut out = vec![Piece { depth: 0, tex: opener, mml: opener_mml }];
                     out.extend(inner);
                     return out;
                 }
-                let mut out = prefixed(opener, inner);
-                out[0].0 = 0;
+                let mut out = prefixed(opener, opener_mml, inner);
+                out[0].depth = 0;
                 out
             } else {
-                prefixed(format!("{head} \\, "), pieces(e, *b, width))
+                prefixed(format!("{head} \\, "), m(&|| format!("{head_mml}{THIN}")), pieces(e, *b, width, mml))
             }
         }
-        _ => vec![(0, t)],
+        _ => vec![piece(e, id, mml)],
     }
 }
 
-/// `lhs = rhs` as the lines of an align row, broken at + signs (also inside long parenthesised sums) when
-/// longer than `width` characters of LaTeX source.
-fn aligned(lhs: &str, rhs: &RecExpr<Expr>, width: usize) -> String {
+/// The right-hand side of `lhs = rhs` as lines, broken at + signs (also inside long parenthesised sums) when
+/// longer than `width` characters of LaTeX source, each with the depth of the piece that starts it.
+pub(super) fn broken(rhs: &RecExpr<Expr>, width: usize, mml: bool) -> Vec<Piece> {
     let mut ts = vec![];
     terms(rhs, rhs.root(), "", &mut ts);
-    let mut lines: Vec<(usize, String)> = vec![];
-    let mut cur = String::new();
-    let all: Vec<(usize, String)> = ts
+    let all: Vec<Piece> = ts
         .into_iter()
         .flat_map(|(sign, id)| {
-            let mut ps = pieces(rhs, id, width);
-            if !sign.is_empty() {
-                ps[0].1 = format!("{sign} {}", ps[0].1);
-            }
-            ps
+            let ps = pieces(rhs, id, width, mml);
+            if sign.is_empty() { ps } else { prefixed(format!("{sign} "), if mml { super::mathml::mo(if sign == "-" { "−" } else { sign }, false) } else { String::new() }, ps) }
         })
         .collect();
-    // each line with the depth of the piece that starts it
-    let mut depth = 0;
-    for (d, piece) in all {
-        if !cur.is_empty() && cur.len() + piece.len() > width {
-            lines.push((depth, std::mem::take(&mut cur)));
+    let mut lines: Vec<Piece> = vec![];
+    let mut cur = Piece { depth: 0, tex: String::new(), mml: String::new() };
+    for p in all {
+        if !cur.tex.is_empty() && cur.tex.len() + p.tex.len() > width {
+            lines.push(std::mem::replace(&mut cur, Piece { depth: 0, tex: String::new(), mml: String::new() }));
         }
-        if cur.is_empty() {
-            depth = d;
+        if cur.tex.is_empty() {
+            cur.depth = p.depth;
         } else {
-            cur.push(' ');
+            cur.tex.push(' ');
         }
-        cur.push_str(&piece);
+        cur.tex.push_str(&p.tex);
+        cur.mml.push_str(&p.mml);
     }
-    lines.push((depth, cur));
-    let mut out = format!("{lhs} &= {}", lines[0].1);
-    for (d, l) in &lines[1..] {
+    lines.push(cur);
+    lines
+}
+
+/// `lhs = rhs` as the lines of an align row, broken as [`broken`] says.
+fn aligned(lhs: &str, rhs: &RecExpr<Expr>, width: usize) -> String {
+    let lines = broken(rhs, width, false);
+    let mut out = format!("{lhs} &= {}", lines[0].tex);
+    for l in &lines[1..] {
         // one \qquad per level of nesting, at most two: a deep chain (W⁽ˣ⁾'s (21) at large T) must still fit the page
-        let _ = write!(out, " \\notag\\\\\n  &\\quad {}{l}", "\\qquad ".repeat((*d).min(2)));
+        let _ = write!(out, " \\notag\\\\\n  &\\quad {}{}", "\\qquad ".repeat(l.depth.min(2)), l.tex);
     }
     out
 }

@@ -3,7 +3,9 @@
 //! it displays typed values and never computes or decides. Expressions print through [`crate::print`].
 pub mod check;
 pub mod json;
+pub mod html;
 pub mod latex;
+pub mod mathml;
 pub mod report;
 pub mod values;
 pub mod words;

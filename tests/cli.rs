@@ -14,7 +14,7 @@ fn no_arguments_prints_an_orientation() {
 
 #[test]
 fn help_of_every_command_has_examples() {
-    for cmd in [vec!["--help"], vec!["derive", "--help"], vec!["check", "--help"], vec!["grad", "--help"], vec!["rules", "--help"], vec!["plot", "--help"], vec!["completions", "--help"], vec!["man", "--help"]] {
+    for cmd in [vec!["--help"], vec!["derive", "--help"], vec!["check", "--help"], vec!["grad", "--help"], vec!["rules", "--help"], vec!["plot", "--help"], vec!["site", "--help"], vec!["completions", "--help"], vec!["man", "--help"]] {
         let o = run(&cmd);
         assert_eq!(o.status.code(), Some(0));
         let out = stdout(&o);

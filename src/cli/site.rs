@@ -12,9 +12,6 @@ use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// The activations the inline chart compares (those of `bptt plot`).
-const CHART: [&str; 3] = ["tanh", "sigmoid", "identity"];
-
 /// The number of steps of the inline chart: long enough to show gradients vanish.
 const CHART_STEPS: u64 = 100;
 
@@ -22,8 +19,12 @@ const CHART_STEPS: u64 = 100;
 fn plot_for(c: &Checked, lang: Lang) -> Option<String> {
     let o = &c.session.options;
     let base = Options { steps: Some(CHART_STEPS as usize), sizes: o.sizes.clone(), wrt: Some(c.session.wrt.to_string()), seed: o.seed, rules_dir: o.rules_dir.clone(), ..Options::default() };
-    let acts: Vec<Act> = CHART.iter().filter_map(|a| Act::named(a)).collect();
     c.closed.as_ref()?;
+    // the activations `bptt plot` compares by default
+    let acts: Vec<Act> = match super::parse_from(["bptt", "plot"]).ok()?.command {
+        super::Command::Plot(p) => p.activations,
+        _ => return None,
+    };
     super::chart(&base, &acts, None, CHART_STEPS, lang == Lang::Ko, true).ok().map(|(_, svg)| svg)
 }
 

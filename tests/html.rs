@@ -118,6 +118,12 @@ fn the_page_is_self_contained_and_deterministic() {
     }
     let t3 = page(&[]);
     assert!(t3.len() < 300_000, "the T = 3 page is {} bytes", t3.len());
+    // --ascii is for the text formats: a page keeps the characters MathML needs
+    assert_eq!(page(&["--ascii"]), t3);
+    // --trace: each step's rule applications in a <details>, each form as MathML
+    let traced = page(&["--trace"]);
+    assert_eq!(traced.matches("<details>").count(), t3.matches("<p class=\"rules\">").count(), "one <details> per step with rules");
+    assert!(traced.contains("<li><code>unfold-loss</code> <math>"), "the trace lists rule applications");
 }
 
 #[test]

@@ -458,7 +458,8 @@ fn run_derive(a: &DeriveArgs, color: bool, out: &mut dyn Write) -> Result<u8, Er
             format!("{v:#}\n")
         }
     };
-    let text = if view.style == Style::Ascii { crate::print::asciify(&text) } else { text };
+    // a page keeps its math characters (MathML needs ∑, ∂, −): --ascii is for the text formats
+    let text = if view.style == Style::Ascii && a.format != Format::Html { crate::print::asciify(&text) } else { text };
     if a.trace && text.len() > TRACE_WARN {
         output::note(&format!("note: the trace is {} MB (every rule application with its whole value); a smaller --steps, or no --trace, gives a readable one", text.len() >> 20));
     }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # bptt side by side with SymPy, SymEngine and numpy, in one run on this machine. Run by hand (not in CI):
 #   bash bench/compare.sh            (PEER_TIMEOUT=60 by default: seconds allowed to each peer run)
-# Installs sympy, symengine and numpy from PyPI into bench/.venv the first time.
+# Installs sympy, symengine, numpy and jax[cpu] from PyPI into bench/.venv the first time; compiles bench/floor.c.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TIMEOUT=${PEER_TIMEOUT:-60}
 if [ ! -x bench/.venv/bin/python ]; then
   python3 -m venv bench/.venv
-  bench/.venv/bin/pip install -q sympy symengine numpy
+  bench/.venv/bin/pip install -q sympy symengine numpy "jax[cpu]"
 fi
 PY=bench/.venv/bin/python
 cargo build --release -q
@@ -39,39 +39,69 @@ for T in 2 4 6 8 16 32; do
 done
 
 echo
-echo "Numbers: ∂L/∂W_r at hidden 64, input 64 (same parameters for both; median of 5 runs)."
-printf '\n| T | bptt grad (ms) | numpy BPTT (ms) | numpy / bptt | max abs difference |\n|---|---|---|---|---|\n' 
+echo "Numbers: ∂L/∂W_r of the tanh RNN (squared error at the last step), the same parameters for every program."
+echo "bptt: 'grad --params' (evaluate = the derived side equations and closed form evaluated, from --stats; whole = the"
+echo "process); numpy: the hand-written BPTT loops; JAX: jit(grad) of a lax.scan loss, steady-state call after"
+echo "compilation (compile time beside it); C: plain loops, -O3 -march=native (the floor). Medians of 5 runs (JAX, C: of 20 calls)."
+printf '\n| n, d, T | bptt evaluate (ms) | bptt whole (ms) | numpy (ms) | JAX (ms) | JAX compile (s) | C floor (ms) | bptt / JAX | max abs diff vs JAX |\n|---|---|---|---|---|---|---|---|---|\n'
 tmp=$(mktemp -d)
-$PY - "$tmp/params.json" <<'PYEOF'
+cc -O3 -march=native -o "$tmp/floor" bench/floor.c -lm
+for size in "64 64 250" "64 64 1000" "256 256 1000" "64 64 10000"; do
+  read -r n d T <<<"$size"
+  f="$tmp/p-$n-$d-$T.json"
+  $PY - "$f" "$n" "$d" "$T" "$tmp/floor-in.txt" <<'PYEOF'
 import json, sys
 import numpy as np
+n, d, T = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+m = 2
 rng = np.random.default_rng(1)
-n, d, m, T = 64, 64, 2, 1000
-u = lambda *s: (0.9 * (2 * rng.random(s) - 1) / np.sqrt(s[-1])).tolist()
-json.dump({"W_r": u(n, n), "W_x": u(n, d), "W_y": u(m, n), "s0": u(n), "x": u(T, d), "target": u(m)}, open(sys.argv[1], "w"))
+u = lambda *s: 0.9 * (2 * rng.random(s) - 1) / np.sqrt(s[-1])
+p = {"W_r": u(n, n), "W_x": u(n, d), "W_y": u(m, n), "s0": u(n), "x": u(T, d), "target": u(m)}
+json.dump({k: v.tolist() for k, v in p.items()}, open(sys.argv[1], "w"))
+with open(sys.argv[5], "w") as out:
+    out.write(f"{n} {d} {m} {T}\n")
+    for k in ["W_r", "W_x", "W_y", "s0", "x", "target"]:
+        out.write(" ".join(repr(float(v)) for v in np.ravel(p[k])) + "\n")
 PYEOF
-for T in 250 500 1000; do
-  if [ "$T" != 1000 ]; then
-    $PY -c "import json,sys; p=json.load(open('$tmp/params.json')); p['x']=p['x'][:$T]; json.dump(p, open('$tmp/p$T.json','w'))"
-    f="$tmp/p$T.json"
-  else
-    f="$tmp/params.json"
-  fi
-  # the median of 5 runs each: evaluation time only (bptt: the side equations derived at this T and the closed
-  # form evaluated; numpy: the forward and backward loops)
   ours=$(for i in 1 2 3 4 5; do $B grad --params "$f" --stats --format json 2>"$tmp/stats" >"$tmp/ours.json"; sed -n 's/.*evaluate \([0-9.]*\) ms/\1/p' "$tmp/stats"; done | sort -g | sed -n 3p)
-  theirs=$(for i in 1 2 3 4 5; do $PY bench/peers.py numpy 64 64 $T "$f" > "$tmp/theirs$i.json"; $PY -c "import json; print(json.load(open('$tmp/theirs$i.json'))['seconds'])"; done | sort -g | sed -n 3p)
-  $PY - "$tmp/ours.json" "$ours" "$theirs" "$T" "$tmp/theirs1.json" <<'PYEOF'
+  whole=$(for i in 1 2 3 4 5; do s0=$(date +%s%N); $B grad --params "$f" >/dev/null; e0=$(date +%s%N); echo $(( (e0 - s0) / 1000 )); done | sort -n | sed -n 3p)
+  np_s=$(for i in 1 2 3 4 5; do $PY bench/peers.py numpy "$n" "$d" "$T" "$f" > "$tmp/np.json"; $PY -c "import json; print(json.load(open('$tmp/np.json'))['seconds'])"; done | sort -g | sed -n 3p)
+  timeout "$TIMEOUT" $PY bench/peers.py jax "$n" "$d" "$T" "$f" > "$tmp/jax.json" 2>/dev/null || echo '{"seconds": null}' > "$tmp/jax.json"
+  floor=$("$tmp/floor" "$tmp/floor-in.txt" | cut -d' ' -f1)
+  $PY - "$tmp/ours.json" "$ours" "$whole" "$np_s" "$tmp/jax.json" "$floor" "$size" <<'PYEOF'
 import json, sys
 import numpy as np
 ours = json.load(open(sys.argv[1]))
-theirs = json.load(open(sys.argv[5]))
-diff = np.max(np.abs(np.array(ours["gradient"]) - np.array(theirs["gradient"])))
-o, t = float(sys.argv[2]) / 1e3, float(sys.argv[3])
-print(f"| {sys.argv[4]} | {o*1e3:.1f} | {t*1e3:.1f} | {t/o:.2f} | {diff:.1e} |")
+jx = json.load(open(sys.argv[5]))
+o, whole, nps, fl = float(sys.argv[2]), float(sys.argv[3]) / 1e3, float(sys.argv[4]) * 1e3, float(sys.argv[6]) * 1e3
+if jx.get("seconds") is None:
+    j, jc, ratio, diff = "timeout", "-", "-", "-"
+else:
+    jms = jx["seconds"] * 1e3
+    j, jc, ratio = f"{jms:.2f}", f"{jx['compile_seconds']:.2f}", f"{o / jms:.1f}×"
+    diff = f"{np.max(np.abs(np.array(ours['gradient']) - np.array(jx['gradient']))):.1e}"
+print(f"| {sys.argv[7].replace(' ', ', ')} | {o:.1f} | {whole:.1f} | {nps:.1f} | {j} | {jc} | {fl:.2f} | {ratio} | {diff} |")
 PYEOF
 done
 rm -rf "$tmp"
+
+echo
+echo "How derive grows with T (W_r, text, whole process; SymPy/SymEngine: the unrolled model differentiated, after"
+echo "imports; peak memory of the process). The chart: bench/scaling.svg (log-log)."
+printf '\n| T | bptt (s) | bptt peak (MB) | SymPy (s) | SymPy peak (MB) | SymEngine (s) | SymEngine peak (MB) |\n|---|---|---|---|---|---|---|\n'
+rows=$(mktemp)
+for T in 3 10 30 100 300; do
+  read -r bt bm <<<"$( { /usr/bin/time -f '%e %M' $B derive --steps $T >/dev/null; } 2>&1 | tail -1)"
+  peer2() {
+    if r=$( { /usr/bin/time -f '%e %M' timeout "$TIMEOUT" $PY bench/peers.py "$1" "$T" >/dev/null; } 2>&1 | tail -1) && [ "$(echo "$r" | wc -w)" = 2 ]; then echo "$r"; else echo "- -"; fi
+  }
+  if [ "$T" -le 30 ]; then read -r st sm <<<"$(peer2 sympy)"; read -r et em <<<"$(peer2 symengine)"; else st=-; sm=-; et=-; em=-; fi
+  mb() { [ "$1" = - ] && echo - || python3 -c "print(f'{$1/1024:.0f}')"; }
+  echo "$T $bt $(mb $bm) $st $(mb $sm) $et $(mb $em)" >> "$rows"
+  echo "| $T | $bt | $(mb $bm) | $st | $(mb $sm) | $et | $(mb $em) |"
+done
+python3 bench/chart.py "$rows" bench/scaling.svg
+rm -f "$rows"
 
 echo
 echo "bptt alone (whole process, median of 5 runs):"

@@ -5,6 +5,8 @@
                                 SymEngine, which has no LaTeX printer); prints the seconds taken after imports
   python peers.py numpy N D T PARAMS.json   BPTT for dL/dW_r in numpy with the parameters of the file; prints
                                 the seconds of the BPTT and the gradient as JSON
+  python peers.py jax N D T PARAMS.json     jax.grad of the loss of a lax.scan RNN, jit-compiled; prints the
+                                median seconds of 20 calls after compilation (and the compile time) and the gradient
 """
 import json
 import sys
@@ -63,8 +65,40 @@ def numpy_bptt(n, d, T, path):
     print(json.dumps({"seconds": secs, "gradient": dWr.tolist()}))
 
 
+def jax_grad(n, d, T, path):
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import numpy as np
+    p = json.load(open(path))
+    Wr, Wx, Wy = jnp.array(p["W_r"]), jnp.array(p["W_x"]), jnp.array(p["W_y"])
+    s0, X, ybar = jnp.array(p["s0"]), jnp.array(p["x"][:T]), jnp.array(p["target"])
+
+    def loss(Wr, Wx, Wy, s0, X, ybar):
+        def step(s, x):
+            s = jnp.tanh(Wr @ s + Wx @ x)
+            return s, None
+        s, _ = jax.lax.scan(step, s0, X)
+        y = Wy @ s
+        return 0.5 * jnp.sum((y - ybar) ** 2)
+
+    g = jax.jit(jax.grad(loss))
+    t0 = time.perf_counter()
+    out = g(Wr, Wx, Wy, s0, X, ybar).block_until_ready()
+    compile_secs = time.perf_counter() - t0
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        out = g(Wr, Wx, Wy, s0, X, ybar).block_until_ready()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    print(json.dumps({"seconds": times[len(times) // 2], "compile_seconds": compile_secs, "gradient": np.asarray(out).tolist()}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] in ("sympy", "symengine"):
         symbolic(sys.argv[1], int(sys.argv[2]))
+    elif sys.argv[1] == "jax":
+        jax_grad(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:
         numpy_bptt(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])

@@ -100,6 +100,26 @@ impl D {
         }
         true
     }
+    /// Σₜ aₜ ⊗ bₜ over T steps at once, one matrix product AᵀB (A: T rows of a, B: T rows of b), computed by
+    /// `matrixmultiply`'s GEMM; `rows_a`, `rows_b` hold the steps' entries one after another. None when the axes
+    /// overlap (not an outer product).
+    pub(super) fn outer_sum(a: &D, b: &D, rows_a: &[f64], rows_b: &[f64]) -> Option<D> {
+        let (m, n) = (a.data.len(), b.data.len());
+        if a.idx.iter().any(|s| b.idx.contains(s)) || m == 0 || n == 0 || !rows_a.len().is_multiple_of(m) || rows_a.len() / m != rows_b.len() / n.max(1) {
+            return None;
+        }
+        let t = rows_a.len() / m;
+        let mut out = vec![0.0; m * n];
+        // C (m×n, row-major) = Aᵀ (m×T: element (i, k) at rows_a[k·m + i]) · B (T×n, row-major)
+        // SAFETY: every pointer covers its matrix (rows_a: t·m, rows_b: t·n, out: m·n entries) with the strides given
+        unsafe {
+            matrixmultiply::dgemm(m, t, n, 1.0, rows_a.as_ptr(), 1, m as isize, rows_b.as_ptr(), n as isize, 1, 0.0, out.as_mut_ptr(), n as isize, 1);
+        }
+        let idx = a.idx.iter().chain(&b.idx).copied().collect();
+        let dims = a.dims.iter().chain(&b.dims).copied().collect();
+        Some(D { idx, dims, data: Rc::new(out) })
+    }
+
     pub(super) fn strides(&self) -> Vec<usize> {
         let mut s = vec![1; self.dims.len()];
         for k in (0..self.dims.len().saturating_sub(1)).rev() {

@@ -23,7 +23,9 @@ struct Side {
     name: Symbol,
     time: std::result::Result<i64, (Symbol, i64, i64)>,
     idx: Vec<Symbol>,
-    rhs: RecExpr<Expr>,
+    rhs: Rc<RecExpr<Expr>>,
+    /// The size of each index of `rhs` (computed once: it is evaluated at every step).
+    dims: Rc<HashMap<Symbol, usize>>,
 }
 
 /// The fast evaluator for one model, sizes and parameter values.
@@ -36,6 +38,8 @@ pub struct Dense<'a> {
     grads: HashMap<Key, Rc<D>>,
     /// For a ∂L/∂… that no side equation gives (a plan that stops earlier): the reference evaluator's exact value.
     reference: Option<crate::eval::Numeric<'a>>,
+    /// The index sizes of each definition's right-hand side, by its position in the model (computed once).
+    def_dims: Vec<Option<Rc<HashMap<Symbol, usize>>>>,
 }
 
 const NO_TIME: i64 = i64::MIN;
@@ -65,9 +69,13 @@ impl<'a> Dense<'a> {
             };
             let idx: Option<Vec<Symbol>> = ch[2..].iter().map(|c| sym(&w.lhs, *c)).collect();
             let Some(idx) = idx else { continue };
-            sides.push(Side { name, time, idx, rhs: w.rhs.clone() });
+            sides.push(Side { name, time, idx, rhs: Rc::new(w.rhs.clone()), dims: Rc::default() });
         }
-        Dense { model, sizes, params, sides, quantities: HashMap::default(), grads: HashMap::default(), reference: None }
+        let mut d = Dense { model, sizes, params, sides, quantities: HashMap::default(), grads: HashMap::default(), reference: None, def_dims: vec![None; model.defs.len()] };
+        for i in 0..d.sides.len() {
+            d.sides[i].dims = Rc::new(d.index_dims(&d.sides[i].rhs));
+        }
+        d
     }
 
     /// Evaluate `e` over the axes `order` (the gradient's indices).
@@ -174,6 +182,12 @@ impl<'a> Dense<'a> {
             Expr::TSum([k, lo, hi, body]) => {
                 let k = sym(e, *k).ok_or_else(|| Error::Eval("a Σ needs an index".into()))?;
                 let (lo, hi) = (self.time(e, *lo, env, dims)?, self.time(e, *hi, env, dims)?);
+                // Σₖ a⁽ᵏ⁾ ⊗ b⁽ᵏ⁾ (e.g. ∂L/∂h⁽ᵏ⁾[i] s⁽ᵏ⁻¹⁾[p]): every step's factors, then one matrix product
+                if let Expr::Mul([x, y]) = &e[*body]
+                    && let Some(v) = self.outer_sum(e, (*x, *y), k, (lo, hi), env, dims)?
+                {
+                    return Ok(v);
+                }
                 let mut acc: Option<D> = None;
                 for t in lo..=hi {
                     crate::limits::check("the numbers")?;
@@ -232,6 +246,41 @@ impl<'a> Dense<'a> {
         })
     }
 
+    /// Σ_{k=lo}^{hi} x⁽ᵏ⁾ y⁽ᵏ⁾ as one GEMM when every step's x and y have the same axes, disjoint (an outer
+    /// product); None otherwise (the caller sums step by step).
+    #[allow(clippy::too_many_arguments)]
+    fn outer_sum(&mut self, e: &RecExpr<Expr>, (x, y): (Id, Id), k: Symbol, (lo, hi): (i64, i64), env: &mut Vec<(Symbol, i64)>, dims: &HashMap<Symbol, usize>) -> Result<Option<D>> {
+        if hi < lo {
+            return Ok(None);
+        }
+        let (mut ra, mut rb) = (vec![], vec![]);
+        let mut first: Option<(D, D)> = None;
+        for t in lo..=hi {
+            crate::limits::check("the numbers")?;
+            env.push((k, t));
+            let xy = self.eval(e, x, env, dims).and_then(|a| Ok((a, self.eval(e, y, env, dims)?)));
+            env.pop();
+            let (a, b) = xy?;
+            match &first {
+                Some((fa, fb)) if fa.idx != a.idx || fa.dims != a.dims || fb.idx != b.idx || fb.dims != b.dims => return Ok(None),
+                Some(_) => {}
+                None => {
+                    if a.idx.iter().any(|s| b.idx.contains(s)) || a.idx.is_empty() || b.idx.is_empty() {
+                        return Ok(None);
+                    }
+                    ra.reserve(a.data.len() * (hi - lo + 1) as usize);
+                    rb.reserve(b.data.len() * (hi - lo + 1) as usize);
+                }
+            }
+            ra.extend_from_slice(&a.data);
+            rb.extend_from_slice(&b.data);
+            if first.is_none() {
+                first = Some((a, b));
+            }
+        }
+        Ok(first.and_then(|(a, b)| D::outer_sum(&a, &b, &ra, &rb)))
+    }
+
     /// A parameter, data or quantity at step `t`, over placeholder axes.
     fn named(&mut self, name: Symbol, t: i64) -> Result<(Vec<Symbol>, Rc<D>)> {
         if let Some(v) = self.quantities.get(&(name, t)) {
@@ -266,7 +315,7 @@ impl<'a> Dense<'a> {
             return Ok(v.clone());
         }
         let model = self.model;
-        for d in model.defs.iter().filter(|d| d.name == name) {
+        for (di, d) in model.defs.iter().enumerate().filter(|(_, d)| d.name == name) {
             let mut env = vec![];
             match (&d.time, t) {
                 (None, NO_TIME) => {}
@@ -274,7 +323,14 @@ impl<'a> Dense<'a> {
                 (Some(TimeSlot::Var(s)), t) if t != NO_TIME && d.guards.iter().all(|(g, n)| *g != *s || t as f64 > *n) => env.push((*s, t)),
                 _ => continue,
             }
-            let dims = self.index_dims(&d.rhs);
+            let dims = match &self.def_dims[di] {
+                Some(x) => x.clone(),
+                None => {
+                    let x = Rc::new(self.index_dims(&d.rhs));
+                    self.def_dims[di] = Some(x.clone());
+                    x
+                }
+            };
             let v = self.eval(&d.rhs, d.rhs.root(), &mut env, &dims)?.permute(&d.idx)?;
             let v = Rc::new(v);
             self.quantities.insert((name, t), v.clone());
@@ -311,9 +367,8 @@ impl<'a> Dense<'a> {
             Err((_, lo, hi)) => (lo..=hi).contains(&t),
         });
         let Some(at) = at else { return self.grad_by_reference(name, t) };
-        let (rhs, idx, k) = (self.sides[at].rhs.clone(), self.sides[at].idx.clone(), self.sides[at].time.err().map(|x| x.0));
+        let (rhs, idx, k, dims) = (self.sides[at].rhs.clone(), self.sides[at].idx.clone(), self.sides[at].time.err().map(|x| x.0), self.sides[at].dims.clone());
         let mut env: Vec<(Symbol, i64)> = k.map(|k| (k, t)).into_iter().collect();
-        let dims = self.index_dims(&rhs);
         let v = Rc::new(self.eval(&rhs, rhs.root(), &mut env, &dims)?.permute(&idx)?);
         self.grads.insert((name, t), v.clone());
         Ok((idx, v))

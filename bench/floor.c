@@ -1,8 +1,9 @@
 /* The floor for bench/compare.sh: dL/dW_r of the tanh RNN (squared error at the last step) by plain loops in C,
- * compiled with -O3 -march=native: what the machine does with no interpretation at all. Reads the params file
+ * compiled with -O3 -march=native -ffast-math (so that the sums vectorise): what the machine does with no
+ * interpretation at all. Reads the params file
  * that compare.sh writes in a simple form (n d m T, then W_r, W_x, W_y, s0, x, target as whitespace-separated
  * numbers); prints the median seconds of 20 runs and the gradient's first entry.
- *   cc -O3 -march=native -o floor bench/floor.c -lm && ./floor params.txt */
+ *   cc -O3 -march=native -ffast-math -o floor bench/floor.c -lm && ./floor params.txt */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

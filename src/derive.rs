@@ -28,6 +28,11 @@ enum WholeOf {
 }
 
 impl TraceStep {
+    /// Was this step's term kept (`Limits::keep_every_step`, as for --trace)?
+    pub fn kept(&self) -> bool {
+        !matches!(&self.whole, WholeOf::Term(t) if t.as_ref().is_empty()) && !self.part.as_ref().is_some_and(|p| p.as_ref().is_empty())
+    }
+
     /// The whole expression after this step.
     pub fn whole(&self) -> RecExpr<Expr> {
         match (&self.whole, &self.part) {

@@ -49,9 +49,17 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
             let o = &session.options;
             scope.spawn(move || crate::closed::check(o, c, limits).map(|r| (c.clone(), r)))
         });
-        let derivation = crate::derive::derive_with(&session.plan, &session.rules, limits, progress)?;
-        let derived = started.elapsed();
-        let numbers = crate::verify::verify(&session, &derivation, trace)?;
+        // every rule application's term is kept only for --trace (memory: a long derivation has thousands of
+        // steps, each a whole term); a step that changes the value is then found by deriving once more, keeping them
+        let keep = limits.keep_every_step || trace;
+        let mut derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: keep, ..limits }, progress)?;
+        let mut derived = started.elapsed();
+        let mut numbers = crate::verify::verify(&session, &derivation, trace)?;
+        if numbers.broken.is_some() && !keep {
+            derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: true, ..limits }, &mut |_| {})?;
+            derived = started.elapsed();
+            numbers = crate::verify::verify(&session, &derivation, trace)?;
+        }
         let verified = started.elapsed();
         let closed = match any_t {
             Some(h) => Some(h.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??),

@@ -140,6 +140,10 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
 
 /// Values after each micro step, and the first rule whose step changed the value.
 fn walk_trace(num: &mut Numeric, steps: &[TraceStep], start: &Tensor, like: &Tensor) -> Result<(Vec<Tensor>, Option<String>)> {
+    // the steps' terms were not kept (no --trace): no culprit here; the pipeline derives again, keeping them
+    if !steps.iter().all(TraceStep::kept) {
+        return Ok((vec![], None));
+    }
     let mut prev = start.clone();
     let mut culprit = None;
     let mut out = vec![];

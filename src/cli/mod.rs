@@ -383,7 +383,8 @@ type Done = crate::pipeline::Checked;
 
 fn derive_one(a: &DeriveArgs, wrt: Option<&str>) -> Result<Done, Error> {
     let started = std::time::Instant::now();
-    let limits = a.limits.engine(started);
+    // the terms of every rule application are kept for --trace only (derive_checked finds a culprit without them)
+    let limits = Limits { keep_every_step: a.trace, ..a.limits.engine(started) };
     let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
     let mut shown = false;
     let goal = wrt.map(|w| format!("∂L/∂{w}")).unwrap_or_else(|| "the gradient".into());

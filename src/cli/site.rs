@@ -66,7 +66,7 @@ const VARIANTS: [(&str, bool, bool); 2] = [("many-to-one", false, false), ("many
 
 pub fn run_site(a: &SiteArgs) -> Result<u8, Error> {
     std::fs::create_dir_all(&a.dir).map_err(|e| Error::Write { path: a.dir.display().to_string(), reason: e.to_string() })?;
-    let limits = a.limits.engine(std::time::Instant::now());
+    let limits = crate::stepper::Limits { keep_every_step: false, ..a.limits.engine(std::time::Instant::now()) };
     let mut pages: Vec<Page> = vec![];
     for (vi, (variant, bias, m2m)) in VARIANTS.iter().enumerate() {
         let base = Options { steps: Some(a.steps as usize), bias: *bias, many_to_many: *m2m, rules_dir: a.rules.clone(), ..Options::default() };

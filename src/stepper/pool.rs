@@ -134,9 +134,21 @@ impl Pool {
             }
             self.root = root;
             self.walk();
+            self.compact(reserved);
             return Some((i, Step { rule: u.name.clone(), count: changed.len(), term: self.term.clone() }));
         }
         None
+    }
+
+    /// Start afresh from the current term when the pool has grown to several times its size: what earlier steps
+    /// added and no longer use is dropped, so the pool stays proportional to the term (memory linear in the
+    /// term's size, not in the number of steps times it). The term, and so every later step, is the same.
+    fn compact(&mut self, reserved: &Reserved) {
+        if self.size() > 4 * self.term.as_ref().len() + 4096
+            && let Some(fresh) = Pool::new(&self.term, reserved)
+        {
+            *self = fresh;
+        }
     }
 
     /// The root of the term with every matched class replaced by its right-hand side (`pairs`: distinct

@@ -132,12 +132,10 @@ impl Params {
     pub fn from_json(model: &Model, text: &str, file: &str) -> Result<(Params, Sizes)> {
         // a byte-order mark, as some editors write, is not part of the JSON
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            Error::Usage(format!("{file}:{}:{}: not valid JSON: {e}\nhint: the file holds one object, e.g. {{\"W_r\": [[0.5, -0.3], [0.2, 0.4]], …}}", e.line(), e.column()))
-        })?;
-        // a key given twice would silently lose one of its values: refused, with its position
-        serde_json::from_str::<NoDuplicateKeys>(text).map_err(|e| {
-            Error::Usage(format!("{file}:{}:{}: {e}\nhint: give each key once", e.line(), e.column()))
+        // one pass; a key given twice would silently lose one of its values: refused, with its position
+        let Strict(v) = serde_json::from_str::<Strict>(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => Error::Usage(format!("{file}:{}:{}: {e}\nhint: give each key once", e.line(), e.column())),
+            _ => Error::Usage(format!("{file}:{}:{}: not valid JSON: {e}\nhint: the file holds one object, e.g. {{\"W_r\": [[0.5, -0.3], [0.2, 0.4]], …}}", e.line(), e.column())),
         })?;
         let Value::Object(obj) = v else {
             return Err(Error::Usage(format!("{file}: the params file must hold one JSON object with keys {}", keys(model))));
@@ -234,27 +232,32 @@ fn keys(model: &Model) -> String {
 }
 
 fn read_array(v: &Value, rank: usize) -> std::result::Result<Array, String> {
+    let mut data = vec![];
+    let shape = read_into(v, rank, &mut data)?;
+    Ok(Array { shape, data })
+}
+
+/// The numbers of `v` appended to `data` (row-major), and its shape: every row of the same length.
+fn read_into(v: &Value, rank: usize, data: &mut Vec<f64>) -> std::result::Result<Vec<usize>, String> {
     match (rank, v) {
         (0, Value::Number(n)) => {
-            let x = n.as_f64().filter(|x| x.is_finite()).ok_or("a number is not finite")?;
-            Ok(Array { shape: vec![], data: vec![x] })
+            data.push(n.as_f64().filter(|x| x.is_finite()).ok_or("a number is not finite")?);
+            Ok(vec![])
         }
         (0, other) => Err(format!("expected a number, found {}", kind(other))),
         (r, Value::Array(items)) => {
             let mut shape: Option<Vec<usize>> = None;
-            let mut data = vec![];
             for (i, it) in items.iter().enumerate() {
-                let a = read_array(it, r - 1).map_err(|m| format!("entry {i}: {m}"))?;
+                let sh = read_into(it, r - 1, data).map_err(|m| format!("entry {i}: {m}"))?;
                 match &shape {
-                    None => shape = Some(a.shape.clone()),
-                    Some(s) if *s != a.shape => return Err(format!("entry {i} has shape {:?}, but entry 0 has {:?} (rows must have equal length)", a.shape, s)),
+                    None => shape = Some(sh),
+                    Some(s) if *s != sh => return Err(format!("entry {i} has shape {sh:?}, but entry 0 has {s:?} (rows must have equal length)")),
                     _ => {}
                 }
-                data.extend(a.data);
             }
             let mut full = vec![items.len()];
             full.extend(shape.unwrap_or_else(|| vec![0; r - 1]));
-            Ok(Array { shape: full, data })
+            Ok(full)
         }
         (r, other) => Err(format!("expected an array of rank {r}, found {}", kind(other))),
     }
@@ -271,48 +274,53 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Any JSON value, read only to find an object that names a key twice.
-struct NoDuplicateKeys;
+/// A JSON value read in one pass that refuses an object naming a key twice (serde_json's `Value` would keep
+/// only the last one).
+struct Strict(Value);
 
-impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+impl<'de> serde::Deserialize<'de> for Strict {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
-            type Value = NoDuplicateKeys;
+            type Value = Strict;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON value")
             }
-            fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
-                Ok(NoDuplicateKeys)
+            fn visit_bool<E>(self, b: bool) -> std::result::Result<Self::Value, E> {
+                Ok(Strict(Value::Bool(b)))
             }
-            fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
-                Ok(NoDuplicateKeys)
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(Strict(Value::from(v)))
             }
-            fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
-                Ok(NoDuplicateKeys)
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(Strict(Value::from(v)))
             }
-            fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
-                Ok(NoDuplicateKeys)
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                Ok(Strict(serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)))
             }
-            fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
-                Ok(NoDuplicateKeys)
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Strict(Value::String(v.to_string())))
             }
             fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
-                Ok(NoDuplicateKeys)
+                Ok(Strict(Value::Null))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
-                while a.next_element::<NoDuplicateKeys>()?.is_some() {}
-                Ok(NoDuplicateKeys)
+                let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0).min(1 << 16));
+                while let Some(Strict(v)) = a.next_element::<Strict>()? {
+                    out.push(v);
+                }
+                Ok(Strict(Value::Array(out)))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
-                let mut seen = std::collections::BTreeSet::new();
+                let mut out = serde_json::Map::new();
                 while let Some(k) = a.next_key::<String>()? {
-                    if !seen.insert(k.clone()) {
+                    if out.contains_key(&k) {
                         return Err(serde::de::Error::custom(format!("the key `{k}` is given twice")));
                     }
-                    a.next_value::<NoDuplicateKeys>()?;
+                    let Strict(v) = a.next_value::<Strict>()?;
+                    out.insert(k, v);
                 }
-                Ok(NoDuplicateKeys)
+                Ok(Strict(Value::Object(out)))
             }
         }
         d.deserialize_any(V)

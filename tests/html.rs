@@ -205,13 +205,21 @@ fn check_writes_an_html_page_with_the_verdict() {
     assert_eq!(o.status.code(), Some(1), "refuted: {}", stderr(&o));
     let html = stdout(&o);
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<math display=\"block\">"), "{html}");
-    assert!(html.contains("class=\"bad\">verdict  ✗ REFUTED"), "{html}");
-    assert!(html.contains("counterexample"), "the counterexample is on the page");
+    assert!(html.contains("<p class=\"verdict\"><b>verdict</b> <span class=\"bad\">✗ REFUTED</span>"), "{html}");
+    assert!(html.contains("counterexample at seed 1, T=2") && html.contains("<th>gradient</th>"), "the counterexample is on the page: {html}");
+    assert!(html.contains("<h2>diagnosis</h2>") && html.contains("<code>mistake-state-off-by-one</code>"), "the diagnosis names the mistake: {html}");
     let o = run(&["check", "--format", "html", "--lang", "ko", "--any-T", "sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).contains("class=\"ok\">") && stdout(&o).contains("lang=\"ko\""), "{}", stdout(&o));
+    let ko = stdout(&o);
+    assert!(ko.contains("<span class=\"ok\">✓ 증명됨</span>") && ko.contains("lang=\"ko\"") && ko.contains("<th>T=8</th>"), "{ko}");
+    // a hand derivation, line by line
+    let steps = dir().join("steps.txt");
+    std::fs::write(&steps, "sum_{k=1}^{T} dL/dh^(k)[i] * s^(k-1)[p]\nsum_{k=1}^{T} dL/dh^(k)[i] * s^(k)[p]\n").unwrap();
+    let o = run(&["check", "--format", "html", "--steps-file", steps.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("<pre class=\"bad-chain\">"), "{}", stdout(&o));
     if let Some(chrome) = chromium() {
-        let r = measure(&chrome, &stdout(&o), "check-ko");
+        let r = measure(&chrome, &ko, "check-ko");
         assert_eq!(r["empty_maths"], 0);
         assert!(r["text"].as_str().unwrap().contains("증명"), "{}", r["text"]);
     }

@@ -128,14 +128,12 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
                     t
                 })
             }
-            CheckFormat::Html => {
-                let text = crate::print::with_shown(&s.shown(), || {
-                    let mut t = format!("{}\n\n", show::header(&s, &view, false));
-                    show::chain(&s, &lines, &file, &view, &mut t);
-                    t
-                });
-                crate::render::html::check_page(None, &text, !broken, view.lang)
-            }
+            CheckFormat::Html => crate::print::with_shown(&s.shown(), || {
+                let mut t = String::new();
+                show::chain(&s, &lines, &file, &view, &mut t);
+                let verdict = if broken { "bad" } else { "ok" };
+                crate::render::html::check_page(&show::header(&s, &view, false), &format!("<pre class=\"{verdict}-chain\">{}</pre>\n", crate::render::mathml::esc(&t)), view.lang)
+            }),
             CheckFormat::Json => {
                 let v: Vec<serde_json::Value> = lines
                     .iter()
@@ -196,8 +194,25 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
                 crate::print::with_shown(&s.shown(), || show::checked(s, c, &view, &mut t));
             }
             if a.format == CheckFormat::Html {
+                // the T = 1..8 verdicts (with --any-T) as a table, then the last check in full
+                let mut body = String::new();
+                if a.any_t {
+                    body.push_str("<table class=\"numbers\">");
+                    for (s, c) in &checked {
+                        let w = match c.verdict {
+                            Verdict::Proved(_) => "<span class=\"ok\">✓</span> proved",
+                            Verdict::Agrees => "<span class=\"ok\">✓</span> agrees (not proved)",
+                            Verdict::Refuted { .. } => "<span class=\"bad\">✗</span> refuted",
+                        };
+                        body.push_str(&format!("<tr><th>T={}</th><td>{w}</td></tr>", s.sizes.steps));
+                    }
+                    body.push_str("</table>\n");
+                }
                 let (s, c) = checked[checked.len() - 1];
-                crate::print::with_shown(&s.shown(), || crate::render::html::check_page(Some(&c.formula), &t, !refuted, view.lang))
+                crate::print::with_shown(&s.shown(), || {
+                    body.push_str(&show::checked_html(s, c, view.lang));
+                    crate::render::html::check_page(&show::header(s0, &view, a.any_t), &body, view.lang)
+                })
             } else {
                 t
             }

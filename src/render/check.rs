@@ -252,3 +252,85 @@ pub fn chain(s: &Session, lines: &[Line], file: &str, v: &View, out: &mut String
         }
     }
 }
+
+/// One check as an HTML section for the check page (`--format html`): the formula as MathML, the random test,
+/// the counterexample as a small table, the diagnosis, the proof, and the verdict — the text report's parts.
+pub fn checked_html(s: &Session, c: &Checked, lang: crate::options::Lang) -> String {
+    use super::mathml::{esc, expr, math};
+    let cw = super::words::check_of(lang);
+    let mut out = String::new();
+    let yes = "<span class=\"ok\">✓</span>";
+    let no = "<span class=\"bad\">✗</span>";
+    let _ = writeln!(out, "<h2>{}</h2>\n{}", esc(cw.yours.trim()), math(&expr(&c.formula), true));
+    let seeds = seed_words(s.options.params.is_some(), s.options.seed, c.points as u64);
+    let test_ok = |out: &mut String| {
+        let _ = writeln!(out, "<p>{yes} {}</p>", esc(&agrees_at(cw, c.points, &seeds, &sizes(s, &c.sizes))));
+    };
+    let ce_table = |ce: &Counterexample, out: &mut String| {
+        let _ = writeln!(out, "<p>{}</p>", esc(&cw.counterexample.replace("{point}", &point(s, &ce.point)).replace("{entry}", &entry(ce))));
+        let _ = writeln!(out, "<table class=\"numbers\"><tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{}</td></tr></table>", esc(cw.yours_value.trim()), esc(&val(ce.yours)), esc(cw.gradient_value.trim()), esc(&val(ce.truth)));
+        if let Some((k, y, t)) = ce.first_step {
+            let _ = writeln!(out, "<p>{}</p>", esc(&cw.first_step.replace("{k}", &k.to_string()).replace("{yours}", &val(y)).replace("{true}", &val(t))));
+        }
+        if !ce.yours.is_finite() {
+            let _ = writeln!(out, "<p>{}</p>", esc(cw.not_a_number));
+        }
+    };
+    let verdict = match &c.verdict {
+        Verdict::Refuted { why, diagnosis } => {
+            let _ = writeln!(out, "<h2>{}</h2>", esc(cw.test.trim()));
+            match why {
+                Why::Value(ce) => {
+                    let _ = writeln!(out, "<p>{no} {}</p>", esc(cw.differs));
+                    ce_table(ce, &mut out);
+                }
+                Why::Shape { index, used_in, counterexample: ce, .. } => {
+                    let _ = writeln!(out, "<p>{no} the shapes do not match: <code>{}</code> in {}</p>", esc(index.as_str()), esc(used_in));
+                    if let Some(ce) = ce {
+                        ce_table(ce, &mut out);
+                    }
+                }
+                Why::Undefined(what) => {
+                    let _ = writeln!(out, "<p>{no} {}</p>", esc(&cw.undefined.replace("{what}", what)));
+                }
+            }
+            let _ = writeln!(out, "<h2>{}</h2>", esc(cw.diagnosis.trim()));
+            if diagnosis.is_empty() {
+                let _ = writeln!(out, "<p>{}</p>", esc(cw.none_explains));
+            } else {
+                let _ = writeln!(out, "<p>{}</p>\n<ul>", esc(if diagnosis.len() == 1 { cw.one_mistake } else { cw.any_mistake }));
+                for m in diagnosis {
+                    let _ = writeln!(out, "<li>{} <span class=\"side\">(<code>{}</code>, {})</span></li>", esc(lang.pick(&m.words, m.words_ko.as_deref())), esc(&m.name), esc(&m.at));
+                }
+                out.push_str("</ul>\n");
+            }
+            format!("<span class=\"bad\">{}</span>", esc(cw.refuted))
+        }
+        Verdict::Agrees => {
+            test_ok(&mut out);
+            let _ = writeln!(out, "<p>{}</p>", esc(cw.no_proof));
+            esc(&cw.verdict_agrees.replace("{n}", &c.points.to_string()).replace("{points}", if c.points == 1 { cw.point } else { cw.points }))
+        }
+        Verdict::Proved(p) => {
+            test_ok(&mut out);
+            let _ = writeln!(out, "<h2>{}</h2>", esc(cw.proof.trim()));
+            match &p.exact {
+                Some(x) => {
+                    let _ = writeln!(out, "<p>{}</p>\n<ul>", esc(&cw.proved_exact.replace("{x}", x)));
+                    for (eq, r) in &p.chain {
+                        let _ = writeln!(out, "<li>{} <code>{}</code></li>", esc(eq.trim()), esc(&rules(r)));
+                    }
+                    out.push_str("</ul>\n");
+                }
+                None => {
+                    let _ = writeln!(out, "<p>{}</p>\n{}", esc(&cw.proved_expanded.replace("{x}", "")), math(&expr(&p.reference), true));
+                    let _ = writeln!(out, "<p>{}</p>", esc(&cw.proved_products.replace("{n}", &p.products.to_string())));
+                    let _ = writeln!(out, "<p class=\"side\">{} <code>{}</code><br>{} <code>{}</code></p>", esc(cw.yours_rules), esc(&rules(&p.yours_rules)), esc(cw.derived_rules), esc(&rules(&p.reference_rules)));
+                }
+            }
+            format!("<span class=\"ok\">{}</span>", esc(cw.proved))
+        }
+    };
+    let _ = writeln!(out, "<p class=\"verdict\"><b>{}</b> {verdict}</p>", esc(cw.verdict.trim()));
+    out
+}

@@ -375,15 +375,12 @@ pub fn page(parts: &[Part], lang: Lang, trace: bool) -> String {
     )
 }
 
-/// A page around the report of `bptt check` (its text, as printed) with the formula as MathML and the verdict.
-pub fn check_page(formula: Option<&RecExpr<Expr>>, report: &str, verdict_ok: bool, lang: Lang) -> String {
-    let f = formula.map(|f| math(&super::mathml::expr(f), true)).unwrap_or_default();
-    let verdict = report.lines().rev().find(|l| l.starts_with("verdict") || l.starts_with("판정")).unwrap_or_default();
+/// The page of `bptt check --format html`: its header line, then `sections` (HTML: each check as
+/// [`super::check::checked_html`] writes it, or a hand derivation's report as preformatted text).
+pub fn check_page(header: &str, sections: &str, lang: Lang) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>bptt check</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>bptt check</h1>\n{f}\n<p class=\"{}\">{}</p>\n<pre>{}</pre>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>bptt check</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>bptt check</h1>\n<p class=\"facts\">{}</p>\n{sections}</body>\n</html>\n",
         lang.code(),
-        if verdict_ok { "ok" } else { "bad" },
-        esc(verdict.trim()),
-        esc(report)
+        esc(header.trim())
     )
 }

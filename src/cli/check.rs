@@ -174,46 +174,40 @@ pub fn run_check(a: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, 
             format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"gradient": checked.first().map(|(s, _)| s.wrt.as_str()), "verdict": all, "checks": v})).unwrap_or_default())
         }
         CheckFormat::Text | CheckFormat::Html => {
-            let Some((s0, _)) = checked.first() else { return Ok(ERROR) };
-            let mut t = crate::print::with_shown(&s0.shown(), || format!("{}\n\n", show::header(s0, &view, a.any_t)));
-            if a.any_t {
-                for (s, c) in &checked {
-                    let w = match c.verdict {
-                        Verdict::Proved(_) => "✓ proved",
-                        Verdict::Agrees => "✓ agrees (not proved)",
-                        Verdict::Refuted { .. } => "✗ refuted",
-                    };
-                    t.push_str(&format!("T={}   {w}\n", s.sizes.steps));
-                }
-                t.push('\n');
-            }
-            if let Some((s, c)) = checked.last() {
-                if a.any_t {
-                    t.push_str(&format!("at T={}:\n", s.sizes.steps));
-                }
-                crate::print::with_shown(&s.shown(), || show::checked(s, c, &view, &mut t));
-            }
+            let (Some((s0, _)), Some((last_s, last_c))) = (checked.first(), checked.last()) else { return Ok(ERROR) };
+            // with --any-T: each T's verdict, then the last check in full
+            let verdicts: Vec<(usize, bool, &str)> = checked
+                .iter()
+                .map(|(s, c)| match c.verdict {
+                    Verdict::Proved(_) => (s.sizes.steps, true, "proved"),
+                    Verdict::Agrees => (s.sizes.steps, true, "agrees (not proved)"),
+                    Verdict::Refuted { .. } => (s.sizes.steps, false, "refuted"),
+                })
+                .collect();
+            let header = crate::print::with_shown(&s0.shown(), || show::header(s0, &view, a.any_t));
             if a.format == CheckFormat::Html {
-                // the T = 1..8 verdicts (with --any-T) as a table, then the last check in full
                 let mut body = String::new();
                 if a.any_t {
                     body.push_str("<table class=\"numbers\">");
-                    for (s, c) in &checked {
-                        let w = match c.verdict {
-                            Verdict::Proved(_) => "<span class=\"ok\">✓</span> proved",
-                            Verdict::Agrees => "<span class=\"ok\">✓</span> agrees (not proved)",
-                            Verdict::Refuted { .. } => "<span class=\"bad\">✗</span> refuted",
-                        };
-                        body.push_str(&format!("<tr><th>T={}</th><td>{w}</td></tr>", s.sizes.steps));
+                    for (t, ok, w) in &verdicts {
+                        let mark = if *ok { "<span class=\"ok\">✓</span>" } else { "<span class=\"bad\">✗</span>" };
+                        body.push_str(&format!("<tr><th>T={t}</th><td>{mark} {w}</td></tr>"));
                     }
                     body.push_str("</table>\n");
                 }
-                let (s, c) = checked[checked.len() - 1];
-                crate::print::with_shown(&s.shown(), || {
-                    body.push_str(&show::checked_html(s, c, view.lang));
-                    crate::render::html::check_page(&show::header(s0, &view, a.any_t), &body, view.lang)
+                crate::print::with_shown(&last_s.shown(), || {
+                    body.push_str(&show::checked_html(last_s, last_c, view.lang));
+                    crate::render::html::check_page(&header, &body, view.lang)
                 })
             } else {
+                let mut t = format!("{header}\n\n");
+                if a.any_t {
+                    for (steps, ok, w) in &verdicts {
+                        t.push_str(&format!("T={steps}   {} {w}\n", if *ok { "✓" } else { "✗" }));
+                    }
+                    t.push_str(&format!("\nat T={}:\n", last_s.sizes.steps));
+                }
+                crate::print::with_shown(&last_s.shown(), || show::checked(last_s, last_c, &view, &mut t));
                 t
             }
         }

@@ -7,8 +7,8 @@
 //! Invariants: deterministic (no dates, no random ids); every text escaped; the only script is a small inline
 //! convenience (copy a form in the text syntax `bptt check` reads), never needed to read the page.
 use super::latex::broken;
-use super::mathml::{esc, math, mi, mo};
-use super::report::{View, header, sigma_is};
+use super::mathml::{esc, math, mo};
+use super::report::{View, header};
 use super::values::{err, num};
 use crate::derive::Derivation;
 use crate::eval::Tensor;
@@ -207,7 +207,7 @@ fn part(p: &Part, lang: Lang, trace: bool, used: &mut BTreeSet<String>, index: u
     let v = View { style: Style::Unicode, width: 100, trace, color: false, lang };
     let mut out = String::new();
     let goal = &d.goal;
-    let _ = writeln!(out, "<section class=\"derivation\" id=\"d{index}\">\n<h1>{}</h1>", esc(&header(s, &v).split("   ").next().unwrap_or_default().to_string()));
+    let _ = writeln!(out, "<section class=\"derivation\" id=\"d{index}\">\n<h1>{}</h1>", esc(header(s, &v).split("   ").next().unwrap_or_default()));
     let _ = writeln!(out, "<p class=\"facts\">{}</p>", esc(&header(s, &v).split_once("   ").map(|x| x.1.trim().to_string()).unwrap_or_default()));
     let _ = writeln!(out, "<h2>{}</h2>", pw.model);
     for def in &s.model.defs {
@@ -253,7 +253,7 @@ fn part(p: &Part, lang: Lang, trace: bool, used: &mut BTreeSet<String>, index: u
         } else if let Some(val) = n.beats.get(bi) {
             let prev = if bi == 0 { Some(&n.goal) } else { n.beats.get(bi - 1) };
             let rel = prev.map(|p| val.rel_diff(p)).unwrap_or(0.0);
-            let ok = rel.is_finite() && rel <= crate::verify::STEP_TOL && val.first_non_finite().is_none() && !n.broken.as_ref().is_some_and(|x| x.beat == bi);
+            let ok = rel.is_finite() && rel <= crate::verify::STEP_TOL && val.first_non_finite().is_none() && n.broken.as_ref().is_none_or(|x| x.beat != bi);
             let label = if b.part_lhs.is_some() { w.value_of_whole.replace("{g}", &render(goal, Style::Unicode, 1000)) } else { w.value.to_string() };
             let change = if b.rules.is_empty() { String::new() } else { format!("{} ({} {})", mark(ok), esc(w.change), err(rel)) };
             let _ = writeln!(out, "<div class=\"value\"><span>{}</span>{}<span>{change}</span></div>", esc(&label), heat(val));
@@ -261,10 +261,8 @@ fn part(p: &Part, lang: Lang, trace: bool, used: &mut BTreeSet<String>, index: u
         for (wi, side) in b.wheres.iter().enumerate() {
             let werr = n.wheres.get(bi).and_then(|x| x.get(wi)).copied().unwrap_or(0.0);
             let range = super::words::range(lang, side.k_range);
-            let rs: Vec<&str> = side.rules.iter().map(|r| r.0.as_str()).collect();
             let tail = format!("<mtext>{}</mtext>", esc(&range));
             let _ = write!(out, "<div class=\"where\"><span class=\"lead\">{}</span>{} <span class=\"rules\">({})</span>", esc(w.where_), mark(werr <= crate::verify::STEP_TOL), rule_links(&side.rules.iter().map(|r| (r.0.clone(), 1)).collect::<Vec<_>>(), used));
-            let _ = rs;
             out.push_str(&equation(&side.lhs, &side.rhs, None, &tail));
             out.push_str("</div>\n");
         }
@@ -315,7 +313,6 @@ fn part(p: &Part, lang: Lang, trace: bool, used: &mut BTreeSet<String>, index: u
         let _ = writeln!(out, "<tr><th>{}</th><td>{v}</td></tr>", esc(&k));
     }
     out.push_str("</table>\n</section>\n");
-    let _ = sigma_is;
     out
 }
 
@@ -367,7 +364,6 @@ pub fn page(parts: &[Part], lang: Lang, trace: bool) -> String {
         .first()
         .map(|p| crate::print::with_shown(&p.session.shown(), || format!("∂L/∂{} — bptt", crate::print::name(p.session.wrt.as_str(), Style::Unicode))))
         .unwrap_or_else(|| "bptt".into());
-    let _ = mi;
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}<script>{SCRIPT}</script>\n</body>\n</html>\n",
         lang.code(),

@@ -194,3 +194,13 @@ fn the_initial_state_is_one_symbol() {
         assert!(stdout(&o).contains("✓ PROVED"), "{f}: {}", stdout(&o));
     }
 }
+
+/// The notes' model block gives each definition's range as the text report does (h⁽ᵗ⁾ and s⁽ᵗ⁾ for t ≥ 1).
+#[test]
+fn the_notes_model_block_gives_the_range_of_each_definition() {
+    let tex = stdout(&run(&["derive", "--format", "latex"]));
+    let model = tex.split("\\begin{align}").nth(1).unwrap().split("\\end{align}").next().unwrap();
+    assert_eq!(model.matches("\\text{for $t \\geq 1$}").count(), 2, "{model}");
+    let ko = stdout(&run(&["derive", "--format", "latex", "--lang", "ko"]));
+    assert!(ko.contains("\\qquad \\text{$t \\geq 1$}"), "{ko}");
+}

@@ -611,7 +611,9 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
                     let given = super::words::of(lang).given.replace("{p}", &format!("\\texttt{{{}}}", p.as_str().replace('_', "\\_")));
                     format!("{} &\\quad \\text{{{given}}}", tex(&def.lhs_shown))
                 }
-                _ => aligned(&tex(&def.lhs_shown), &shown, width),
+                _ if def.guards.is_empty() => aligned(&tex(&def.lhs_shown), &shown, width),
+                // the definition's range, as the text report says it ("for t ≥ 1")
+                _ => format!("{} \\qquad \\text{{{}}}", aligned(&tex(&def.lhs_shown), &shown, width), super::words::of(lang).for_t_ge_1.replace("t ≥ 1", "$t \\geq 1$")),
             };
             match (&def.eq, md) {
                 (Some(e), false) => format!("{row} \\tag{{{}}}", e.replace('–', "--")),

@@ -75,9 +75,11 @@ pub struct Model {
     pub default_sizes: Vec<(Symbol, usize)>,
     /// The notation map of the study notes (`notation THIS TOOL | D2L | ROW VECTORS`, LaTeX), in order.
     pub notation: Vec<[String; 3]>,
+    /// The model's own rule files (`rules rnn-backprop.rules`, in `models/`): read with this model only.
+    pub rule_files: Vec<String>,
 }
 
-const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss", "out", "notation"];
+const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
 
 fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
@@ -358,6 +360,11 @@ impl Model {
                 self.output = Some(Symbol::from(*name));
                 Ok(())
             }
+            ["rules", file] if file.ends_with(".rules") && !file.contains('/') && !file.starts_with('.') => {
+                self.rule_files.push(file.to_string());
+                Ok(())
+            }
+            ["rules", ..] => Err(bad("a model's rule file is named by one word ending in .rules".into(), "write e.g. `rules rnn-backprop.rules` (a file beside the model file, in models/)")),
             ["steps", name] => {
                 self.steps = Some(Symbol::from(*name));
                 Ok(())

@@ -13,20 +13,31 @@ pub use crate::options::{Loss, Options};
 
 /// The model file these options select: `models/NAME.model`, or `models/NAME-bias.model` with `--bias`; the
 /// default NAME is the first model of the rule set.
+/// The default model: the first of the built-in set (the blog's vanilla RNN).
+pub fn default_model() -> String {
+    crate::rules::MANIFEST.iter().find_map(|(n, _)| n.strip_prefix("models/").and_then(|n| n.strip_suffix(".model"))).unwrap_or_default().to_string()
+}
+
 pub fn model_file(o: &Options) -> String {
-    let name = o.model.clone().unwrap_or_else(|| {
-        crate::rules::MANIFEST
-            .iter()
-            .find_map(|(n, _)| n.strip_prefix("models/").and_then(|n| n.strip_suffix(".model")))
-            .unwrap_or_default()
-            .to_string()
-    });
+    let name = o.model.clone().unwrap_or_else(default_model);
     if o.bias { format!("models/{name}-bias.model") } else { format!("models/{name}.model") }
 }
 
-/// The plan file for `wrt` (many-to-many plans live in `plans/m2m/`).
+/// The plan file for `wrt`: the default model's plans are in `plans/` (many-to-many in `plans/m2m/`), another
+/// model's in `plans/NAME/` (and `plans/NAME/m2m/`).
 pub fn plan_file(o: &Options, wrt: &str) -> String {
-    if o.many_to_many { format!("plans/m2m/{wrt}.plan") } else { format!("plans/{wrt}.plan") }
+    let dir = match &o.model {
+        Some(m) if *m != default_model() => format!("plans/{m}/"),
+        _ => "plans/".to_string(),
+    };
+    if o.many_to_many { format!("{dir}m2m/{wrt}.plan") } else { format!("{dir}{wrt}.plan") }
+}
+
+/// The models a run can use (model files without a `-bias` twin's suffix), by name.
+pub fn model_names(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = names.iter().filter_map(|n| n.strip_prefix("models/").and_then(|n| n.strip_suffix(".model"))).filter(|n| !n.ends_with("-bias")).map(str::to_string).collect();
+    out.dedup();
+    out
 }
 
 /// The template for these options at `steps` time steps, with the model's output quantity.
@@ -59,12 +70,13 @@ pub struct Session {
 /// The parameters of the chosen model that a plan exists for, in the model's order (what `--wrt all` derives).
 pub fn targets_for(options: &Options) -> Result<Vec<String>> {
     let model = probe(options, options.steps.unwrap_or(DEFAULT_STEPS).max(1))?;
-    Ok(targets_of(options, &model))
+    targets_of(options, &model)
 }
 
-fn targets_of(options: &Options, model: &Model) -> Vec<String> {
-    let planned = |name: &str| crate::rules::MANIFEST.iter().any(|(n, _)| *n == plan_file(options, name));
-    model.params().map(|p| p.to_string()).filter(|p| planned(p)).collect()
+fn targets_of(options: &Options, model: &Model) -> Result<Vec<String>> {
+    let names = Sources::names(options.rules_dir.as_deref())?;
+    let planned = |name: &str| names.iter().any(|n| *n == plan_file(options, name));
+    Ok(model.params().map(|p| p.to_string()).filter(|p| planned(p)).collect())
 }
 
 /// The model file alone, read at `steps` steps (the sizes, the names and the output come from it before the
@@ -73,19 +85,28 @@ fn probe(options: &Options, steps: usize) -> Result<Model> {
     let file = model_file(options);
     let t = template(options, steps, "");
     let sources = Sources::load_only(options.rules_dir.as_deref(), &t, |n| n == file)?;
-    let (name, text) = sources.get(&file).ok_or_else(|| Error::Usage(format!("no model file {file}")))?;
+    let (name, text) = sources.get(&file).ok_or_else(|| {
+        let models = model_names(&Sources::names(options.rules_dir.as_deref()).unwrap_or_default()).join(", ");
+        match &options.model {
+            Some(m) if !options.bias => Error::Usage(format!("no model `{m}` (no file {file}); the models are {models}")),
+            _ => Error::Usage(format!("no model file {file}; the models are {models}")),
+        }
+    })?;
     let mut diags = vec![];
     let (m, _) = Model::read(name, text, &Arc::new(Ctx::default()), &mut diags);
     finish(diags)?;
     Ok(m)
 }
 
-fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Result<(Model, RuleSet)> {
+/// Read the rule files and the model: a rule file in `models/` only when the model names it (`rules FILE`).
+fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str, model_rules: &[String]) -> Result<(Model, RuleSet)> {
     let mut diags = vec![];
     let mut all = vec![];
     let mut model = None;
     for (name, text) in &sources.files {
-        if name.ends_with(".rules") {
+        let in_models = std::path::Path::new(name).parent().and_then(|p| p.file_name()).is_some_and(|d| d == "models");
+        let own = |n: &str| model_rules.iter().any(|f| std::path::Path::new(n).file_name().is_some_and(|x| x == f.as_str()));
+        if name.ends_with(".rules") && (!in_models || own(name)) {
             all.extend(read_rules(name, text, ctx, Kind::Rule, &|_| false, &mut diags));
         } else if name.ends_with(model_file) {
             let (m, rules) = Model::read(name, text, ctx, &mut diags);
@@ -101,16 +122,23 @@ fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Resul
 impl Session {
     /// Load the files, then the sizes and the numbers.
     pub fn load(options: Options) -> Result<Session> {
+        if let Some(m) = &options.model
+            && (m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return Err(Error::Usage(format!("`{m}` is not a model name: a model is named by letters, digits, - and _ (its file is models/NAME.model)")));
+        }
         // The params file fixes T; the rules need T, so read the sizes first with the model file alone.
         let probe_model = probe(&options, options.steps.unwrap_or(DEFAULT_STEPS).max(1))?;
         let wrt = match &options.wrt {
             Some(w) => Symbol::from(w.as_str()),
             None => probe_model.params().next().ok_or_else(|| Error::Usage("the model declares no parameter".into()))?,
         };
-        let targets = targets_of(&options, &probe_model);
+        let targets = targets_of(&options, &probe_model)?;
         if !targets.iter().any(|t| t.as_str() == wrt.as_str()) {
             let what = if probe_model.is_param(wrt) { "no derivation (plan file) with respect to" } else { "no parameter" };
-            return Err(Error::Usage(format!("{what} `{wrt}` in this model; choose one of {}{}", targets.join(", "), if options.bias { "" } else { " (--bias adds the biases)" })));
+            // the hint about biases only where the model has a variant with them
+            let has_bias = Sources::names(options.rules_dir.as_deref())?.iter().any(|n| *n == model_file(&Options { bias: true, ..options.clone() }));
+            return Err(Error::Usage(format!("{what} `{wrt}` in this model; choose one of {}{}", targets.join(", "), if options.bias || !has_bias { "" } else { " (--bias adds the biases)" })));
         }
         for (word, _) in &options.sizes {
             if !probe_model.dims.iter().any(|d| d.1 == *word) {
@@ -138,7 +166,7 @@ impl Session {
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
         ctx.independent = probe_model.decls.keys().copied().filter(|s| probe_model.is_independent(*s)).collect();
         let ctx = Arc::new(ctx);
-        let (model, rules) = read_rule_files(&sources, &ctx, &model_file(&options))?;
+        let (model, rules) = read_rule_files(&sources, &ctx, &model_file(&options), &probe_model.rule_files)?;
         let mut diags = vec![];
         let plan_name = plan_file(&options, wrt.as_str());
         let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;

@@ -186,6 +186,9 @@ pub struct RulesArgs {
     /// The rules of the model with this loss (lines tagged [mse] or [softmax-ce])
     #[arg(long, value_enum, default_value_t = Loss::Mse)]
     pub loss: Loss,
+    /// The rules read with this model (models/NAME.model and the rule files it names; default rnn)
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -193,6 +196,10 @@ pub struct RulesArgs {
 /// The model and its numbers: shared by `derive` and `check`.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
+    /// The network: the model file models/NAME.model and its plans (rnn, the blog's vanilla RNN, is the default;
+    /// with --rules DIR also a model of your own: a model file, its rule file and plans in DIR)
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
     /// Number of time steps T
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub steps: Option<u64>,
@@ -330,7 +337,7 @@ fn options(a: &DeriveArgs, wrt: Option<&str>) -> Result<Options, Error> {
 /// The options of a run from the model flags.
 pub fn model_options(a: &ModelArgs, wrt: Option<&str>, rules: &Option<PathBuf>) -> Result<Options, Error> {
     Ok(Options {
-        model: None,
+        model: a.model.clone(),
         steps: a.steps.map(|v| v as usize),
         sizes: a.sizes.clone(),
         activation: a.activation,
@@ -481,7 +488,7 @@ fn summary(done: &[Done], view: &View) -> String {
 }
 
 fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let session = Session::load(Options { rules_dir: a.rules.clone(), many_to_many: a.many_to_many, loss: a.loss.into(), ..Options::default() })?;
+    let session = Session::load(Options { model: a.model.clone(), rules_dir: a.rules.clone(), many_to_many: a.many_to_many, loss: a.loss.into(), ..Options::default() })?;
     let mut text = String::new();
     let mut file = "";
     for r in &session.rules.rules {

@@ -130,13 +130,21 @@ impl Sources {
         Sources::load_only(dir, t, |_| true)
     }
 
-    /// The files whose manifest name passes `keep` (the sizes probe needs only the model file).
+    /// The files whose manifest name passes `keep` (the sizes probe needs only the model file); from a rules
+    /// folder also its own models, model rule files and plans ([`extra_names`]).
     pub fn load_only(dir: Option<&Path>, t: &Template, keep: impl Fn(&str) -> bool) -> Result<Sources> {
         let mut files = vec![];
-        for (name, text) in MANIFEST.iter().filter(|(n, _)| keep(n)) {
-            let raw = match dir {
-                None => text.to_string(),
-                Some(d) => {
+        let extra = match dir {
+            Some(d) => extra_names(d)?,
+            None => vec![],
+        };
+        let all = MANIFEST.iter().map(|(n, t)| (n.to_string(), Some(*t))).chain(extra.into_iter().map(|n| (n, None)));
+        for (name, text) in all.filter(|(n, _)| keep(n)) {
+            let name = name.as_str();
+            let raw = match (dir, text) {
+                (None, Some(text)) => text.to_string(),
+                (None, None) => continue,
+                (Some(d), _) => {
                     let p = d.join(name);
                     let mut f = std::fs::File::open(&p).map_err(|e| Error::Io {
                         path: p.display().to_string(),
@@ -155,9 +163,57 @@ impl Sources {
         Ok(Sources { files })
     }
 
+    /// The names of every file a run may read: the built-in set and, from a rules folder, its own files.
+    pub fn names(dir: Option<&Path>) -> Result<Vec<String>> {
+        let mut out: Vec<String> = MANIFEST.iter().map(|(n, _)| n.to_string()).collect();
+        if let Some(d) = dir {
+            out.extend(extra_names(d)?);
+        }
+        Ok(out)
+    }
+
     pub fn get(&self, suffix: &str) -> Option<(&str, &Arc<str>)> {
         self.files.iter().find(|(n, _)| n.ends_with(suffix)).map(|(n, t)| (n.as_str(), t))
     }
+}
+
+/// The most files a rules folder may add to the built-in set.
+const MAX_EXTRA_FILES: usize = 1000;
+
+/// A rules folder's own files beyond the built-in set, by name relative to it, sorted: `models/*.model`,
+/// `models/*.rules` (read only with a model that names them) and `plans/**/*.plan` (a model's plans are in
+/// `plans/NAME/`). A new cell is these files and nothing else.
+pub fn extra_names(dir: &Path) -> Result<Vec<String>> {
+    fn walk(root: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<()> {
+        let path = root.join(rel);
+        let Ok(entries) = std::fs::read_dir(&path) else { return Ok(()) };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            let r = format!("{rel}/{name}");
+            let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            let wanted = match rel.split('/').next() {
+                Some("models") => !is_dir && (name.ends_with(".model") || name.ends_with(".rules")),
+                _ => !is_dir && name.ends_with(".plan"),
+            };
+            if is_dir && rel.starts_with("plans") && depth < 2 {
+                walk(root, &r, depth + 1, out)?;
+            } else if wanted && !MANIFEST.iter().any(|(m, _)| *m == r) {
+                out.push(r);
+            }
+            if out.len() > MAX_EXTRA_FILES {
+                return Err(Error::Usage(format!("{}: more than {MAX_EXTRA_FILES} model, rule and plan files", root.display())));
+            }
+        }
+        Ok(())
+    }
+    let mut out = vec![];
+    walk(dir, "models", 0, &mut out)?;
+    walk(dir, "plans", 0, &mut out)?;
+    out.sort();
+    Ok(out)
 }
 
 /// One line of a source file.

@@ -133,6 +133,10 @@ impl Session {
             Some(w) => Symbol::from(w.as_str()),
             None => probe_model.params().next().ok_or_else(|| Error::Usage("the model declares no parameter".into()))?,
         };
+        // a model names its own rule files: each must be there
+        if let Some(f) = probe_model.rule_files.iter().find(|f| !Sources::names(options.rules_dir.as_deref()).unwrap_or_default().iter().any(|n| *n == format!("models/{f}"))) {
+            return Err(Error::Usage(format!("{} names the rule file {f} (`rules {f}`), but there is no models/{f}; write it beside the model file, or remove the line", model_file(&options))));
+        }
         let targets = targets_of(&options, &probe_model)?;
         if !targets.iter().any(|t| t.as_str() == wrt.as_str()) {
             let what = if probe_model.is_param(wrt) { "no derivation (plan file) with respect to" } else { "no parameter" };

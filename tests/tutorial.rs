@@ -61,6 +61,14 @@ fn the_tutorial_cell_derives_with_every_step_checked() {
     for r in ["backprop-s ", "fold-s ", "unfold-u ", "unfold-s "] {
         assert!(stdout(&o).lines().any(|l| l.starts_with("ok") && l.contains(r) && l.contains("agree")), "{r}: {}", stdout(&o));
     }
+    // a model that names a rule file that is not there
+    let model = dir.join("models/linrnn.model");
+    let text = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(&model, text.replace("rules linrnn-backprop.rules", "rules nope.rules")).unwrap();
+    let o = run(&["derive", "--rules", d, "--model", "linrnn"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("names the rule file nope.rules") && stderr(&o).contains("no models/nope.rules"), "{}", stderr(&o));
+    std::fs::write(&model, text).unwrap();
     let o = run(&["derive", "--rules", d, "--model", "lstm"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no model `lstm`") && stderr(&o).contains("the models are rnn, linrnn"), "{}", stderr(&o));

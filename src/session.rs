@@ -92,6 +92,15 @@ fn probe(options: &Options, steps: usize) -> Result<Model> {
             _ => Error::Usage(format!("no model file {file}; the models are {models}")),
         }
     })?;
+    // a variant the model file has no line for (--loss, --many-to-many) would be the default under another name
+    let plain = Options { many_to_many: false, loss: Default::default(), ..options.clone() };
+    if plain.tags() != options.tags() {
+        let d = Sources::load_only(options.rules_dir.as_deref(), &template(&plain, steps, ""), |n| n == file)?;
+        if d.get(&file).is_some_and(|(_, t)| t == text) {
+            let variant = [options.many_to_many.then_some("--many-to-many"), (options.loss != plain.loss).then_some(format!("--loss {}", options.loss.tag())).as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" and ");
+            return Err(Error::Usage(format!("{name} has no variant for {variant} (no line tagged for it); leave the flag out for this model")));
+        }
+    }
     let mut diags = vec![];
     let (m, _) = Model::read(name, text, &Arc::new(Ctx::default()), &mut diags);
     finish(diags)?;
@@ -142,6 +151,9 @@ impl Session {
             let what = if probe_model.is_param(wrt) { "no derivation (plan file) with respect to" } else { "no parameter" };
             // the hint about biases only where the model has a variant with them
             let has_bias = Sources::names(options.rules_dir.as_deref())?.iter().any(|n| *n == model_file(&Options { bias: true, ..options.clone() }));
+            if targets.is_empty() {
+                return Err(Error::Usage(format!("this model has no plan for these options (no {})", plan_file(&options, wrt.as_str()))));
+            }
             return Err(Error::Usage(format!("{what} `{wrt}` in this model; choose one of {}{}", targets.join(", "), if options.bias || !has_bias { "" } else { " (--bias adds the biases)" })));
         }
         for (word, _) in &options.sizes {

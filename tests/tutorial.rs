@@ -69,6 +69,12 @@ fn the_tutorial_cell_derives_with_every_step_checked() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("names the rule file nope.rules") && stderr(&o).contains("no models/nope.rules"), "{}", stderr(&o));
     std::fs::write(&model, text).unwrap();
+    // a variant the cell's files do not have is an error, not the default under another name
+    for flag in ["--many-to-many", "--loss=softmax-ce"] {
+        let o = run(&["derive", "--rules", d, "--model", "linrnn", flag]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stdout(&o));
+        assert!(stderr(&o).contains("has no variant for"), "{flag}: {}", stderr(&o));
+    }
     let o = run(&["derive", "--rules", d, "--model", "lstm"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no model `lstm`") && stderr(&o).contains("the models are rnn, linrnn"), "{}", stderr(&o));

@@ -247,6 +247,9 @@ fn the_site_links_resolve() {
     for p in ["W_r-en.html", "W_r-ko.html", "b-ko-bias.html"] {
         assert!(d.join(p).is_file(), "{p}");
     }
-    let w_r = std::fs::read_to_string(d.join("W_r-en.html")).unwrap();
-    assert!(w_r.contains("<svg") && w_r.contains("figure class=\"plot\""), "the chart is inline");
+    // a parameter whose gradient is a sum over time has its chart, drawn for the page's own model variant
+    for p in ["W_r-en.html", "W_x-ko.html", "b-en-bias.html"] {
+        let page = std::fs::read_to_string(d.join(p)).unwrap();
+        assert!(page.contains("<svg") && page.contains("figure class=\"plot\""), "{p}: the chart is inline");
+    }
 }

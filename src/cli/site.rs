@@ -18,7 +18,8 @@ const CHART_STEPS: u64 = 100;
 /// The `plot` chart for a derivation, when its result is a sum over time (else none).
 fn plot_for(c: &Checked, lang: Lang) -> Option<String> {
     let o = &c.session.options;
-    let base = Options { steps: Some(CHART_STEPS as usize), sizes: o.sizes.clone(), wrt: Some(c.session.wrt.to_string()), seed: o.seed, rules_dir: o.rules_dir.clone(), ..Options::default() };
+    // the page's own model and variant, at the chart's T (a params file fixes T: the chart draws seeded numbers)
+    let base = Options { steps: Some(CHART_STEPS as usize), params: None, ..o.clone() };
     c.closed.as_ref()?;
     // the activations `bptt plot` compares by default
     let acts: Vec<Act> = match super::parse_from(["bptt", "plot"]).ok()?.command {

@@ -142,3 +142,20 @@ fn grad_of_the_tutorial_cell_matches_an_independent_linear_recurrence() {
         assert!((a - b).abs() <= 1e-12 * big.max(1.0), "entry {k}: bptt {a} vs the oracle {b}");
     }
 }
+
+/// The tutorial's picture: with no σ′ on the way back, the per-step terms of the linear recurrence shrink as the
+/// powers of W⁽ʳ⁾ alone — at spectral radius 0.5 over 30 steps by about 0.5²⁹ ≈ 2e-9.
+#[test]
+fn plot_of_the_tutorial_cell_shows_the_powers_of_w_r() {
+    let dir = tutorial_rules("plot");
+    let o = run(&["plot", "--rules", dir.to_str().unwrap(), "--model", "linrnn", "--steps", "30", "--scale", "0.5", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let norm = |k: &str| -> f64 {
+        let out = stdout(&o);
+        let line = out.lines().find(|l| l.starts_with(&format!("{k},tanh,"))).unwrap_or_else(|| panic!("no k={k}: {out}"));
+        line.rsplit(',').next().unwrap().parse().unwrap()
+    };
+    let (first, last) = (norm("1"), norm("30"));
+    assert!(last > 0.0 && first < 1e-6 * last && first > 1e-14 * last, "k=1: {first}, k=30: {last}");
+}
+

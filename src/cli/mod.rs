@@ -95,6 +95,12 @@ pub struct PlotArgs {
     /// ends in a sum over time; default: the model's first parameter)
     #[arg(long)]
     pub wrt: Option<String>,
+    /// The network (models/NAME.model; rnn by default; with --rules DIR also one of your own)
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Read rule, model and plan files from DIR instead of the built-in set
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// Number of time steps T
     #[arg(long, value_name = "T", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub steps: u64,
@@ -561,7 +567,7 @@ pub(crate) fn chart(base: &Options, activations: &[Act], scale: Option<f64>, ste
 }
 
 fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let base = Options { steps: Some(a.steps as usize), sizes: a.sizes.clone(), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
+    let base = Options { model: a.model.clone(), rules_dir: a.rules.clone(), steps: Some(a.steps as usize), sizes: a.sizes.clone(), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
     if let Some(s) = a.scale
         && !(s.is_finite() && s > 0.0) {
             return Err(Error::Usage(format!("--scale must be a positive number (a spectral radius), not {s}")));

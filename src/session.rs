@@ -70,13 +70,13 @@ pub struct Session {
 /// The parameters of the chosen model that a plan exists for, in the model's order (what `--wrt all` derives).
 pub fn targets_for(options: &Options) -> Result<Vec<String>> {
     let model = probe(options, options.steps.unwrap_or(DEFAULT_STEPS).max(1))?;
-    targets_of(options, &model)
+    Ok(targets_of(options, &model, &Sources::names(options.rules_dir.as_deref())?))
 }
 
-fn targets_of(options: &Options, model: &Model) -> Result<Vec<String>> {
-    let names = Sources::names(options.rules_dir.as_deref())?;
+/// `names`: every file the run may read ([`Sources::names`]).
+fn targets_of(options: &Options, model: &Model, names: &[String]) -> Vec<String> {
     let planned = |name: &str| names.iter().any(|n| *n == plan_file(options, name));
-    Ok(model.params().map(|p| p.to_string()).filter(|p| planned(p)).collect())
+    model.params().map(|p| p.to_string()).filter(|p| planned(p)).collect()
 }
 
 /// The model file alone, read at `steps` steps (the sizes, the names and the output come from it before the
@@ -142,15 +142,17 @@ impl Session {
             Some(w) => Symbol::from(w.as_str()),
             None => probe_model.params().next().ok_or_else(|| Error::Usage("the model declares no parameter".into()))?,
         };
+        // the files this run may read (a rules folder is listed once)
+        let names = Sources::names(options.rules_dir.as_deref())?;
         // a model names its own rule files: each must be there
-        if let Some(f) = probe_model.rule_files.iter().find(|f| !Sources::names(options.rules_dir.as_deref()).unwrap_or_default().iter().any(|n| *n == format!("models/{f}"))) {
+        if let Some(f) = probe_model.rule_files.iter().find(|f| !names.iter().any(|n| *n == format!("models/{f}"))) {
             return Err(Error::Usage(format!("{} names the rule file {f} (`rules {f}`), but there is no models/{f}; write it beside the model file, or remove the line", model_file(&options))));
         }
-        let targets = targets_of(&options, &probe_model)?;
+        let targets = targets_of(&options, &probe_model, &names);
         if !targets.iter().any(|t| t.as_str() == wrt.as_str()) {
             let what = if probe_model.is_param(wrt) { "no derivation (plan file) with respect to" } else { "no parameter" };
             // the hint about biases only where the model has a variant with them
-            let has_bias = Sources::names(options.rules_dir.as_deref())?.iter().any(|n| *n == model_file(&Options { bias: true, ..options.clone() }));
+            let has_bias = names.iter().any(|n| *n == model_file(&Options { bias: true, ..options.clone() }));
             if targets.is_empty() {
                 return Err(Error::Usage(format!("this model has no plan for these options (no {})", plan_file(&options, wrt.as_str()))));
             }

@@ -207,14 +207,17 @@ fn part(p: &Part, lang: Lang, trace: bool, used: &mut BTreeSet<String>, index: u
     let v = View { style: Style::Unicode, width: 100, trace, color: false, lang };
     let mut out = String::new();
     let goal = &d.goal;
-    let _ = writeln!(out, "<section class=\"derivation\" id=\"d{index}\">\n<h1>{}</h1>", esc(header(s, &v).split("   ").next().unwrap_or_default()));
-    let _ = writeln!(out, "<p class=\"facts\">{}</p>", esc(&header(s, &v).split_once("   ").map(|x| x.1.trim().to_string()).unwrap_or_default()));
+    // the text report's header line: what is derived, then the facts
+    let head = header(s, &v);
+    let (title, facts) = head.split_once("   ").unwrap_or((head.as_str(), ""));
+    let _ = writeln!(out, "<section class=\"derivation\" id=\"d{index}\">\n<h1>{}</h1>", esc(title));
+    let _ = writeln!(out, "<p class=\"facts\">{}</p>", esc(facts.trim()));
     let _ = writeln!(out, "<h2>{}</h2>", pw.model);
     for def in &s.model.defs {
         let shown = crate::model::Model::shown_rhs(def);
         let tag = def.eq.as_deref();
-        match crate::model::Model::given_param(def) {
-            Some(param) if render(&shown, Style::Unicode, 1000) == render(&def.lhs_shown, Style::Unicode, 1000) => {
+        match super::report::shown_as_given(def, Style::Unicode) {
+            Some(param) => {
                 let given = w.given.replace("{p}", param.as_str());
                 out.push_str(&equation_mml("", &def.lhs_shown, tag, &format!("<mspace width=\"1em\"></mspace><mtext>{}</mtext>", esc(&given))));
             }

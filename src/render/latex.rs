@@ -606,8 +606,8 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
         .iter()
         .map(|def| {
             let shown = crate::model::Model::shown_rhs(def);
-            let row = match crate::model::Model::given_param(def) {
-                Some(p) if tex(&shown) == tex(&def.lhs_shown) => {
+            let row = match super::report::shown_as_given(def, Style::Latex) {
+                Some(p) => {
                     let given = super::words::of(lang).given.replace("{p}", &format!("\\texttt{{{}}}", p.as_str().replace('_', "\\_")));
                     format!("{} &\\quad \\text{{{given}}}", tex(&def.lhs_shown))
                 }

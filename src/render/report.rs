@@ -70,6 +70,12 @@ pub fn header(s: &Session, v: &View) -> String {
     )
 }
 
+/// The parameter a definition only names, when it is shown as that quantity too (s⁽⁰⁾ for s0): the model
+/// block then says "given" instead of "s⁽⁰⁾[i] = s⁽⁰⁾[i]". In ASCII the two spellings differ and the equation stays.
+pub fn shown_as_given(d: &crate::model::Def, style: Style) -> Option<egg::Symbol> {
+    Model::given_param(d).filter(|_| render(&Model::shown_rhs(d), style, 1000) == render(&d.lhs_shown, style, 1000))
+}
+
 fn model_lines(m: &Model, v: &View, out: &mut String) {
     let w = super::words::of(v.lang);
     let _ = writeln!(out, "{}", w.model);
@@ -78,8 +84,8 @@ fn model_lines(m: &Model, v: &View, out: &mut String) {
         let rhs = render(&Model::shown_rhs(d), v.style, 1000);
         let guard = if d.guards.is_empty() { String::new() } else { format!("   {}", w.for_t_ge_1).replace('≥', if v.style == Style::Unicode { "≥" } else { ">=" }) };
         let tag = d.eq.as_ref().map(|e| format!("({e})")).unwrap_or_default();
-        match crate::model::Model::given_param(d) {
-            Some(p) if rhs == lhs => {
+        match shown_as_given(d, v.style) {
+            Some(p) => {
                 let _ = writeln!(out, "{tag:<7}{lhs}   {}", w.given.replace("{p}", p.as_str()));
             }
             _ => {

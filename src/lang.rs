@@ -447,7 +447,7 @@ pub fn sub_expr(src: &RecExpr<Expr>, root: Id) -> RecExpr<Expr> {
     out
 }
 
-fn mentions(e: &RecExpr<Expr>, id: Id, k: Symbol) -> bool {
+pub fn mentions(e: &RecExpr<Expr>, id: Id, k: Symbol) -> bool {
     match &e[id] {
         Expr::Symbol(s) => *s == k,
         n => n.children().iter().any(|c| mentions(e, *c, k)),

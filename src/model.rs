@@ -71,6 +71,8 @@ pub struct Model {
     pub loss: Option<Symbol>,
     /// The output the loss reads (`out y`; `{out}` in rule and plan files).
     pub output: Option<Symbol>,
+    /// The activation the model fixes (`activation sigmoid`): σ in its formulas, whatever --activation says.
+    pub activation: Option<crate::notation::Act>,
     /// Default sizes (`dim n_h hidden 3`; 2 when not given).
     pub default_sizes: Vec<(Symbol, usize)>,
     /// The notation map of the study notes (`notation THIS TOOL | D2L | ROW VECTORS`, LaTeX), in order.
@@ -79,7 +81,7 @@ pub struct Model {
     pub rule_files: Vec<String>,
 }
 
-const DECL_WORDS: &[&str] = &["dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
+const DECL_WORDS: &[&str] = &["activation", "dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
 
 fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
@@ -354,6 +356,10 @@ impl Model {
                 let n = default.parse::<usize>().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| bad(format!("the default size `{default}` is not a whole number from 1 to 64"), "write e.g. `dim n_h hidden 3`"))?;
                 self.dims.push((Symbol::from(*name), option.to_string()));
                 self.default_sizes.push((Symbol::from(*name), n));
+                Ok(())
+            }
+            ["activation", name] => {
+                self.activation = Some(crate::notation::Act::named(name).ok_or_else(|| bad(format!("no activation `{name}`"), &format!("the activations are {}", crate::notation::activation_names())))?);
                 Ok(())
             }
             ["out", name] => {

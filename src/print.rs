@@ -21,11 +21,11 @@ fn sup(s: &str) -> Option<String> {
     (out.chars().zip(s.chars()).all(|(a, b)| a != b || !b.is_alphanumeric())).then_some(out)
 }
 
-/// W_r → (W, r): an upper-case name with a one-letter tag, shown as a superscript (W⁽ʳ⁾); other names with an
-/// underscore are shown as they are, so that every name reads back.
+/// W_r → (W, r), W_fr → (W, fr): an upper-case name with a tag of one or two lower-case letters, shown as a
+/// superscript (W⁽ʳ⁾, W⁽ᶠʳ⁾); other names with an underscore are shown as they are, so that every name reads back.
 fn tagged(n: &str) -> Option<(&str, &str)> {
     let (base, tag) = n.split_once('_')?;
-    (!base.is_empty() && base.chars().all(|c| c.is_ascii_uppercase()) && tag.len() == 1 && tag.chars().all(|c| c.is_ascii_lowercase()))
+    (!base.is_empty() && base.chars().all(|c| c.is_ascii_uppercase()) && (1..=2).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_lowercase()))
         .then_some((base, tag))
 }
 
@@ -39,6 +39,8 @@ pub fn name(n: &str, style: Style) -> String {
             _ if let Some((base, accent, _)) = crate::notation::accented(n) => format!("\\{accent}{{{base}}}"),
             _ => match tagged(n) {
                 Some((base, tag)) => format!("{base}^{{({tag})}}"),
+                // h_f → {h_{f}}: one lower-case letter with a subscript tag (grouped, so indices can follow)
+                None if let Some((a, t)) = n.split_once('_').filter(|(a, t)| a.len() == 1 && a.chars().all(|c| c.is_ascii_lowercase()) && (1..=2).contains(&t.len()) && t.chars().all(|c| c.is_ascii_lowercase())) => format!("{{{a}_{{{t}}}}}"),
                 None if n.contains('_') => format!("\\mathrm{{{}}}", n.replace('_', "\\_")),
                 None if let Some((a, t)) = given(n) => format!("{a}^{{({t})}}"),
                 // grouped, so that the indices can follow as a second subscript: {s_{0}}_{i}

@@ -130,7 +130,7 @@ fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str, model_ru
 
 impl Session {
     /// Load the files, then the sizes and the numbers.
-    pub fn load(options: Options) -> Result<Session> {
+    pub fn load(mut options: Options) -> Result<Session> {
         if let Some(m) = &options.model
             && (m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
         {
@@ -138,6 +138,13 @@ impl Session {
         }
         // The params file fixes T; the rules need T, so read the sizes first with the model file alone.
         let probe_model = probe(&options, options.steps.unwrap_or(DEFAULT_STEPS).max(1))?;
+        // a model that names its activation (`activation sigmoid`) fixes σ: --activation may not say otherwise
+        if let Some(a) = probe_model.activation {
+            if options.activation != crate::notation::Act::FIRST && options.activation != a {
+                return Err(Error::Usage(format!("this model fixes its activation: σ is {} (its `activation` line); leave --activation out", a.name())));
+            }
+            options.activation = a;
+        }
         let wrt = match &options.wrt {
             Some(w) => Symbol::from(w.as_str()),
             None => probe_model.params().next().ok_or_else(|| Error::Usage("the model declares no parameter".into()))?,

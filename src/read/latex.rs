@@ -211,13 +211,20 @@ impl P<'_> {
         self.pos += 1;
         if let Some(Tok::Ident(c)) = self.peek().cloned() {
             self.pos += 1;
-            if self.eat(&Tok::Sym('_')) && self.eat(&Tok::Sym('{'))
-                && let Some(Tok::Num(n)) = self.peek().cloned() {
+            if self.eat(&Tok::Sym('_')) && self.eat(&Tok::Sym('{')) {
+                // {s_{0}}: the initial state; {h_{f}}: a letter with a subscript tag (an LSTM gate's h_f)
+                let name = match self.peek().cloned() {
+                    Some(Tok::Num(n)) => Some(format!("{c}{}", crate::notation::fmt_num(n))),
+                    Some(Tok::Ident(t)) => Some(format!("{c}_{t}")),
+                    _ => None,
+                };
+                if let Some(name) = name {
                     self.pos += 1;
                     if self.eat(&Tok::Sym('}')) && self.eat(&Tok::Sym('}')) {
-                        return Some(format!("{c}{}", crate::notation::fmt_num(n)));
+                        return Some(name);
                     }
                 }
+            }
         }
         self.pos = save;
         None

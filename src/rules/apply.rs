@@ -2,7 +2,7 @@
 //! cannot express (`@d-leaf`, `@delta-contract`, `@time-sum`). Pattern right-hand sides are in `rhs.rs`.
 pub(crate) use super::rhs::union_term;
 use super::rhs::pick_name;
-use crate::lang::{EG, Expr, copy_into, num};
+use crate::lang::{EG, Expr, copy_into, mentions, num};
 use egg::{Applier, Condition, Id, Language, PatternAst, RecExpr, Subst, Symbol, Var};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -39,6 +39,8 @@ pub enum Cond {
     AfterStart(Var),
     /// `reaches ?x ?t`: ?x holds a derivative ∂X⁽ᵗ⁾/∂… of a quantity at the time step ?t.
     Reaches(Var, Var),
+    /// `no-d ?y`: ?y holds no derivative ∂ at all.
+    NoD(Var),
 }
 
 /// One kind of condition: its name, how many ?variables it takes, what it means (for error hints, `bptt rules`
@@ -61,6 +63,7 @@ pub const CONDITIONS: &[CondKind] = &[
     CondKind { name: "ordered", arity: 2, doc: "ordered ?a ?b: ?a ≤ ?b, so a Σ over time from ?a to ?b is not empty", build: |v| Cond::Ordered(v[0], v[1]) },
     CondKind { name: "not-self", arity: 1, doc: "not-self ?w: the matched (d X ?w) is not a quantity differentiated with respect to itself", build: |v| Cond::NotSelf(v[0]) },
     CondKind { name: "after-start", arity: 1, doc: "after-start ?t: ?t ≥ 1, a time step after the start (a symbolic k counts as one)", build: |v| Cond::AfterStart(v[0]) },
+    CondKind { name: "no-d", arity: 1, doc: "no-d ?y: ?y holds no derivative ∂ (a factor that may move past one)", build: |v| Cond::NoD(v[0]) },
     CondKind { name: "reaches", arity: 2, doc: "reaches ?x ?t: ?x holds a derivative ∂X⁽ᵗ⁾/∂… of a quantity at the time step ?t", build: |v| Cond::Reaches(v[0], v[1]) },
 ];
 
@@ -68,7 +71,7 @@ impl Cond {
     pub fn vars(&self) -> Vec<Var> {
         match self {
             Cond::NotFree(a, b) | Cond::Adjacent(a, b) | Cond::Ordered(a, b) | Cond::Reaches(a, b) => vec![*a, *b],
-            Cond::Const(a) | Cond::Gt(a, _) | Cond::BeforeEnd(a) | Cond::HasDelta(a) | Cond::NotSelf(a) | Cond::AfterStart(a) => vec![*a],
+            Cond::Const(a) | Cond::Gt(a, _) | Cond::BeforeEnd(a) | Cond::HasDelta(a) | Cond::NotSelf(a) | Cond::AfterStart(a) | Cond::NoD(a) => vec![*a],
         }
     }
 }
@@ -101,6 +104,7 @@ impl Condition<Expr, crate::lang::Meta> for Conds {
                 Some(t) => t >= 1.0,
                 None => eg[s[*a]].data.sym.is_some(),
             },
+            Cond::NoD(y) => !super::regroup::holds_d(eg, s[*y]),
             Cond::Reaches(x, t) => konst(eg, s[*t]).is_some_and(|t| super::regroup::reaches(eg, s[*x], t)),
             Cond::Adjacent(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if y == x + 1.0),
             Cond::Ordered(a, b) => matches!((konst(eg, s[*a]), konst(eg, s[*b])), (Some(x), Some(y)) if x <= y),
@@ -247,13 +251,6 @@ fn flatten_mul(e: &RecExpr<Expr>, id: Id, out: &mut Vec<Id>) {
             flatten_mul(e, *b, out);
         }
         _ => out.push(id),
-    }
-}
-
-fn mentions(e: &RecExpr<Expr>, id: Id, k: Symbol) -> bool {
-    match &e[id] {
-        Expr::Symbol(s) => *s == k,
-        n => n.children().iter().any(|c| mentions(e, *c, k)),
     }
 }
 
@@ -405,6 +402,7 @@ pub const APPLIERS: &[ApplierKind] = &[
     ApplierKind { name: "time-peel", arity: 4, doc: "@time-peel ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body): f(hi) + Σ_{k=lo}^{hi−1} f(k)", build: |v, _| Box::new(super::regroup::TimePeel { x: None, k: v[0], lo: v[1], hi: v[2], body: v[3] }) },
     ApplierKind { name: "time-peel-next", arity: 5, doc: "@time-peel-next ?x ?k ?lo ?hi ?body on (+ ?x (tsum …)): f(hi) joins the last term of ?x", build: |v, _| Box::new(super::regroup::TimePeel { x: Some(v[0]), k: v[1], lo: v[2], hi: v[3], body: v[4] }) },
     ApplierKind { name: "sum-merge", arity: 5, doc: "@sum-merge ?a ?n ?x ?b ?y on (+ (sum ?a ?n ?x) (sum ?b ?n ?y)): one Σ when x and y end in the same factor", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: false }) },
+    ApplierKind { name: "sum-collect", arity: 2, doc: "@sum-collect ?x ?y on (+ ?x ?y): in the whole + chain, the first two Σs over one range that end in the same derivative become one", build: |_, _| Box::new(super::regroup::SumCollect) },
     ApplierKind { name: "sum-merge-sub", arity: 5, doc: "@sum-merge-sub ?a ?n ?x ?b ?y on (- (sum ?a ?n ?x) (sum ?b ?n ?y)): the same for a difference", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: true }) },
 ];
 

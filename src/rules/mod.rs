@@ -39,6 +39,10 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("plans/m2m/s0.plan", include_str!("../../rules/plans/m2m/s0.plan")),
     ("plans/m2m/b.plan", include_str!("../../rules/plans/m2m/b.plan")),
     ("plans/m2m/c.plan", include_str!("../../rules/plans/m2m/c.plan")),
+    ("models/lstm.model", include_str!("../../rules/models/lstm.model")),
+    ("models/lstm-bias.model", include_str!("../../rules/models/lstm-bias.model")),
+    ("models/lstm-backprop.rules", include_str!("../../rules/models/lstm-backprop.rules")),
+    ("plans/lstm/W_fr.plan", include_str!("../../rules/plans/lstm/W_fr.plan")),
     ("mistakes.catalogue", include_str!("../../rules/mistakes.catalogue")),
 ];
 

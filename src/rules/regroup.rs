@@ -26,6 +26,24 @@ pub fn reaches(eg: &EG, id: Id, t: f64) -> bool {
     false
 }
 
+/// Whether the class `id` holds a derivative node anywhere (each class visited once).
+pub fn holds_d(eg: &EG, id: Id) -> bool {
+    let mut seen: HashSet<Id> = HashSet::default();
+    let mut todo = vec![eg.find(id)];
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        for n in &eg[id].nodes {
+            match n {
+                Expr::D(_) => return true,
+                n => todo.extend(n.children().iter().map(|c| eg.find(*c))),
+            }
+        }
+    }
+    false
+}
+
 /// `@time-peel ?k ?lo ?hi ?body` on `(tsum ?k ?lo ?hi ?body)`: f(hi) + Σ_{k=lo}^{hi−1} f(k) (just f(hi) when
 /// lo = hi). `@time-peel-next ?x …` on `(+ ?x (tsum …))`: the same, with f(hi) placed right after the term of
 /// ?x that reaches step hi, the term it is to be merged with: (c + (x' + f(hi))) + Σ_{k=lo}^{hi−1} f(k) for
@@ -150,5 +168,126 @@ impl Applier<Expr, crate::lang::Meta> for SumMerge {
     }
     fn vars(&self) -> Vec<Var> {
         vec![self.a, self.n, self.x, self.b, self.y]
+    }
+}
+
+/// `@sum-collect ?x ?y` on `(+ ?x ?y)`: like terms collected across a whole chain of `+`. The first two sums
+/// Σ_a g(a) ∂X(a)/∂w and Σ_b h(b) ∂X(b)/∂w over the same range whose bodies end in the same derivative (up to
+/// the bound index) become one, Σ_a (g(a) + h(a)) ∂X(a)/∂w, in the place of the first; the second leaves the
+/// chain, which otherwise keeps its shape. g + h is one left-nested chain in a canonical order ([`order_key`]),
+/// so that the fold rule that names it matches one shape however the terms arrived. A cell with several paths into one quantity (an LSTM's four gates
+/// into s⁽ᵗ⁻¹⁾) needs it: the terms to merge are rarely neighbours.
+pub struct SumCollect;
+
+/// The canonical order of the terms of a collected factor: their text with a Σ's own bound index blanked, so
+/// that the order does not depend on which letters the sums were given or in which order they were collected.
+fn order_key(t: &RecExpr<Expr>) -> String {
+    if let Expr::Sum([k, _, _]) = &t[t.root()]
+        && let Expr::Symbol(k) = &t[*k]
+    {
+        let mut out = RecExpr::default();
+        if rename(t, t.root(), *k, Symbol::from("·"), &mut out).is_some() {
+            return out.to_string();
+        }
+    }
+    t.to_string()
+}
+
+/// The terms of the `+` chain at `id`, left to right.
+fn chain_terms(x: &RecExpr<Expr>, id: Id, out: &mut Vec<Id>) {
+    match &x[id] {
+        Expr::Add([l, r]) => {
+            chain_terms(x, *l, out);
+            chain_terms(x, *r, out);
+        }
+        _ => out.push(id),
+    }
+}
+
+/// `Σ_k g d` with `d` a derivative: (k, range, g, d).
+fn collectable(x: &RecExpr<Expr>, id: Id) -> Option<(Symbol, Id, Id, Id)> {
+    let Expr::Sum([k, n, body]) = &x[id] else { return None };
+    let Expr::Symbol(k) = &x[*k] else { return None };
+    let Expr::Mul([g, d]) = &x[*body] else { return None };
+    matches!(&x[*d], Expr::D(_)).then_some((*k, *n, *g, *d))
+}
+
+/// The first pair of chain terms that can be collected, and the merged sum.
+fn first_pair(x: &RecExpr<Expr>, terms: &[Id]) -> Option<(usize, usize, RecExpr<Expr>)> {
+    let sums: Vec<(usize, (Symbol, Id, Id, Id))> = terms.iter().enumerate().filter_map(|(o, t)| collectable(x, *t).map(|c| (o, c))).collect();
+    for (p, (i, (a, n, g, d))) in sums.iter().enumerate() {
+        let d_text = sub_expr(x, *d);
+        let n_text = sub_expr(x, *n);
+        for (j, (b, m, h, e)) in &sums[p + 1..] {
+            if sub_expr(x, *m) != n_text || (a != b && crate::lang::mentions(x, terms[*j], *a)) {
+                continue;
+            }
+            let mut renamed = RecExpr::default();
+            let Some(e) = rename(x, *e, *b, *a, &mut renamed) else { continue };
+            if sub_expr(&renamed, e) != d_text {
+                continue;
+            }
+            // g + h as one left-nested chain, whichever of them was collected before
+            let mut out = RecExpr::default();
+            let mut hs = RecExpr::default();
+            let Some(h) = rename(x, *h, *b, *a, &mut hs) else { continue };
+            let (mut gt, mut ht) = (vec![], vec![]);
+            chain_terms(x, *g, &mut gt);
+            chain_terms(&hs, h, &mut ht);
+            let mut parts: Vec<(String, RecExpr<Expr>)> = gt.iter().map(|t| sub_expr(x, *t)).chain(ht.iter().map(|t| sub_expr(&hs, *t))).map(|t| (order_key(&t), t)).collect();
+            parts.sort_by(|p, q| p.0.cmp(&q.0));
+            let mut sum = None;
+            for (_, t) in &parts {
+                let t = copy_into(t, t.root(), &mut out);
+                sum = Some(match sum {
+                    None => t,
+                    Some(s) => out.add(Expr::Add([s, t])),
+                });
+            }
+            let Some(sum) = sum else { continue };
+            let d = copy_into(x, *d, &mut out);
+            let body = out.add(Expr::Mul([sum, d]));
+            let k = out.add(Expr::Symbol(*a));
+            let n = copy_into(x, *n, &mut out);
+            out.add(Expr::Sum([k, n, body]));
+            return Some((*i, *j, out));
+        }
+    }
+    None
+}
+
+/// The chain at `id` with its `i`-th term replaced by `merged` and its `j`-th left out.
+fn rebuild(x: &RecExpr<Expr>, id: Id, ord: &mut usize, i: usize, j: usize, merged: &RecExpr<Expr>, out: &mut RecExpr<Expr>) -> Option<Id> {
+    match &x[id] {
+        Expr::Add([l, r]) => match (rebuild(x, *l, ord, i, j, merged, out), rebuild(x, *r, ord, i, j, merged, out)) {
+            (Some(a), Some(b)) => Some(out.add(Expr::Add([a, b]))),
+            (a, b) => a.or(b),
+        },
+        _ => {
+            let o = *ord;
+            *ord += 1;
+            match o {
+                _ if o == j => None,
+                _ if o == i => Some(copy_into(merged, merged.root(), out)),
+                _ => Some(copy_into(x, id, out)),
+            }
+        }
+    }
+}
+
+impl Applier<Expr, crate::lang::Meta> for SumCollect {
+    fn apply_one(&self, eg: &mut EG, eclass: Id, _: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
+        let Some(x) = representative(eg, eclass) else { return vec![] };
+        let mut terms = vec![];
+        chain_terms(&x, x.root(), &mut terms);
+        let Some((i, j, merged)) = first_pair(&x, &terms) else { return vec![] };
+        let mut out = RecExpr::default();
+        if rebuild(&x, x.root(), &mut 0, i, j, &merged, &mut out).is_none() {
+            return vec![];
+        }
+        union_term(eg, eclass, &out)
+    }
+    fn vars(&self) -> Vec<Var> {
+        vec![]
     }
 }

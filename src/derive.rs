@@ -270,6 +270,7 @@ fn run_beat(
         Some(f) => (f.part.clone(), symbols(&f.ctx)),
         None => (whole.clone(), Default::default()),
     };
+    reserved.extend(rules.reserved.iter().copied());
     let reserved = crate::lang::Reserved { names: std::mem::take(&mut reserved), shown: shown.clone() };
     let steps = run(&start, uses, rules, &reserved, limits, stats, &what)?;
     if let Some(s) = steps.last() {

@@ -71,6 +71,8 @@ pub struct Model {
     pub loss: Option<Symbol>,
     /// The output the loss reads (`out y`; `{out}` in rule and plan files).
     pub output: Option<Symbol>,
+    /// What the network is called in titles (`cell LSTM`; RNN when not given).
+    pub cell: Option<String>,
     /// The activation the model fixes (`activation sigmoid`): σ in its formulas, whatever --activation says.
     pub activation: Option<crate::notation::Act>,
     /// Default sizes (`dim n_h hidden 3`; 2 when not given).
@@ -81,7 +83,7 @@ pub struct Model {
     pub rule_files: Vec<String>,
 }
 
-const DECL_WORDS: &[&str] = &["activation", "dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
+const DECL_WORDS: &[&str] = &["activation", "cell", "dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
 
 fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
@@ -132,6 +134,11 @@ pub struct IndexUse {
 }
 
 impl Model {
+    /// What the network is called in titles: the model's `cell` line, else RNN.
+    pub fn cell(&self) -> &str {
+        self.cell.as_deref().unwrap_or("RNN")
+    }
+
     /// Is `s` a name rather than an index: a declared name, a size, or the number of steps T?
     pub fn is_name(&self, s: Symbol) -> bool {
         self.decls.contains_key(&s) || self.dims.iter().any(|(d, _)| *d == s) || self.steps == Some(s)
@@ -356,6 +363,10 @@ impl Model {
                 let n = default.parse::<usize>().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| bad(format!("the default size `{default}` is not a whole number from 1 to 64"), "write e.g. `dim n_h hidden 3`"))?;
                 self.dims.push((Symbol::from(*name), option.to_string()));
                 self.default_sizes.push((Symbol::from(*name), n));
+                Ok(())
+            }
+            ["cell", name] => {
+                self.cell = Some(name.to_string());
                 Ok(())
             }
             ["activation", name] => {

@@ -132,18 +132,19 @@ impl Options {
     }
 
     /// The model in words, for headers: "many-to-one RNN with biases, softmax-ce loss".
-    pub fn describe(&self) -> String {
-        self.words(self.bias, self.loss.tag())
+    pub fn describe(&self, cell: &str) -> String {
+        self.words(cell, self.bias, self.loss.tag())
     }
 
     /// The model in words for a title: biases left to the facts line, the loss spelled out.
-    pub fn title_words(&self) -> String {
-        self.words(false, self.loss.words())
+    pub fn title_words(&self, cell: &str) -> String {
+        self.words(cell, false, self.loss.words())
     }
 
-    fn words(&self, bias: bool, loss: &str) -> String {
+    /// `cell`: what the model file calls the network (`cell LSTM`; RNN when it does not say).
+    fn words(&self, cell: &str, bias: bool, loss: &str) -> String {
         format!(
-            "{} RNN{}{}",
+            "{} {cell}{}{}",
             if self.many_to_many { "many-to-many" } else { "many-to-one" },
             if bias { " with biases" } else { "" },
             if self.loss == Loss::Mse { String::new() } else { format!(", {loss} loss") }

@@ -191,7 +191,8 @@ impl Session {
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
         ctx.independent = probe_model.decls.keys().copied().filter(|s| probe_model.is_independent(*s)).collect();
         let ctx = Arc::new(ctx);
-        let (model, rules) = read_rule_files(&sources, &ctx, &model_file(&options), &probe_model.rule_files)?;
+        let (model, mut rules) = read_rule_files(&sources, &ctx, &model_file(&options), &probe_model.rule_files)?;
+        rules.reserved = model.decls.keys().copied().collect();
         let mut diags = vec![];
         let plan_name = plan_file(&options, wrt.as_str());
         let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;
@@ -228,8 +229,8 @@ impl Session {
     /// The small typed header the renderers show: the model in words, the sizes by their words, the seed.
     pub fn header(&self) -> Header {
         Header {
-            describe: self.options.describe(),
-            title_words: self.options.title_words(),
+            describe: self.options.describe(self.model.cell()),
+            title_words: self.options.title_words(self.model.cell()),
             activation: self.options.activation,
             loss: self.options.loss,
             bias: self.options.bias,

@@ -162,7 +162,7 @@ pub fn header(s: &Session, v: &View, any_t: bool) -> String {
     let t = if any_t { "T=1..8".to_string() } else { format!("T={}", s.sizes.steps) };
     let w = super::words::of(v.lang);
     let cw = super::words::check_of(v.lang);
-    format!("{}{g} {} {}   {t}  {}  {}", super::words::pad(cw.check, 7), w.for_a, s.options.describe(), super::report::sigma_is(s.options.activation, v.style), sizes(s, &s.sizes).replace(',', " "))
+    format!("{}{g} {} {}   {t}  {}  {}", super::words::pad(cw.check, 7), w.for_a, s.options.describe(s.model.cell()), super::report::sigma_is(s.options.activation, v.style), sizes(s, &s.sizes).replace(',', " "))
 }
 
 /// The verdict word, for JSON.

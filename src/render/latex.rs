@@ -580,7 +580,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
     let width = 80;
     let mut out = String::new();
     let goal = tex(&d.goal);
-    let title = nw.title.replace("{goal}", &goal).replace("{model}", &s.options.title_words());
+    let title = nw.title.replace("{goal}", &goal).replace("{model}", &s.options.title_words(s.model.cell()));
     let h = s.header();
     let facts = format!(
         "T = {}, {} $\\sigma$ = {}, {}{}.",

@@ -63,7 +63,7 @@ pub fn header(s: &Session, v: &View) -> String {
     format!(
         "{d}L/{d}{wrt} {} {}   T={}  {}  {}  {numbers}",
         w.for_a,
-        s.options.describe(),
+        s.options.describe(s.model.cell()),
         s.sizes.steps,
         sigma_is(s.options.activation, v.style),
         s.header().sizes_words("  ")

@@ -43,6 +43,37 @@ pub const MANIFEST: &[(&str, &str)] = &[
     ("models/lstm-bias.model", include_str!("../../rules/models/lstm-bias.model")),
     ("models/lstm-backprop.rules", include_str!("../../rules/models/lstm-backprop.rules")),
     ("plans/lstm/W_fr.plan", include_str!("../../rules/plans/lstm/W_fr.plan")),
+    ("plans/lstm/W_fx.plan", include_str!("../../rules/plans/lstm/W_fx.plan")),
+    ("plans/lstm/W_gr.plan", include_str!("../../rules/plans/lstm/W_gr.plan")),
+    ("plans/lstm/W_gx.plan", include_str!("../../rules/plans/lstm/W_gx.plan")),
+    ("plans/lstm/W_ir.plan", include_str!("../../rules/plans/lstm/W_ir.plan")),
+    ("plans/lstm/W_ix.plan", include_str!("../../rules/plans/lstm/W_ix.plan")),
+    ("plans/lstm/W_or.plan", include_str!("../../rules/plans/lstm/W_or.plan")),
+    ("plans/lstm/W_ox.plan", include_str!("../../rules/plans/lstm/W_ox.plan")),
+    ("plans/lstm/W_y.plan", include_str!("../../rules/plans/lstm/W_y.plan")),
+    ("plans/lstm/b_f.plan", include_str!("../../rules/plans/lstm/b_f.plan")),
+    ("plans/lstm/b_g.plan", include_str!("../../rules/plans/lstm/b_g.plan")),
+    ("plans/lstm/b_i.plan", include_str!("../../rules/plans/lstm/b_i.plan")),
+    ("plans/lstm/b_o.plan", include_str!("../../rules/plans/lstm/b_o.plan")),
+    ("plans/lstm/b_y.plan", include_str!("../../rules/plans/lstm/b_y.plan")),
+    ("plans/lstm/c0.plan", include_str!("../../rules/plans/lstm/c0.plan")),
+    ("plans/lstm/s0.plan", include_str!("../../rules/plans/lstm/s0.plan")),
+    ("plans/lstm/m2m/W_fr.plan", include_str!("../../rules/plans/lstm/m2m/W_fr.plan")),
+    ("plans/lstm/m2m/W_fx.plan", include_str!("../../rules/plans/lstm/m2m/W_fx.plan")),
+    ("plans/lstm/m2m/W_gr.plan", include_str!("../../rules/plans/lstm/m2m/W_gr.plan")),
+    ("plans/lstm/m2m/W_gx.plan", include_str!("../../rules/plans/lstm/m2m/W_gx.plan")),
+    ("plans/lstm/m2m/W_ir.plan", include_str!("../../rules/plans/lstm/m2m/W_ir.plan")),
+    ("plans/lstm/m2m/W_ix.plan", include_str!("../../rules/plans/lstm/m2m/W_ix.plan")),
+    ("plans/lstm/m2m/W_or.plan", include_str!("../../rules/plans/lstm/m2m/W_or.plan")),
+    ("plans/lstm/m2m/W_ox.plan", include_str!("../../rules/plans/lstm/m2m/W_ox.plan")),
+    ("plans/lstm/m2m/W_y.plan", include_str!("../../rules/plans/lstm/m2m/W_y.plan")),
+    ("plans/lstm/m2m/b_f.plan", include_str!("../../rules/plans/lstm/m2m/b_f.plan")),
+    ("plans/lstm/m2m/b_g.plan", include_str!("../../rules/plans/lstm/m2m/b_g.plan")),
+    ("plans/lstm/m2m/b_i.plan", include_str!("../../rules/plans/lstm/m2m/b_i.plan")),
+    ("plans/lstm/m2m/b_o.plan", include_str!("../../rules/plans/lstm/m2m/b_o.plan")),
+    ("plans/lstm/m2m/b_y.plan", include_str!("../../rules/plans/lstm/m2m/b_y.plan")),
+    ("plans/lstm/m2m/c0.plan", include_str!("../../rules/plans/lstm/m2m/c0.plan")),
+    ("plans/lstm/m2m/s0.plan", include_str!("../../rules/plans/lstm/m2m/s0.plan")),
     ("mistakes.catalogue", include_str!("../../rules/mistakes.catalogue")),
 ];
 
@@ -276,6 +307,8 @@ pub struct Rule {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     index: HashMap<String, usize>,
+    /// Names a fresh Σ index never takes: the model's names (a cell's quantity c is never also a dummy index c).
+    pub reserved: std::collections::BTreeSet<egg::Symbol>,
 }
 
 impl RuleSet {
@@ -302,7 +335,7 @@ impl RuleSet {
             index.insert(r.name.clone(), kept.len());
             kept.push(r);
         }
-        RuleSet { rules: kept, index }
+        RuleSet { rules: kept, index, reserved: Default::default() }
     }
 }
 

@@ -182,15 +182,37 @@ pub struct SumCollect;
 /// The canonical order of the terms of a collected factor: their text with a Σ's own bound index blanked, so
 /// that the order does not depend on which letters the sums were given or in which order they were collected.
 fn order_key(t: &RecExpr<Expr>) -> String {
-    if let Expr::Sum([k, _, _]) = &t[t.root()]
+    if let Expr::Sum([k, n, body]) = &t[t.root()]
         && let Expr::Symbol(k) = &t[*k]
     {
         let mut out = RecExpr::default();
-        if rename(t, t.root(), *k, Symbol::from("·"), &mut out).is_some() {
-            return out.to_string();
+        if let Some(b) = rename(t, *body, *k, Symbol::from("·"), &mut out) {
+            return format!("(sum · {} {})", sub_expr(t, *n), sub_expr(&out, b));
         }
     }
     t.to_string()
+}
+
+/// `x` with arithmetic on numbers done (a time step written `3 − 1` by one rule and `2` by another is one step).
+fn folded(x: &RecExpr<Expr>) -> RecExpr<Expr> {
+    let mut out: RecExpr<Expr> = RecExpr::default();
+    for n in x.as_ref() {
+        let k = |i: &Id| match &out[*i] {
+            Expr::Num(v) => Some(v.into_inner()),
+            _ => None,
+        };
+        let v = match n {
+            Expr::Add([a, b]) => k(a).zip(k(b)).map(|(a, b)| a + b),
+            Expr::Sub([a, b]) => k(a).zip(k(b)).map(|(a, b)| a - b),
+            Expr::Mul([a, b]) => k(a).zip(k(b)).map(|(a, b)| a * b),
+            _ => None,
+        };
+        out.add(match v {
+            Some(v) if v.is_finite() => num(v),
+            _ => n.clone(),
+        });
+    }
+    out
 }
 
 /// The terms of the `+` chain at `id`, left to right.
@@ -278,6 +300,7 @@ fn rebuild(x: &RecExpr<Expr>, id: Id, ord: &mut usize, i: usize, j: usize, merge
 impl Applier<Expr, crate::lang::Meta> for SumCollect {
     fn apply_one(&self, eg: &mut EG, eclass: Id, _: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
         let Some(x) = representative(eg, eclass) else { return vec![] };
+        let x = folded(&x);
         let mut terms = vec![];
         chain_terms(&x, x.root(), &mut terms);
         let Some((i, j, merged)) = first_pair(&x, &terms) else { return vec![] };

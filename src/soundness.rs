@@ -124,7 +124,13 @@ struct Names {
     vectors: Vec<Symbol>,
     loss: Symbol,
     dim: Symbol,
+    /// Two free index names and two bound ones that are none of the model's names (an LSTM has a quantity i).
+    free: [&'static str; 2],
+    bound: [&'static str; 2],
 }
+
+/// Index letters for random instances, in order of preference; the model's names are skipped.
+const INDEX_LETTERS: &str = "ijklpquvwabd";
 
 impl Names {
     fn of(m: &crate::model::Model) -> Names {
@@ -141,7 +147,11 @@ impl Names {
             }
         }
         let vectors = m.decls.iter().filter(|(_, d)| !d.timed && d.dims.len() == 1).map(|(n, _)| *n).collect();
-        Names { square, matrices, timed: timed.into_iter().map(|t| t.1).collect(), vectors, loss: m.loss(), dim }
+        let mut letters = INDEX_LETTERS.chars().map(|c| Symbol::from(c.to_string())).filter(|l| !m.is_name(*l));
+        let mut next = || letters.next().map(|l| l.as_str()).unwrap_or("?");
+        let free = [next(), next()];
+        let bound = [next(), next()];
+        Names { square, matrices, timed: timed.into_iter().map(|t| t.1).collect(), vectors, loss: m.loss(), dim, free, bound }
     }
 }
 
@@ -209,7 +219,7 @@ impl Gen {
             }
             3 => {
                 let a = out.add(Expr::Symbol(self.pick(idx).into()));
-                let b = out.add(Expr::Symbol(self.pick(&["i", "j"]).into()));
+                let b = out.add(Expr::Symbol(self.pick(&self.names.free.clone()).into()));
                 let dl = out.add(Expr::Delta([a, b]));
                 let x = self.scalar(out, idx, depth - 1);
                 out.add(Expr::Mul([dl, x]))
@@ -224,12 +234,12 @@ impl Gen {
             k => (Gen::first(&self.names.timed, k - 1), true),
         };
         let n = out.add(Expr::Symbol(name));
-        let a = out.add(Expr::Symbol(self.pick(&["i", "j"]).into()));
+        let a = out.add(Expr::Symbol(self.pick(&self.names.free.clone()).into()));
         if timed {
             let t = out.add(num(self.time() as f64));
             out.add(Expr::Tx(vec![n, t, a].into()))
         } else {
-            let b = out.add(Expr::Symbol(self.pick(&["i", "j"]).into()));
+            let b = out.add(Expr::Symbol(self.pick(&self.names.free.clone()).into()));
             out.add(Expr::Ix(vec![n, a, b].into()))
         }
     }
@@ -269,9 +279,36 @@ fn shapes(rule: &Rule, g: &mut Gen) -> Shapes {
     Shapes { bodies, reaches, tail }
 }
 
+/// An instance for `@sum-collect`: c + Σ_k g(k) ∂X(k)/∂w + Σ_l h(l) ∂X(l)/∂w, two sums to collect across a chain.
+fn collect_instance(g: &mut Gen, tail: (Symbol, usize)) -> RecExpr<Expr> {
+    let mut out = RecExpr::default();
+    let w = g.wrt(&mut out);
+    let c = g.scalar(&mut out, &g.names.free.clone(), 2);
+    let mut sums = vec![];
+    for k in g.names.bound {
+        let pool = [g.names.free[0], g.names.free[1], k];
+        let x = g.scalar(&mut out, &pool, 2);
+        let n = out.add(Expr::Symbol(tail.0));
+        let t = out.add(num(tail.1 as f64));
+        let kk = out.add(Expr::Symbol(k.into()));
+        let q = out.add(Expr::Tx(vec![n, t, kk].into()));
+        let d = out.add(Expr::D([q, w]));
+        let body = out.add(Expr::Mul([x, d]));
+        let kb = out.add(Expr::Symbol(k.into()));
+        let dim = out.add(Expr::Symbol(g.names.dim));
+        sums.push(out.add(Expr::Sum([kb, dim, body])));
+    }
+    let x = out.add(Expr::Add([c, sums[0]]));
+    out.add(Expr::Add([x, sums[1]]));
+    out
+}
+
 fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<Expr> {
-    let binders: Vec<&str> = ["k", "l"].to_vec();
+    let binders: Vec<&str> = g.names.bound.to_vec();
     let shape = shapes(rule, g);
+    if matches!(&rule.rhs, crate::rules::parse::Rhs::Applier(a, _) if a == "sum-collect") {
+        return collect_instance(g, shape.tail);
+    }
     let mut out = RecExpr::default();
     let mut vars: HashMap<Var, Id> = HashMap::new();
     // times are picked first, so that a `reaches ?x ?t` term can use ?t's value
@@ -306,7 +343,7 @@ fn instantiate(rule: &Rule, roles: &HashMap<Var, Role>, g: &mut Gen) -> RecExpr<
     let mut names: HashMap<Var, &str> = HashMap::new();
     let mut map: Vec<Id> = vec![];
     let mut bi = 0;
-    let mut pool: Vec<&str> = vec!["i", "j"];
+    let mut pool: Vec<&str> = g.names.free.to_vec();
     for n in rule.lhs.as_ref() {
         let id = match n {
             ENodeOrVar::Var(v) => match vars.get(v) {

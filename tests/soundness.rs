@@ -8,7 +8,7 @@ use common::*;
 fn every_shipped_rule_is_sound_at_random_points() {
     // every variant: the rules tagged [m2m] replace some tagged [m2o], and both must be sound for their model
     // and every built-in model: the gated cells' rules are checked with their own names
-    for model in ["rnn", "lstm"] {
+    for model in ["rnn", "lstm", "gru"] {
     for (many_to_many, loss, bias) in [(false, "mse", false), (false, "mse", true), (true, "mse", true), (false, "softmax-ce", true), (true, "softmax-ce", true)] {
         let s = Session::load(Options { model: Some(model.into()), many_to_many, loss: bptt::options::Loss::named(loss).unwrap(), bias, ..Options::default() }).unwrap();
         assert!(s.rules.rules.len() >= 40, "the built-in set has {} rules", s.rules.rules.len());

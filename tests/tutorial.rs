@@ -77,7 +77,7 @@ fn the_tutorial_cell_derives_with_every_step_checked() {
     }
     let o = run(&["derive", "--rules", d, "--model", "peephole"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no model `peephole`") && stderr(&o).contains("the models are rnn, lstm, linrnn"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no model `peephole`") && stderr(&o).contains("the models are rnn, lstm, gru, linrnn"), "{}", stderr(&o));
 }
 
 #[test]

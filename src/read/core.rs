@@ -208,7 +208,7 @@ where
 }
 
 /// The size a model-less read gives every Σ (a placeholder: without a model no size is known).
-pub const NO_MODEL_SIZE: &str = "n";
+pub const NO_MODEL_SIZE: &str = "N";
 
 /// The size of a Σ whose index is used nowhere: the model's first size (without a model, [`NO_MODEL_SIZE`]).
 fn unused_index_size(model: Option<&Model>) -> Symbol {

@@ -71,6 +71,8 @@ pub struct Model {
     pub loss: Option<Symbol>,
     /// The output the loss reads (`out y`; `{out}` in rule and plan files).
     pub output: Option<Symbol>,
+    /// Knobs a chart may turn (`knob forget-bias b_f`: `bptt plot --forget-bias 3` sets every entry of b_f to 3).
+    pub knobs: Vec<(String, Symbol)>,
     /// What the network is called in titles (`cell LSTM`; RNN when not given).
     pub cell: Option<String>,
     /// The activation the model fixes (`activation sigmoid`): σ in its formulas, whatever --activation says.
@@ -83,7 +85,7 @@ pub struct Model {
     pub rule_files: Vec<String>,
 }
 
-const DECL_WORDS: &[&str] = &["activation", "cell", "dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
+const DECL_WORDS: &[&str] = &["activation", "cell", "knob", "dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
 
 fn is_decl(line: &str) -> bool {
     DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
@@ -134,6 +136,11 @@ pub struct IndexUse {
 }
 
 impl Model {
+    /// The parameter a knob word sets (`knob forget-bias b_f`), if the model has that knob.
+    pub fn knob(&self, word: &str) -> Option<Symbol> {
+        self.knobs.iter().find(|(w, _)| w == word).map(|(_, p)| *p)
+    }
+
     /// What the network is called in titles: the model's `cell` line, else RNN.
     pub fn cell(&self) -> &str {
         self.cell.as_deref().unwrap_or("RNN")
@@ -363,6 +370,10 @@ impl Model {
                 let n = default.parse::<usize>().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| bad(format!("the default size `{default}` is not a whole number from 1 to 64"), "write e.g. `dim n_h hidden 3`"))?;
                 self.dims.push((Symbol::from(*name), option.to_string()));
                 self.default_sizes.push((Symbol::from(*name), n));
+                Ok(())
+            }
+            ["knob", word, param] => {
+                self.knobs.push((word.to_string(), Symbol::from(*param)));
                 Ok(())
             }
             ["cell", name] => {

@@ -42,10 +42,25 @@ pub fn spectral_radius(w: &[f64], n: usize) -> f64 {
     (log_growth / iters as f64).exp()
 }
 
+/// What a chart changes in the drawn parameters: the recurrent matrices rescaled to a spectral radius, and a
+/// model's knobs (`knob forget-bias b_f` in a model file: `--forget-bias 3` sets every entry of b_f to 3).
+#[derive(Debug, Clone, Default)]
+pub struct Adjust {
+    pub scale: Option<f64>,
+    pub knobs: Vec<(String, f64)>,
+}
+
 /// The terms of the closed form for one activation.
-pub fn series(base: &Options, activation: crate::notation::Act, scale: Option<f64>) -> Result<Series> {
+pub fn series(base: &Options, activation: crate::notation::Act, adjust: &Adjust) -> Result<Series> {
     let (mut s, closed_form) = crate::pipeline::closed_form(Options { activation, ..base.clone() }, Limits::default(), true)?;
-    if let Some(target) = scale {
+    for (word, value) in &adjust.knobs {
+        if let Some(p) = s.model.knob(word)
+            && let Some(w) = s.params.values.get_mut(&p)
+        {
+            w.data.iter_mut().for_each(|v| *v = *value);
+        }
+    }
+    if let Some(target) = adjust.scale {
         // every recurrent matrix: a square parameter over the state's size (W⁽ʳ⁾ in the blog's model)
         let recurrent: Vec<Symbol> = s.model.recurrent_params().collect();
         if recurrent.is_empty() {
@@ -81,9 +96,33 @@ pub fn series(base: &Options, activation: crate::notation::Act, scale: Option<f6
     Ok(Series { activation: activation.name().to_string(), wrt: s.wrt.to_string(), eq, rho, points })
 }
 
-/// CSV: `k,activation,norm`.
-pub fn csv(series: &[Series]) -> String {
-    let mut out = String::from("k,activation,norm\n");
+/// One model's line: the per-step terms of the gradient of all its recurrent weights together (W⁽ʳ⁾; an LSTM's
+/// W⁽ⁱʳ⁾, W⁽ᶠʳ⁾, W⁽ᵒʳ⁾, W⁽ᵍʳ⁾): at each k the norm of all their terms at k, labelled by the model's cell name.
+pub fn recurrent_series(base: &Options, adjust: &Adjust) -> Result<Series> {
+    let probe = crate::session::Session::load(base.clone())?;
+    let recurrent: Vec<Symbol> = probe.model.recurrent_params().collect();
+    if recurrent.is_empty() {
+        return Err(Error::Usage(format!("the {} model has no recurrent matrix (a square parameter over the state's size) to plot", probe.model.cell())));
+    }
+    let mut total: Vec<(i64, f64)> = vec![];
+    let mut rho = None;
+    for p in &recurrent {
+        let one = series(&Options { wrt: Some(p.to_string()), ..base.clone() }, base.activation, adjust)?;
+        rho = rho.or(one.rho);
+        if total.is_empty() {
+            total = one.points.iter().map(|(k, v)| (*k, v * v)).collect();
+        } else {
+            total.iter_mut().zip(&one.points).for_each(|(a, b)| a.1 += b.1 * b.1);
+        }
+    }
+    let points = total.into_iter().map(|(k, v)| (k, v.sqrt())).collect();
+    let wrt = recurrent.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("+");
+    Ok(Series { activation: probe.model.cell().to_string(), wrt, eq: None, rho, points })
+}
+
+/// CSV: `k,activation,norm` (`k,model,norm` for a chart of several models).
+pub fn csv(series: &[Series], column: &str) -> String {
+    let mut out = format!("k,{column},norm\n");
     for s in series {
         for (k, v) in &s.points {
             out.push_str(&format!("{k},{},{v:e}\n", s.activation));

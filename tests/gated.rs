@@ -247,3 +247,44 @@ fn lstm_gradients_match_an_independent_lstm() {
 fn gru_gradients_match_an_independent_gru() {
     check_cell(Cell::Gru);
 }
+
+/// The ratio of the term at step `a` to the term at step `b`, per model line of a `plot --format csv`.
+fn ratios(csv: &str, a: i64, b: i64) -> BTreeMap<String, f64> {
+    let mut at: BTreeMap<(String, i64), f64> = BTreeMap::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        at.insert((f[1].to_string(), f[0].parse().unwrap()), f[2].parse().unwrap());
+    }
+    let models: Vec<String> = at.keys().map(|k| k.0.clone()).collect();
+    models.into_iter().map(|m| (m.clone(), at[&(m.clone(), a)] / at[&(m, b)])).collect()
+}
+
+#[test]
+fn the_picture_that_explains_it() {
+    // one line per cell, each its recurrent weights together: the vanilla RNN's early terms vanish geometrically
+    let o = run(&["plot", "--model", "rnn,lstm,gru", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("k,model,norm\n"));
+    let plain = ratios(&stdout(&o), 10, 100);
+    assert_eq!(plain.keys().cloned().collect::<Vec<_>>(), ["GRU", "LSTM", "RNN"]);
+    assert!(plain["RNN"] < 1e-15, "{plain:?}");
+    // a forget gate near 1 (b_f = 3) keeps the cell's path open: the LSTM's early terms stay within a few decades
+    let o = run(&["plot", "--model", "rnn,lstm,gru", "--format", "csv", "--forget-bias", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let open = ratios(&stdout(&o), 10, 100);
+    let lstm = open["LSTM (forget-bias 3)"];
+    assert!(lstm > 1e-7, "{open:?}");
+    assert!(lstm > 1e6 * plain["LSTM"] && lstm > 1e10 * open["RNN"], "{open:?} {plain:?}");
+    assert_eq!(open["RNN"], plain["RNN"], "the knob changes only the model that has it");
+    // one gated cell alone is drawn with its own activation, once
+    let o = run(&["plot", "--model", "lstm", "--steps", "20", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).lines().skip(1).all(|l| l.split(',').nth(1) == Some("sigmoid")), "{}", stdout(&o));
+    // what cannot be drawn is said
+    let o = run(&["plot", "--model", "rnn", "--forget-bias", "3", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no forget-gate bias"), "{}", stderr(&o));
+    let o = run(&["plot", "--model", "rnn,lstm", "--wrt", "W_r", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("leave --wrt out"), "{}", stderr(&o));
+}

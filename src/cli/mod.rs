@@ -95,9 +95,15 @@ pub struct PlotArgs {
     /// ends in a sum over time; default: the model's first parameter)
     #[arg(long)]
     pub wrt: Option<String>,
-    /// The network (models/NAME.model; rnn by default; with --rules DIR also one of your own)
-    #[arg(long, value_name = "NAME")]
-    pub model: Option<String>,
+    /// The network (models/NAME.model; rnn by default; with --rules DIR also one of your own). Several, comma-
+    /// separated (--model rnn,lstm,gru): one line per model, each the terms of all its recurrent weights together
+    /// (W⁽ʳ⁾; an LSTM's W⁽ⁱʳ⁾ W⁽ᶠʳ⁾ W⁽ᵒʳ⁾ W⁽ᵍʳ⁾), the vanilla RNN with the first --activation
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub model: Vec<String>,
+    /// Set a model's knob: every entry of the LSTM's forget-gate bias b_f to B (with the biases), to show how a
+    /// forget gate near 1 keeps the cell's path open (the model file's `knob forget-bias b_f` line)
+    #[arg(long, value_name = "B", allow_negative_numbers = true)]
+    pub forget_bias: Option<f64>,
     /// Read rule, model and plan files from DIR instead of the built-in set
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
@@ -538,48 +544,108 @@ fn run_rules(a: &RulesArgs, out: &mut dyn Write) -> Result<u8, Error> {
 
 /// The per-step series for each activation and their chart (SVG), titled in English or Korean.
 /// (With `draw` false, only the series: the CSV needs no chart.)
-pub(crate) fn chart(base: &Options, activations: &[Act], scale: Option<f64>, steps: u64, ko: bool, draw: bool) -> Result<(Vec<crate::plot::Series>, String), Error> {
+pub(crate) fn chart(base: &Options, activations: &[Act], adjust: &crate::plot::Adjust, steps: u64, ko: bool, draw: bool) -> Result<(Vec<crate::plot::Series>, String), Error> {
     let mut series = vec![];
     for act in activations {
-        series.push(crate::plot::series(base, *act, scale)?);
+        series.push(crate::plot::series(base, *act, adjust)?);
     }
     if !draw {
         return Ok((series, String::new()));
     }
     let wrt = series.first().map(|s| s.wrt.clone()).unwrap_or_default();
+    let eq = series.first().and_then(|s| s.eq).map(|e| if ko { format!(" (식 {e})") } else { format!(" (eq {e})") }).unwrap_or_default();
+    let g = format!("∂L/∂{}{eq}", crate::print::name(&wrt, Style::Unicode));
+    draw_chart(series, &g, adjust, steps, ko)
+}
+
+/// The chart of several models: one line per model, each its recurrent weights' terms together.
+fn models_chart(base: &Options, models: &[String], adjust: &crate::plot::Adjust, steps: u64, ko: bool, draw: bool) -> Result<(Vec<crate::plot::Series>, String), Error> {
+    let mut series = vec![];
+    for m in models {
+        let mut o = Options { model: Some(m.clone()), ..base.clone() };
+        // a knob may need the model's variant with biases (the LSTM's forget-gate bias)
+        if !adjust.knobs.is_empty() && !o.bias {
+            let with = Options { bias: true, ..o.clone() };
+            if crate::session::Session::load(with.clone()).is_ok_and(|s| adjust.knobs.iter().any(|(w, _)| s.model.knob(w).is_some())) {
+                o = with;
+            }
+        }
+        let mut one = crate::plot::recurrent_series(&o, adjust)?;
+        if o.bias {
+            for (w, v) in &adjust.knobs {
+                one.activation = format!("{} ({w} {v})", one.activation);
+            }
+        }
+        series.push(one);
+    }
+    if !draw {
+        return Ok((series, String::new()));
+    }
+    let g = if ko { "∂L/∂(순환 가중치)".to_string() } else { "∂L/∂(recurrent weights)".to_string() };
+    // the knobs are named in the legend, on the line they changed
+    draw_chart(series, &g, &crate::plot::Adjust { knobs: vec![], ..adjust.clone() }, steps, ko)
+}
+
+/// The SVG of `series`, titled with the gradient `g`, the steps and what was adjusted.
+fn draw_chart(series: Vec<crate::plot::Series>, g: &str, adjust: &crate::plot::Adjust, steps: u64, ko: bool) -> Result<(Vec<crate::plot::Series>, String), Error> {
     let rho = series.first().and_then(|s| s.rho);
-    let scale = match (scale, rho, ko) {
+    let mut scale = match (adjust.scale, rho, ko) {
         (Some(s), _, false) => format!(", W⁽ʳ⁾ scaled to spectral radius {s}"),
         (Some(s), _, true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {s}"),
-        (None, Some(r), false) => format!(", spectral radius of W⁽ʳ⁾ {r:.2} (as drawn)"),
-        (None, Some(r), true) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {r:.2} (무작위 값 그대로)"),
-        (None, None, _) => String::new(),
+        (None, Some(r), false) if series.len() == 1 || series.iter().all(|s| s.wrt == series[0].wrt) => format!(", spectral radius of W⁽ʳ⁾ {r:.2} (as drawn)"),
+        (None, Some(r), true) if series.len() == 1 || series.iter().all(|s| s.wrt == series[0].wrt) => format!(", W⁽ʳ⁾의 스펙트럼 반지름 {r:.2} (무작위 값 그대로)"),
+        _ => String::new(),
     };
-    let eq = series.first().and_then(|s| s.eq).map(|e| if ko { format!(" (식 {e})") } else { format!(" (eq {e})") }).unwrap_or_default();
-    let g = crate::print::name(&wrt, Style::Unicode);
+    for (w, v) in &adjust.knobs {
+        scale.push_str(&format!(", {w} {v}"));
+    }
     let (title, x, y) = if ko {
-        (format!("∂L/∂{g}{eq}의 시점별 항의 크기, T = {steps}{scale}"), "시점 k", "‖k번째 항‖ (프로베니우스 노름, 로그 스케일)")
+        (format!("{g}의 시점별 항의 크기, T = {steps}{scale}"), "시점 k", "‖k번째 항‖ (프로베니우스 노름, 로그 스케일)")
     } else {
-        (format!("size of each time step's term in ∂L/∂{g}{eq}, T = {steps}{scale}"), "time step k", "‖term k‖ (Frobenius norm, log scale)")
+        (format!("size of each time step's term in {g}, T = {steps}{scale}"), "time step k", "‖term k‖ (Frobenius norm, log scale)")
     };
     let svg = crate::plot::svg(&series, &title, x, y)?;
     Ok((series, svg))
 }
 
 fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
-    let base = Options { model: a.model.clone(), rules_dir: a.rules.clone(), steps: Some(a.steps as usize), sizes: a.sizes.clone(), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
+    let base = Options { model: a.model.first().cloned(), rules_dir: a.rules.clone(), steps: Some(a.steps as usize), sizes: a.sizes.clone(), wrt: a.wrt.clone(), seed: a.seed, ..Options::default() };
     if let Some(s) = a.scale
         && !(s.is_finite() && s > 0.0) {
             return Err(Error::Usage(format!("--scale must be a positive number (a spectral radius), not {s}")));
         }
-    let (series, svg) = chart(&base, &a.activations, a.scale, a.steps, a.lang == LangArg::Ko, a.format == PlotFormat::Svg)?;
+    if let Some(b) = a.forget_bias
+        && !b.is_finite() {
+            return Err(Error::Usage(format!("--forget-bias must be a number, not {b}")));
+        }
+    let adjust = crate::plot::Adjust { scale: a.scale, knobs: a.forget_bias.map(|b| ("forget-bias".to_string(), b)).into_iter().collect() };
+    let ko = a.lang == LangArg::Ko;
+    let draw = a.format == PlotFormat::Svg;
+    let several = a.model.len() > 1;
+    let (series, svg) = if several {
+        if a.wrt.is_some() {
+            return Err(Error::Usage("--wrt names one model's parameter; with several models each line is that model's recurrent weights together (leave --wrt out)".into()));
+        }
+        models_chart(&base, &a.model, &adjust, a.steps, ko, draw)?
+    } else {
+        // a model that fixes its activation (the gated cells) is drawn with it, once
+        let probe = crate::session::Session::load(base.clone())?;
+        if !adjust.knobs.is_empty() && !adjust.knobs.iter().any(|(w, _)| probe.model.knob(w).is_some()) {
+            return Err(Error::Usage("--forget-bias: this model has no forget-gate bias to set (the LSTM has one with --bias; or plot --model rnn,lstm,gru)".into()));
+        }
+        let acts = match probe.model.activation {
+            Some(fixed) => vec![fixed],
+            None => a.activations.clone(),
+        };
+        chart(&base, &acts, &adjust, a.steps, ko, draw)?
+    };
     let wrt = series.first().map(|s| s.wrt.clone()).unwrap_or_default();
     let text = match a.format {
-        PlotFormat::Csv => crate::plot::csv(&series),
+        PlotFormat::Csv => crate::plot::csv(&series, if several { "model" } else { "activation" }),
         PlotFormat::Svg => svg,
     };
     let bad: Vec<String> = series.iter().filter_map(|s| s.points.iter().find(|p| !p.1.is_finite()).map(|p| format!("{} at k={} ({})", s.activation, p.0, p.1))).collect();
-    let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(format!("bptt-{wrt}.svg")));
+    let default = (a.format == PlotFormat::Svg).then(|| PathBuf::from(if several { format!("bptt-{}.svg", a.model.join("-")) } else { format!("bptt-{wrt}.svg") }));
     match a.out.clone().or(default) {
         Some(p) if p.as_os_str() != "-" => {
             output::to_file(&p, text.as_bytes())?;

@@ -45,6 +45,9 @@ pub struct Plan {
     pub closed: Option<RecExpr<Expr>>,
     /// The rules `check` expands a formula and the gradient with before comparing them (`expand RULES`).
     pub expand: Vec<RuleUse>,
+    /// More rules for the forms `check` looks for a typical mistake in (`diagnose RULES`): applied after
+    /// `expand` to the result (a gated cell's ∂L/∂c⁽ᵏ⁾ written out one step, where the forget gate is).
+    pub diagnose: Vec<RuleUse>,
 }
 
 fn rule_uses(src: &Src, text: &str, at: usize, rules: &RuleSet, diags: &mut Vec<Diag>) -> Vec<RuleUse> {
@@ -97,6 +100,7 @@ impl Plan {
         let mut closed = None;
         let mut items: Vec<Item> = vec![];
         let mut expand = vec![];
+        let mut diagnose = vec![];
         // the line number of the last beat or aside line (a `ko` line must come right after it)
         let mut beat_line = None;
         for (line_no, (_, l)) in lines(text).into_iter().enumerate() {
@@ -212,15 +216,16 @@ impl Plan {
                     Err(d) => diags.push(d),
                 },
                 "expand" => expand = rule_uses(&src, &text[rest.clone()], rest.start, rules, diags),
+                "diagnose" => diagnose = rule_uses(&src, &text[rest.clone()], rest.start, rules, diags),
                 _ => diags.push(src.diag(r.start..r.start + word.len(), format!("unknown plan instruction `{word}`"))
-                    .hint("a plan has goal, beat, ko, aside, where, focus, unfocus, final, closed and expand lines")),
+                    .hint("a plan has goal, beat, ko, aside, where, focus, unfocus, final, closed, expand and diagnose lines")),
             }
         }
         if goal.is_some() && !items.iter().any(|i| matches!(i, Item::Beat { .. })) {
             diags.push(src.diag(0..0, "the plan has no `beat` line: there is nothing to derive").hint("e.g. beat 6 | chain rule through the output y | unfold-loss, d-sum, …"));
         }
         match goal {
-            Some(goal) => Some(Plan { goal, items, closed, expand }),
+            Some(goal) => Some(Plan { goal, items, closed, expand, diagnose }),
             None => {
                 diags.push(src.diag(0..0, "the plan has no `goal` line").hint("e.g. goal (d L (ix W_r i p))"));
                 None

@@ -288,3 +288,52 @@ fn the_picture_that_explains_it() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("leave --wrt out"), "{}", stderr(&o));
 }
+
+/// `bptt check` with the arguments, its exit code and its report.
+fn check(args: &[&str]) -> (Option<i32>, String) {
+    let mut a = vec!["check"];
+    a.extend_from_slice(args);
+    let o = run(&a);
+    (o.status.code(), stdout(&o) + &stderr(&o))
+}
+
+#[test]
+fn check_proves_hand_derived_gated_cell_gradients_for_any_t() {
+    for (args, formula) in [
+        (&["--model", "lstm", "--wrt", "W_fr"][..], "sum_{k=1}^{T} dL/dh_f^(k)[j] * s^(k-1)[p]"),
+        // the gate's gradient written out by hand: proved as well
+        (&["--model", "lstm", "--wrt", "W_fr"][..], "sum_{k=1}^{T} dL/dc^(k)[j] * c^(k-1)[j] * sigmoid'(h_f^(k)[j]) * s^(k-1)[p]"),
+        (&["--model", "lstm", "--wrt", "W_ox"][..], "sum_{k=1}^{T} dL/ds^(k)[j] * tanh(c^(k)[j]) * sigmoid'(h_o^(k)[j]) * x^(k)[q]"),
+        (&["--model", "lstm", "--wrt", "c0"][..], "dL/dc^(1)[j] * f^(1)[j]"),
+        (&["--model", "gru", "--wrt", "W_nr"][..], "sum_{k=1}^{T} dL/dh_n^(k)[j] * r^(k)[p] * s^(k-1)[p]"),
+        (&["--model", "gru", "--wrt", "b_n", "--bias"][..], "sum_{k=1}^{T} dL/ds^(k)[j] * (1 - z^(k)[j]) * tanh'(h_n^(k)[j])"),
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["--any-T", formula]);
+        let (code, out) = check(&a);
+        assert_eq!(code, Some(0), "{formula}: {out}");
+        assert!(out.contains("PROVED") && !out.contains("REFUTED"), "{formula}: {out}");
+    }
+}
+
+#[test]
+fn check_names_the_classic_gated_cell_mistakes() {
+    for (args, formula, mistake) in [
+        (&["--model", "lstm", "--wrt", "c0", "--steps", "2"][..], "(dL/ds^(1)[j] * o^(1)[j] * tanh'(c^(1)[j]) + dL/dc^(2)[j]) * f^(1)[j]", "mistake-cell-forget-missing"),
+        (&["--model", "lstm", "--wrt", "W_ir", "--steps", "1"][..], "dL/ds^(1)[j] * o^(1)[j] * g^(1)[j] * sigmoid'(h_i^(1)[j]) * s^(0)[p]", "mistake-cell-tanh-derivative-missing"),
+        (&["--model", "lstm", "--wrt", "W_fr"][..], "sum_{k=1}^{3} dL/dc^(k)[j] * s^(k-1)[j] * sigmoid'(h_f^(k)[j]) * s^(k-1)[p]", "mistake-cell-state-confused"),
+        (&["--model", "lstm", "--wrt", "W_ir", "--steps", "1"][..], "dL/ds^(1)[j] * tanh'(c^(1)[j]) * g^(1)[j] * sigmoid'(h_i^(1)[j]) * s^(0)[p]", "mistake-output-gate-missing"),
+        (&["--model", "gru", "--wrt", "b_n", "--bias", "--steps", "1"][..], "dL/ds^(1)[j] * z^(1)[j] * tanh'(h_n^(1)[j])", "mistake-gru-one-minus-z"),
+        (&["--model", "gru", "--wrt", "b_z", "--bias", "--steps", "1"][..], "dL/ds^(1)[j] * (n^(1)[j] + s^(0)[j]) * sigmoid'(h_z^(1)[j])", "mistake-gru-update-sign"),
+    ] {
+        let mut a = args.to_vec();
+        a.push(formula);
+        let (code, out) = check(&a);
+        assert_eq!(code, Some(1), "{formula}: {out}");
+        assert!(out.contains("REFUTED") && out.contains(mistake), "{mistake}: {out}");
+    }
+    // and in Korean
+    let (code, out) = check(&["--model", "gru", "--wrt", "b_n", "--bias", "--steps", "1", "--lang", "ko", "dL/ds^(1)[j] * z^(1)[j] * tanh'(h_n^(1)[j])"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("후보 state는 (1 − z⁽ᵏ⁾)와"), "{out}");
+}

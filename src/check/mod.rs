@@ -372,7 +372,24 @@ fn prove(s: &Session, d: &Derivation, f: &RecExpr<Expr>, limits: Limits) -> Resu
 /// Which mistakes of the catalogue turn the true gradient into `f` (numerically at the given points, or, when
 /// `f` cannot be evaluated, symbolically).
 fn diagnose(s: &Session, d: &Derivation, cat: &Catalogue, f: &RecExpr<Expr>, sizes: &Sizes, n: usize, limits: Limits) -> Result<Vec<mistakes::Mistake>> {
-    let correct = correct_forms(d, &[reference(s, d)]);
+    // the result and the result expanded by the plan's rules, each also with its `diagnose` rules applied (a gated
+    // cell's gate gradients written out, where its typical mistakes live: the forget gate, tanh′(c), the output
+    // gate, c for s)
+    let result = reference(s, d);
+    // every form on the way (a mistake may sit in ∂L/∂c⁽ᵏ⁾'s share before ∂L/∂c⁽ᵏ⁾ is written out)
+    let diagnosed = |e: &RecExpr<Expr>| -> Vec<RecExpr<Expr>> {
+        match run(e, &s.plan.diagnose, &s.rules, &symbols(e).into(), limits, &mut Stats::default(), "check: diagnosing") {
+            Ok(steps) => steps.into_iter().map(|t| t.term).collect(),
+            Err(_) => vec![],
+        }
+    };
+    let mut more = vec![result.clone()];
+    more.extend(diagnosed(&result));
+    if let Ok((expanded, _, _)) = expand(s, &result, limits) {
+        more.extend(diagnosed(&expanded));
+        more.push(expanded);
+    }
+    let correct = correct_forms(d, &more);
     let wrong = cat.wrong_forms(&correct, limits);
     let pts = points(s, sizes, n.clamp(1, 5));
     let mut yours = vec![];

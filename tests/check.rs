@@ -15,8 +15,13 @@ struct Ctx {
     cat: Catalogue,
 }
 
+/// `wrt` is a parameter of the default model, or `MODEL:wrt` / `MODEL+bias:wrt` (the gated cells' lines).
 fn ctx(wrt: &str, steps: usize) -> Ctx {
-    let s = Session::load(Options { steps: Some(steps), wrt: Some(wrt.into()), ..Options::default() }).unwrap();
+    let (model, bias, wrt) = match wrt.split_once(':') {
+        Some((m, w)) => (Some(m.trim_end_matches("+bias").to_string()), m.ends_with("+bias"), w),
+        None => (None, false, wrt),
+    };
+    let s = Session::load(Options { model, bias, steps: Some(steps), wrt: Some(wrt.into()), ..Options::default() }).unwrap();
     let d = derive(&s.plan, &s.rules, Default::default()).unwrap();
     let cat = Catalogue::load(&s).unwrap();
     Ctx { s, d, cat }

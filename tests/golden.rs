@@ -11,6 +11,16 @@ fn default_derivation_text() {
 }
 
 #[test]
+fn gated_cell_derivations_text() {
+    // the two next-chapter defaults: the LSTM's and the GRU's first recurrent weight
+    for model in ["lstm", "gru"] {
+        let o = run(&["derive", "--model", model]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        insta::assert_snapshot!(format!("derive-{model}"), stdout(&o));
+    }
+}
+
+#[test]
 fn w_x_derivation_text() {
     let o = run(&["derive", "--wrt", "W_x"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -90,6 +90,22 @@ fn the_notes_of_every_model_variant_compile() {
         assert!(tex.contains(if loss == "mse" { "many-to-many RNN" } else { "softmax cross-entropy" }), "{case}: the title names the model");
         compile(&latex, &dir, &case, &tex);
     }
+    // the gated cells' notes, in English and Korean: every parameter, with biases
+    for (model, lang) in [("lstm", "en"), ("gru", "ko")] {
+        let case = format!("{model}-{lang}");
+        let o = run(&["derive", "--model", model, "--wrt", "all", "--bias", "--lang", lang, "--format", "latex"]);
+        assert_eq!(o.status.code(), Some(0), "{case}: {}", stderr(&o));
+        let tex = stdout(&o);
+        if lang == "en" {
+            structure_ok(&tex);
+        } else {
+            // Korean notes carry Hangul (kotex): the rest of the structure as for the English ones
+            assert!(tex.contains("\\usepackage{kotex}") && tex.trim_end().ends_with("\\end{document}"), "{case}");
+            assert_eq!(tex.matches("\\begin{align}").count(), tex.matches("\\end{align}").count(), "{case}");
+        }
+        assert!(tex.contains(&model.to_uppercase()), "{case}: the title names the cell");
+        compile(&latex, &dir, &case, &tex);
+    }
 }
 
 #[test]

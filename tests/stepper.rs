@@ -69,3 +69,15 @@ fn the_pool_takes_the_reference_steps_at_a_larger_t() {
     same_steps(Options { steps: Some(12), ..Default::default() });
     same_steps(Options { steps: Some(9), many_to_many: true, wrt: Some("W_x".into()), ..Default::default() });
 }
+
+#[test]
+fn the_pool_takes_the_reference_steps_for_the_gated_cells() {
+    for model in ["lstm", "gru"] {
+        for (bias, many_to_many, loss) in [(false, false, "mse"), (true, true, "softmax-ce")] {
+            let base = Options { model: Some(model.into()), bias, many_to_many, loss: bptt::options::Loss::named(loss).unwrap(), ..Default::default() };
+            for wrt in targets_for(&base).unwrap() {
+                same_steps(Options { wrt: Some(wrt.clone()), steps: Some(3), ..base.clone() });
+            }
+        }
+    }
+}

@@ -505,6 +505,30 @@ fn notes_words(lang: Lang) -> &'static NotesWords {
     }
 }
 
+/// A matrix-form line too long for the page (a gated cell's state recursion, four gates wide) broken before
+/// its top-level + signs, two terms a line; a short line unchanged.
+fn wrap_sum(eq: &str) -> String {
+    if eq.len() <= 160 {
+        return eq.to_string();
+    }
+    let (mut depth, mut terms, mut start) = (0i32, vec![], 0);
+    let b = eq.as_bytes();
+    for (i, c) in eq.char_indices() {
+        match c {
+            '(' | '{' => depth += 1,
+            ')' | '}' => depth -= 1,
+            '+' if depth == 0 && i > 0 && b[i - 1] == b' ' && b.get(i + 1) == Some(&b' ') => {
+                terms.push(eq[start..i - 1].to_string());
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    terms.push(eq[start..].to_string());
+    let lines: Vec<String> = terms.chunks(2).map(|c| c.join(" + ")).collect();
+    lines.join(" \\notag\\\\\n&\\quad + ")
+}
+
 /// A tensor as a LaTeX matrix in math mode (a vector as a column; numbers with a real minus sign, aligned in their
 /// columns), or, past 16 entries, its norm and first entries.
 fn matrix_tex(t: &crate::eval::Tensor) -> String {
@@ -706,7 +730,7 @@ pub fn notes(s: &Session, d: &Derivation, n: &Verified, closed: Option<&(RecExpr
             .map(|m| {
                 let range = range_tex(nw, m.range);
                 let mark = if m.error.is_some_and(|x| x <= crate::verify::STEP_TOL) { "\\checkmark" } else { "\\times" };
-                let eq = math_tex(&m.text).replacen(" = ", " &= ", 1);
+                let eq = wrap_sum(&math_tex(&m.text).replacen(" = ", " &= ", 1));
                 format!("{eq}{range} \\qquad {mark}")
             })
             .collect();

@@ -145,7 +145,7 @@ fn katex_renders_every_block_of_the_markdown() {
         assert_eq!(md.matches("$$").count() % 2, 0);
         return;
     };
-    for args in [vec!["--wrt", "W_r", "--notation-map"], vec!["--wrt", "W_x"], vec!["--wrt", "all", "--bias", "--steps", "4"], vec!["--activation", "sigmoid", "--steps", "5"], vec!["--wrt", "all", "--many-to-many", "--loss", "softmax-ce", "--bias", "--steps", "3"]] {
+    for args in [vec!["--wrt", "W_r", "--notation-map"], vec!["--wrt", "W_x"], vec!["--wrt", "all", "--bias", "--steps", "4"], vec!["--activation", "sigmoid", "--steps", "5"], vec!["--wrt", "all", "--many-to-many", "--loss", "softmax-ce", "--bias", "--steps", "3"], vec!["--model", "lstm", "--wrt", "all", "--bias"], vec!["--model", "gru", "--wrt", "all", "--many-to-many"]] {
         let mut full = vec!["derive", "--format", "markdown"];
         full.extend(args.iter());
         let md = stdout(&run(&full));

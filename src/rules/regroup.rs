@@ -297,18 +297,39 @@ fn rebuild(x: &RecExpr<Expr>, id: Id, ord: &mut usize, i: usize, j: usize, merge
     }
 }
 
+/// The rewrite of one `+` class, if its chain has two sums to collect: (terms in the chain, its text, the new chain).
+fn collected(eg: &EG, eclass: Id) -> Option<(usize, String, RecExpr<Expr>)> {
+    let x = folded(&representative(eg, eclass)?);
+    let mut terms = vec![];
+    chain_terms(&x, x.root(), &mut terms);
+    let (i, j, merged) = first_pair(&x, &terms)?;
+    let mut out = RecExpr::default();
+    rebuild(&x, x.root(), &mut 0, i, j, &merged, &mut out)?;
+    Some((terms.len(), x.to_string(), out))
+}
+
 impl Applier<Expr, crate::lang::Meta> for SumCollect {
     fn apply_one(&self, eg: &mut EG, eclass: Id, _: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
-        let Some(x) = representative(eg, eclass) else { return vec![] };
-        let x = folded(&x);
-        let mut terms = vec![];
-        chain_terms(&x, x.root(), &mut terms);
-        let Some((i, j, merged)) = first_pair(&x, &terms) else { return vec![] };
-        let mut out = RecExpr::default();
-        if rebuild(&x, x.root(), &mut 0, i, j, &merged, &mut out).is_none() {
-            return vec![];
+        match collected(eg, eclass) {
+            Some((_, _, out)) => union_term(eg, eclass, &out),
+            None => vec![],
         }
-        union_term(eg, eclass, &out)
+    }
+    /// One place per step: of all the `+` classes that match, the longest chain (an inner `+` of a chain is a
+    /// shorter chain of the same terms; a tie goes to the first text), so that a step is the same whichever
+    /// e-graph it runs on (the stepper's pool or a fresh one) and nested chains are never rewritten twice at once.
+    fn apply_matches(&self, eg: &mut EG, matches: &[egg::SearchMatches<Expr>], _: Symbol) -> Vec<Id> {
+        let mut best: Option<(usize, String, Id, RecExpr<Expr>)> = None;
+        for m in matches {
+            let Some((n, text, out)) = collected(eg, m.eclass) else { continue };
+            if best.as_ref().is_none_or(|b| n > b.0 || (n == b.0 && text < b.1)) {
+                best = Some((n, text, m.eclass, out));
+            }
+        }
+        match best {
+            Some((_, _, eclass, out)) => union_term(eg, eclass, &out),
+            None => vec![],
+        }
     }
     fn vars(&self) -> Vec<Var> {
         vec![]

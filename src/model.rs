@@ -73,6 +73,8 @@ pub struct Model {
     pub output: Option<Symbol>,
     /// Knobs a chart may turn (`knob forget-bias b_f`: `bptt plot --forget-bias 3` sets every entry of b_f to 3).
     pub knobs: Vec<(String, Symbol)>,
+    /// Where each knob line is (for the error when it names no parameter).
+    knob_at: Vec<std::ops::Range<usize>>,
     /// What the network is called in titles (`cell LSTM`; RNN when not given).
     pub cell: Option<String>,
     /// The activation the model fixes (`activation sigmoid`): σ in its formulas, whatever --activation says.
@@ -233,6 +235,11 @@ impl Model {
         if m.steps.is_none() {
             diags.push(src.diag(start..start, "the model does not name its number of time steps").hint("add a line `steps T`: the name closed forms and Σ bounds use for it"));
         }
+        for ((word, p), at) in m.knobs.iter().zip(&m.knob_at) {
+            if !m.is_param(*p) {
+                diags.push(src.diag(at.clone(), format!("the knob `{word}` sets `{p}`, which is not a parameter of this model")).hint(format!("declare it (`param {p} …`) or name one of the model's parameters in `knob {word} NAME`")));
+            }
+        }
         match m.loss {
             None => diags.push(src.diag(start..start, "the model does not say which quantity is the loss").hint("add a line `loss L`, after `quantity L`")),
             Some(l) if !m.decls.get(&l).is_some_and(|d| d.kind == DeclKind::Quantity && d.dims.is_empty() && !d.timed) => {
@@ -374,6 +381,7 @@ impl Model {
             }
             ["knob", word, param] => {
                 self.knobs.push((word.to_string(), Symbol::from(*param)));
+                self.knob_at.push(r.clone());
                 Ok(())
             }
             ["cell", name] => {

@@ -280,6 +280,14 @@ fn the_picture_that_explains_it() {
     let o = run(&["plot", "--model", "lstm", "--steps", "20", "--format", "csv"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).lines().skip(1).all(|l| l.split(',').nth(1) == Some("sigmoid")), "{}", stdout(&o));
+    // the LSTM alone with its forget-gate bias: the knob is in its variant with biases
+    let o = run(&["plot", "--model", "lstm", "--forget-bias", "3", "--steps", "20", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // a knob that names no parameter is an error at its line
+    let dir = copy_rules("bad-knob", &[("models/lstm-bias.model", "knob forget-bias b_f", "knob forget-bias b_q")]);
+    let o = run(&["plot", "--rules", dir.to_str().unwrap(), "--model", "lstm", "--forget-bias", "3", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("sets `b_q`, which is not a parameter") && stderr(&o).contains("lstm-bias.model:14"), "{}", stderr(&o));
     // what cannot be drawn is said
     let o = run(&["plot", "--model", "rnn", "--forget-bias", "3", "--format", "csv"]);
     assert_eq!(o.status.code(), Some(2));

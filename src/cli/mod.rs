@@ -562,14 +562,7 @@ pub(crate) fn chart(base: &Options, activations: &[Act], adjust: &crate::plot::A
 fn models_chart(base: &Options, models: &[String], adjust: &crate::plot::Adjust, steps: u64, ko: bool, draw: bool) -> Result<(Vec<crate::plot::Series>, String), Error> {
     let mut series = vec![];
     for m in models {
-        let mut o = Options { model: Some(m.clone()), ..base.clone() };
-        // a knob may need the model's variant with biases (the LSTM's forget-gate bias)
-        if !adjust.knobs.is_empty() && !o.bias {
-            let with = Options { bias: true, ..o.clone() };
-            if crate::session::Session::load(with.clone()).is_ok_and(|s| adjust.knobs.iter().any(|(w, _)| s.model.knob(w).is_some())) {
-                o = with;
-            }
-        }
+        let o = knobbed(Options { model: Some(m.clone()), ..base.clone() }, adjust)?;
         let mut one = crate::plot::recurrent_series(&o, adjust)?;
         if o.bias {
             for (w, v) in &adjust.knobs {
@@ -584,6 +577,22 @@ fn models_chart(base: &Options, models: &[String], adjust: &crate::plot::Adjust,
     let g = if ko { "∂L/∂(순환 가중치)".to_string() } else { "∂L/∂(recurrent weights)".to_string() };
     // the knobs are named in the legend, on the line they changed
     draw_chart(series, &g, &crate::plot::Adjust { knobs: vec![], ..adjust.clone() }, steps, ko)
+}
+
+/// The options with the model's variant that has the adjusted knobs (the LSTM's forget-gate bias is in its
+/// variant with biases), or unchanged.
+fn knobbed(o: Options, adjust: &crate::plot::Adjust) -> Result<Options, Error> {
+    if adjust.knobs.is_empty() || o.bias {
+        return Ok(o);
+    }
+    let with = Options { bias: true, ..o.clone() };
+    // no variant with biases: the options as they are (the caller says what has no knob)
+    let names = crate::rules::Sources::names(o.rules_dir.as_deref())?;
+    if !names.iter().any(|n| *n == crate::session::model_file(&with)) {
+        return Ok(o);
+    }
+    let s = crate::session::Session::load(with.clone())?;
+    Ok(if adjust.knobs.iter().any(|(w, _)| s.model.knob(w).is_some()) { with } else { o })
 }
 
 /// The SVG of `series`, titled with the gradient `g`, the steps and what was adjusted.
@@ -629,9 +638,10 @@ fn run_plot(a: &PlotArgs, out: &mut dyn Write) -> Result<u8, Error> {
         models_chart(&base, &a.model, &adjust, a.steps, ko, draw)?
     } else {
         // a model that fixes its activation (the gated cells) is drawn with it, once
+        let base = knobbed(base, &adjust)?;
         let probe = crate::session::Session::load(base.clone())?;
         if !adjust.knobs.is_empty() && !adjust.knobs.iter().any(|(w, _)| probe.model.knob(w).is_some()) {
-            return Err(Error::Usage("--forget-bias: this model has no forget-gate bias to set (the LSTM has one with --bias; or plot --model rnn,lstm,gru)".into()));
+            return Err(Error::Usage("--forget-bias: this model has no forget-gate bias to set (the LSTM has one; or plot --model rnn,lstm,gru)".into()));
         }
         let acts = match probe.model.activation {
             Some(fixed) => vec![fixed],

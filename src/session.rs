@@ -187,14 +187,24 @@ impl Session {
         }
         crate::limits::reserve(Params::bytes(&probe_model, &sizes), "the parameters and data at these sizes")?;
         let out = probe_model.output.map(|o| o.to_string()).unwrap_or_default();
-        let sources = Sources::load(options.rules_dir.as_deref(), &template(&options, sizes.steps, &out))?;
+        // only the files this run reads: the shared rule files, this model and its own rule files, the plan, the
+        // catalogue (templating every plan of every model for each of the any-T check's sessions cost a third)
+        let plan_name = plan_file(&options, wrt.as_str());
+        let this_model = model_file(&options);
+        let keep = |n: &str| {
+            (!n.contains('/') && n.ends_with(".rules"))
+                || n == this_model
+                || n == plan_name
+                || n == crate::rules::CATALOGUE
+                || probe_model.rule_files.iter().any(|f| n.strip_prefix("models/") == Some(f.as_str()))
+        };
+        let sources = Sources::load_only(options.rules_dir.as_deref(), &template(&options, sizes.steps, &out), keep)?;
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
         ctx.independent = probe_model.decls.keys().copied().filter(|s| probe_model.is_independent(*s)).collect();
         let ctx = Arc::new(ctx);
         let (model, mut rules) = read_rule_files(&sources, &ctx, &model_file(&options), &probe_model.rule_files)?;
         rules.reserved = model.decls.keys().copied().collect();
         let mut diags = vec![];
-        let plan_name = plan_file(&options, wrt.as_str());
         let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;
         let plan = Plan::read(file, text, &rules, &mut diags);
         finish(diags)?;

@@ -11,7 +11,7 @@ use egg::RecExpr;
 use std::collections::BTreeSet;
 
 /// The catalogue's file name in the rules folder.
-pub const FILE: &str = "mistakes.catalogue";
+pub const FILE: &str = crate::rules::CATALOGUE;
 
 /// One mistake: its rule name, its description (the rule's comment), and where it is written.
 #[derive(Debug, Clone)]

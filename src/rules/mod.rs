@@ -19,6 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Every file the tool reads, in load order: (path relative to the rules folder, embedded text).
+/// The mistake catalogue's file name in the rules folder (`bptt check` reads it; never used to derive).
+pub const CATALOGUE: &str = "mistakes.catalogue";
+
 pub const MANIFEST: &[(&str, &str)] = &[
     ("calculus.rules", include_str!("../../rules/calculus.rules")),
     ("algebra.rules", include_str!("../../rules/algebra.rules")),

@@ -6,9 +6,9 @@ use crate::lang::{EG, Expr, copy_into, num, sub_expr};
 use egg::{Applier, Id, Language, PatternAst, RecExpr, Subst, Symbol, Var};
 use rustc_hash::FxHashSet as HashSet;
 
-/// Whether the class `id` holds a derivative (d X⁽ᵗ⁾ …) of something at the time step `t` (each class is visited
-/// once, so this is linear in the e-graph however deep the term is).
-pub fn reaches(eg: &EG, id: Id, t: f64) -> bool {
+/// Whether the class `id` holds a derivative (d X …) whose X passes `hit` (each class is visited once, so this is
+/// linear in the e-graph however deep the term is; a derivative's own inside is not searched).
+fn any_d(eg: &EG, id: Id, hit: impl Fn(Id) -> bool) -> bool {
     let mut seen: HashSet<Id> = HashSet::default();
     let mut todo = vec![eg.find(id)];
     while let Some(id) = todo.pop() {
@@ -17,7 +17,7 @@ pub fn reaches(eg: &EG, id: Id, t: f64) -> bool {
         }
         for n in &eg[id].nodes {
             match n {
-                Expr::D([x, _]) if eg[*x].nodes.iter().any(|m| matches!(m, Expr::Tx(ch) if konst(eg, ch[1]) == Some(t))) => return true,
+                Expr::D([x, _]) if hit(*x) => return true,
                 Expr::D(_) => {}
                 n => todo.extend(n.children().iter().map(|c| eg.find(*c))),
             }
@@ -26,22 +26,14 @@ pub fn reaches(eg: &EG, id: Id, t: f64) -> bool {
     false
 }
 
-/// Whether the class `id` holds a derivative node anywhere (each class visited once).
+/// Whether the class `id` holds a derivative (d X⁽ᵗ⁾ …) of something at the time step `t`.
+pub fn reaches(eg: &EG, id: Id, t: f64) -> bool {
+    any_d(eg, id, |x| eg[x].nodes.iter().any(|m| matches!(m, Expr::Tx(ch) if konst(eg, ch[1]) == Some(t))))
+}
+
+/// Whether the class `id` holds a derivative node anywhere (the condition `no-d` is its negation).
 pub fn holds_d(eg: &EG, id: Id) -> bool {
-    let mut seen: HashSet<Id> = HashSet::default();
-    let mut todo = vec![eg.find(id)];
-    while let Some(id) = todo.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        for n in &eg[id].nodes {
-            match n {
-                Expr::D(_) => return true,
-                n => todo.extend(n.children().iter().map(|c| eg.find(*c))),
-            }
-        }
-    }
-    false
+    any_d(eg, id, |_| true)
 }
 
 /// `@time-peel ?k ?lo ?hi ?body` on `(tsum ?k ?lo ?hi ?body)`: f(hi) + Σ_{k=lo}^{hi−1} f(k) (just f(hi) when

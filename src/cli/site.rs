@@ -26,7 +26,7 @@ fn plot_for(c: &Checked, lang: Lang) -> Option<String> {
         super::Command::Plot(p) => p.activations,
         _ => return None,
     };
-    super::chart(&base, &acts, &Default::default(), CHART_STEPS, lang == Lang::Ko, true).ok().map(|(_, svg)| svg)
+    super::plot::chart(&base, &acts, &Default::default(), CHART_STEPS, lang == Lang::Ko, true).ok().map(|(_, svg)| svg)
 }
 
 /// The page for the derivations of one `derive` run.

@@ -29,6 +29,12 @@ fn tagged(n: &str) -> Option<(&str, &str)> {
         .then_some((base, tag))
 }
 
+/// h_f → (h, f): one lower-case letter with a tag of one or two lower-case letters (an LSTM gate's
+/// pre-activation), shown in LaTeX with the tag upright in the subscript, before the indices: h^{(k)}_{\mathrm{f},j}.
+pub fn sub_tagged(n: &str) -> Option<(&str, &str)> {
+    n.split_once('_').filter(|(a, t)| a.len() == 1 && a.chars().all(|c| c.is_ascii_lowercase()) && (1..=2).contains(&t.len()) && t.chars().all(|c| c.is_ascii_lowercase()))
+}
+
 /// How a name is shown: W_r → W⁽ʳ⁾, ybar → ȳ (Unicode); unchanged in ASCII.
 pub fn name(n: &str, style: Style) -> String {
     if style == Style::Ascii {
@@ -39,8 +45,8 @@ pub fn name(n: &str, style: Style) -> String {
             _ if let Some((base, accent, _)) = crate::notation::accented(n) => format!("\\{accent}{{{base}}}"),
             _ => match tagged(n) {
                 Some((base, tag)) => format!("{base}^{{({tag})}}"),
-                // h_f → {h_{f}}: one lower-case letter with a subscript tag (grouped, so indices can follow)
-                None if let Some((a, t)) = n.split_once('_').filter(|(a, t)| a.len() == 1 && a.chars().all(|c| c.is_ascii_lowercase()) && (1..=2).contains(&t.len()) && t.chars().all(|c| c.is_ascii_lowercase())) => format!("{{{a}_{{{t}}}}}"),
+                // h_f → h_{\mathrm{f}}: one lower-case letter with an upright subscript tag (indices follow it)
+                None if let Some((a, t)) = sub_tagged(n) => format!("{a}_{{\\mathrm{{{t}}}}}"),
                 None if n.contains('_') => format!("\\mathrm{{{}}}", n.replace('_', "\\_")),
                 None if let Some((a, t)) = given(n) => format!("{a}^{{({t})}}"),
                 // grouped, so that the indices can follow as a second subscript: {s_{0}}_{i}
@@ -265,7 +271,13 @@ impl Printer<'_> {
             Expr::Tx(ch) => (ch, true),
             _ => return None,
         };
+        // h_f in LaTeX: h, its tag first among the subscripts (h^{(k)}_{\mathrm{f},j})
+        let tag = match &self.e[ch[0]] {
+            Expr::Symbol(s) if self.tex() => sub_tagged(s.as_str()).map(|(_, t)| t.to_string()),
+            _ => None,
+        };
         let nm = match &self.e[ch[0]] {
+            Expr::Symbol(s) if tag.is_some() => s.as_str()[..1].to_string(),
             Expr::Symbol(s) => name(s.as_str(), self.style),
             _ => self.flat(ch[0]),
         };
@@ -277,6 +289,7 @@ impl Printer<'_> {
         }
         let idx: Vec<String> = rest.iter().map(|c| self.flat(*c)).collect();
         let idx = match (idx.is_empty(), self.tex()) {
+            _ if let Some(t) = &tag => format!("_{{\\mathrm{{{t}}}{}}}", idx.iter().map(|i| format!(",{i}")).collect::<String>()),
             (true, _) => String::new(),
             (false, false) => format!("[{}]", idx.join(",")),
             // one letter each: _{ip}; a digit among them would read back glued to its neighbour (m, 2 → m2)

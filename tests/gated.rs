@@ -325,6 +325,22 @@ fn check_proves_hand_derived_gated_cell_gradients_for_any_t() {
 }
 
 #[test]
+fn the_notes_latex_of_a_gated_cell_reads_back() {
+    // the final form as the LaTeX notes write it (the gate's tag upright before the index) is what check reads
+    let o = run(&["derive", "--model", "lstm", "--wrt", "W_fr", "--format", "latex", "--fragment"]);
+    let tex = stdout(&o);
+    let line = tex.lines().find(|l| l.contains("\\sum_{k=1}^{T}") && l.contains("h^{(k)}_{\\mathrm{f},j}")).unwrap_or_else(|| panic!("{tex}"));
+    let mut rhs = line.split("&=").nth(1).unwrap();
+    for end in ["\\qquad", "\\notag", "\\tag"] {
+        rhs = rhs.split(end).next().unwrap();
+    }
+    let rhs = rhs.trim();
+    let (code, out) = check(&["--model", "lstm", "--wrt", "W_fr", "--any-T", rhs]);
+    assert_eq!(code, Some(0), "{rhs}: {out}");
+    assert!(out.contains("PROVED"), "{out}");
+}
+
+#[test]
 fn check_names_the_classic_gated_cell_mistakes() {
     for (args, formula, mistake) in [
         (&["--model", "lstm", "--wrt", "c0", "--steps", "2"][..], "(dL/ds^(1)[j] * o^(1)[j] * tanh'(c^(1)[j]) + dL/dc^(2)[j]) * f^(1)[j]", "mistake-cell-forget-missing"),

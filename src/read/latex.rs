@@ -134,6 +134,23 @@ impl P<'_> {
         }
         let mut out = vec![];
         let mut cur = String::new();
+        // \mathrm{f} first: a name's tag (marked with #, which no index has)
+        if matches!(self.peek(), Some(Tok::Cmd(c)) if c == "mathrm") {
+            self.pos += 1;
+            self.need(Tok::Sym('{'), "`{` after \\mathrm")?;
+            cur.push('#');
+            while let Some(Tok::Ident(c)) = self.peek().cloned() {
+                self.pos += 1;
+                cur.push(c);
+            }
+            self.need(Tok::Sym('}'), "`}` closing \\mathrm{…}")?;
+            if cur.len() == 1 {
+                return self.err("expected a tag inside \\mathrm{…}", "write e.g. h^{(k)}_{\\mathrm{f},j}");
+            }
+            if self.eat(&Tok::Sym(',')) {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
         loop {
             match self.peek().cloned() {
                 Some(Tok::Sym('}')) => {
@@ -247,7 +264,12 @@ impl P<'_> {
                 time = Some(self.time()?);
             }
         }
-        let idx = if self.eat(&Tok::Sym('_')) { self.indices()? } else { vec![] };
+        let mut idx = if self.eat(&Tok::Sym('_')) { self.indices()? } else { vec![] };
+        // h^{(k)}_{\mathrm{f},j}: an upright first subscript is part of the name (h_f, a gate's pre-activation)
+        if let Some(tag) = idx.first().and_then(|i| i.strip_prefix('#')).map(str::to_string) {
+            name = format!("{name}_{tag}");
+            idx.remove(0);
+        }
         Ok(self.quantity_node(&name, time, &idx))
     }
 

@@ -311,8 +311,19 @@ impl Applier<Expr, crate::lang::Meta> for SumCollect {
     /// shorter chain of the same terms; a tie goes to the first text), so that a step is the same whichever
     /// e-graph it runs on (the stepper's pool or a fresh one) and nested chains are never rewritten twice at once.
     fn apply_matches(&self, eg: &mut EG, matches: &[egg::SearchMatches<Expr>], _: Symbol) -> Vec<Id> {
+        // only the outermost chains: a `+` that is a part of another matched `+` has a subset of its terms (and
+        // skipping it keeps a step linear in the term instead of quadratic)
+        let inner: HashSet<Id> = matches
+            .iter()
+            .flat_map(|m| eg[m.eclass].nodes.iter())
+            .filter_map(|n| match n {
+                Expr::Add([l, r]) => Some([eg.find(*l), eg.find(*r)]),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         let mut best: Option<(usize, String, Id, RecExpr<Expr>)> = None;
-        for m in matches {
+        for m in matches.iter().filter(|m| !inner.contains(&eg.find(m.eclass))) {
             let Some((n, text, out)) = collected(eg, m.eclass) else { continue };
             if best.as_ref().is_none_or(|b| n > b.0 || (n == b.0 && text < b.1)) {
                 best = Some((n, text, m.eclass, out));

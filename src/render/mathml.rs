@@ -5,7 +5,7 @@
 //! factor needs parentheses); every operator inside a superscript or subscript is tight (`lspace`/`rspace` 0),
 //! so s⁽ᵏ⁻¹⁾ has no stray space around its parentheses; the output is well-formed XML (every text escaped).
 use crate::lang::Expr;
-use crate::print::{factors, name_parts, open_right, starts_with_minus, starts_with_number};
+use crate::print::{factors, name_parts, open_right, starts_with_minus, starts_with_number, sub_tagged};
 use egg::{Id, RecExpr};
 
 /// `<math>` around MathML children: a display block, or inline.
@@ -26,6 +26,11 @@ pub fn node(e: &RecExpr<Expr>, id: Id) -> String {
 /// Text escaped for XML.
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// An identifier set upright (a name's tag, not an index).
+fn upright(s: &str) -> String {
+    format!("<mi mathvariant=\"normal\">{}</mi>", esc(s))
 }
 
 pub fn mi(s: &str) -> String {
@@ -63,6 +68,8 @@ impl Mml<'_> {
     /// A name with its tag and time as a superscript in parentheses and its indices as a subscript.
     fn quantity(&self, id: Id) -> Option<String> {
         let (ch, timed): (&[Id], bool) = match &self.e[id] {
+            // h_f: h with the tag upright in the subscript (as the LaTeX writes it)
+            Expr::Symbol(s) if let Some((b, t)) = sub_tagged(s.as_str()) => return Some(format!("<msub>{}{}</msub>", mi(b), upright(t))),
             Expr::Symbol(s) => {
                 let (base, tag) = name_parts(s.as_str());
                 return Some(self.scripted(&base, tag.map(|t| mi(&t)), None));
@@ -71,14 +78,23 @@ impl Mml<'_> {
             Expr::Tx(ch) => (ch, true),
             _ => return None,
         };
-        let (base, tag) = match &self.e[ch[0]] {
-            Expr::Symbol(s) => name_parts(s.as_str()),
+        let sub_tag = match &self.e[ch[0]] {
+            Expr::Symbol(s) => sub_tagged(s.as_str()),
+            _ => None,
+        };
+        let (base, tag) = match (&self.e[ch[0]], sub_tag) {
+            (_, Some((b, _))) => (b.to_string(), None),
+            (Expr::Symbol(s), None) => name_parts(s.as_str()),
             _ => (String::new(), None),
         };
         let (time, rest) = if timed { (Some(self.node(ch[1], 0, true)), &ch[2..]) } else { (tag.map(|t| mi(&t)), &ch[1..]) };
         let idx: Vec<String> = rest.iter().map(|c| self.node(*c, 2, true)).collect();
         let one_letter = rest.iter().all(|c| matches!(&self.e[*c], Expr::Symbol(s) if s.as_str().chars().count() == 1));
-        let sub = (!idx.is_empty()).then(|| row(if one_letter { idx.concat() } else { idx.join(&mo(",", true)) }));
+        let sub = match sub_tag {
+            // the tag first, then the indices after a comma: h^{(k)}_{f,j}
+            Some((_, t)) => Some(row(std::iter::once(upright(t)).chain(idx).collect::<Vec<_>>().join(&mo(",", true)))),
+            None => (!idx.is_empty()).then(|| row(if one_letter { idx.concat() } else { idx.join(&mo(",", true)) })),
+        };
         Some(self.scripted(&base, time, sub))
     }
 

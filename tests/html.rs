@@ -129,7 +129,7 @@ fn the_page_is_self_contained_and_deterministic() {
 #[test]
 fn the_page_renders_in_a_browser() {
     let Some(chrome) = chromium() else { return };
-    for (name, args) in [("W_r-en", vec![]), ("W_r-ko", vec!["--lang", "ko"]), ("W_x-en", vec!["--wrt", "W_x"])] {
+    for (name, args) in [("W_r-en", vec![]), ("W_r-ko", vec!["--lang", "ko"]), ("W_x-en", vec!["--wrt", "W_x"]), ("lstm-W_fr-en", vec!["--model", "lstm", "--wrt", "W_fr"]), ("gru-W_zr-ko", vec!["--model", "gru", "--wrt", "W_zr", "--lang", "ko"])] {
         let html = page(&args);
         let r = measure(&chrome, &html, name);
         let maths = r["maths"].as_u64().unwrap();
@@ -158,7 +158,11 @@ fn the_page_renders_in_a_browser() {
             assert!(titles.iter().all(|t| hangul(t)), "{name}: a title without Korean: {titles:?}");
             assert!(text.contains("목표") && text.contains("체인룰"), "{name}");
         } else {
-            let own = if name.starts_with("W_x") { "the per-step gradients added up over time" } else { "regroup by time step" };
+            let own = match name {
+                _ if name.starts_with("W_x") => "the per-step gradients added up over time",
+                _ if name.starts_with("lstm") => "the cell state's two paths",
+                _ => "regroup by time step",
+            };
             assert!(text.contains("the goal") && text.contains(own), "{name}");
         }
     }

@@ -4,7 +4,7 @@
 use super::apply::{konst, put_time, rename, representative, union_term};
 use crate::lang::{EG, Expr, copy_into, num, sub_expr};
 use egg::{Applier, Id, Language, PatternAst, RecExpr, Subst, Symbol, Var};
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Whether the class `id` holds a derivative (d X …) whose X passes `hit` (each class is visited once, so this is
 /// linear in the e-graph however deep the term is; a derivative's own inside is not searched).
@@ -229,45 +229,65 @@ fn collectable(x: &RecExpr<Expr>, id: Id) -> Option<(Symbol, Id, Id, Id)> {
 /// The first pair of chain terms that can be collected, and the merged sum.
 fn first_pair(x: &RecExpr<Expr>, terms: &[Id]) -> Option<(usize, usize, RecExpr<Expr>)> {
     let sums: Vec<(usize, (Symbol, Id, Id, Id))> = terms.iter().enumerate().filter_map(|(o, t)| collectable(x, *t).map(|c| (o, c))).collect();
-    for (p, (i, (a, n, g, d))) in sums.iter().enumerate() {
-        let d_text = sub_expr(x, *d);
-        let n_text = sub_expr(x, *n);
-        for (j, (b, m, h, e)) in &sums[p + 1..] {
-            if sub_expr(x, *m) != n_text || (a != b && crate::lang::mentions(x, terms[*j], *a)) {
-                continue;
-            }
-            let mut renamed = RecExpr::default();
-            let Some(e) = rename(x, *e, *b, *a, &mut renamed) else { continue };
-            if sub_expr(&renamed, e) != d_text {
-                continue;
-            }
-            // g + h as one left-nested chain, whichever of them was collected before
+    // a key per sum: its range and its derivative with the bound index blanked; only sums with the same key can be
+    // collected, so the pairs tried are those (in the order of a scan over all pairs), not all m² of them
+    let keys: Vec<Option<String>> = sums
+        .iter()
+        .map(|(_, (a, n, _, d))| {
             let mut out = RecExpr::default();
-            let mut hs = RecExpr::default();
-            let Some(h) = rename(x, *h, *b, *a, &mut hs) else { continue };
-            let (mut gt, mut ht) = (vec![], vec![]);
-            chain_terms(x, *g, &mut gt);
-            chain_terms(&hs, h, &mut ht);
-            let mut parts: Vec<(String, RecExpr<Expr>)> = gt.iter().map(|t| sub_expr(x, *t)).chain(ht.iter().map(|t| sub_expr(&hs, *t))).map(|t| (order_key(&t), t)).collect();
-            parts.sort_by(|p, q| p.0.cmp(&q.0));
-            let mut sum = None;
-            for (_, t) in &parts {
-                let t = copy_into(t, t.root(), &mut out);
-                sum = Some(match sum {
-                    None => t,
-                    Some(s) => out.add(Expr::Add([s, t])),
-                });
+            rename(x, *d, *a, Symbol::from("·"), &mut out).map(|d| format!("{} {}", sub_expr(x, *n), sub_expr(&out, d)))
+        })
+        .collect();
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::default();
+    for (p, k) in keys.iter().enumerate() {
+        if let Some(k) = k {
+            groups.entry(k.as_str()).or_default().push(p);
+        }
+    }
+    for (p, k) in keys.iter().enumerate() {
+        let Some(k) = k else { continue };
+        for q in groups[k.as_str()].iter().filter(|q| **q > p) {
+            if let Some(out) = merged(x, terms, sums[p].1, sums[*q].1, sums[*q].0) {
+                return Some((sums[p].0, sums[*q].0, out));
             }
-            let Some(sum) = sum else { continue };
-            let d = copy_into(x, *d, &mut out);
-            let body = out.add(Expr::Mul([sum, d]));
-            let k = out.add(Expr::Symbol(*a));
-            let n = copy_into(x, *n, &mut out);
-            out.add(Expr::Sum([k, n, body]));
-            return Some((*i, *j, out));
         }
     }
     None
+}
+
+/// Σ_a g(a) d(a) and Σ_b h(b) d(b) (the `j`-th chain term) as Σ_a (g + h)(a) d(a), if they can be collected.
+fn merged(x: &RecExpr<Expr>, terms: &[Id], (a, n, g, d): (Symbol, Id, Id, Id), (b, m, h, e): (Symbol, Id, Id, Id), j: usize) -> Option<RecExpr<Expr>> {
+    if sub_expr(x, m) != sub_expr(x, n) || (a != b && crate::lang::mentions(x, terms[j], a)) {
+        return None;
+    }
+    let mut renamed = RecExpr::default();
+    let e = rename(x, e, b, a, &mut renamed)?;
+    if sub_expr(&renamed, e) != sub_expr(x, d) {
+        return None;
+    }
+    // g + h as one left-nested chain, whichever of them was collected before
+    let mut out = RecExpr::default();
+    let mut hs = RecExpr::default();
+    let h = rename(x, h, b, a, &mut hs)?;
+    let (mut gt, mut ht) = (vec![], vec![]);
+    chain_terms(x, g, &mut gt);
+    chain_terms(&hs, h, &mut ht);
+    let mut parts: Vec<(String, RecExpr<Expr>)> = gt.iter().map(|t| sub_expr(x, *t)).chain(ht.iter().map(|t| sub_expr(&hs, *t))).map(|t| (order_key(&t), t)).collect();
+    parts.sort_by(|p, q| p.0.cmp(&q.0));
+    let mut sum = None;
+    for (_, t) in &parts {
+        let t = copy_into(t, t.root(), &mut out);
+        sum = Some(match sum {
+            None => t,
+            Some(s) => out.add(Expr::Add([s, t])),
+        });
+    }
+    let d = copy_into(x, d, &mut out);
+    let body = out.add(Expr::Mul([sum?, d]));
+    let k = out.add(Expr::Symbol(a));
+    let n = copy_into(x, n, &mut out);
+    out.add(Expr::Sum([k, n, body]));
+    Some(out)
 }
 
 /// The chain at `id` with its `i`-th term replaced by `merged` and its `j`-th left out.

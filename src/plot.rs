@@ -92,7 +92,11 @@ pub fn series(base: &Options, activation: crate::notation::Act, adjust: &Adjust)
         crate::plan::Item::Beat { eq, .. } => *eq,
         _ => None,
     });
-    let rho = s.model.recurrent_params().next().and_then(|p| s.params.values.get(&p)).map(|w| spectral_radius(&w.data, w.shape.first().copied().unwrap_or(0)));
+    // the spectral radius the title states, when there is one recurrent matrix (a gated cell has one per gate)
+    let rho = match s.model.recurrent_params().collect::<Vec<_>>()[..] {
+        [p] => s.params.values.get(&p).map(|w| spectral_radius(&w.data, w.shape.first().copied().unwrap_or(0))),
+        _ => None,
+    };
     Ok(Series { activation: activation.name().to_string(), wrt: s.wrt.to_string(), eq, rho, points })
 }
 

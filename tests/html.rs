@@ -245,14 +245,14 @@ fn the_site_links_resolve() {
         assert!(page.contains("<math"), "{target}");
         links += 1;
     }
-    // W_r, W_x, W_y, s0 and the biases b, c: in English and Korean
-    assert_eq!(links, 12, "{index}");
-    assert!(index.contains("한국어"));
-    for p in ["W_r-en.html", "W_r-ko.html", "b-ko-bias.html"] {
+    // the RNN's W_r, W_x, W_y, s0 and biases b, c; the LSTM's 16 and the GRU's 12 parameters: in English and Korean
+    assert_eq!(links, 2 * (6 + 16 + 12), "{index}");
+    assert!(index.contains("한국어") && index.contains("LSTM, many-to-one") && index.contains("GRU, many-to-one, with biases"));
+    for p in ["W_r-en.html", "W_r-ko.html", "b-ko-bias.html", "lstm-W_fr-en.html", "lstm-b_f-ko-bias.html", "gru-W_zr-ko.html"] {
         assert!(d.join(p).is_file(), "{p}");
     }
     // a parameter whose gradient is a sum over time has its chart, drawn for the page's own model variant
-    for p in ["W_r-en.html", "W_x-ko.html", "b-en-bias.html"] {
+    for p in ["W_r-en.html", "W_x-ko.html", "b-en-bias.html", "lstm-W_fr-en.html", "gru-b_n-ko-bias.html"] {
         let page = std::fs::read_to_string(d.join(p)).unwrap();
         assert!(page.contains("<svg") && page.contains("figure class=\"plot\""), "{p}: the chart is inline");
     }

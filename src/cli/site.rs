@@ -21,9 +21,10 @@ fn plot_for(c: &Checked, lang: Lang) -> Option<String> {
     // the page's own model and variant, at the chart's T (a params file fixes T: the chart draws seeded numbers)
     let base = Options { steps: Some(CHART_STEPS as usize), params: None, ..o.clone() };
     c.closed.as_ref()?;
-    // the activations `bptt plot` compares by default
-    let acts: Vec<Act> = match super::parse_from(["bptt", "plot"]).ok()?.command {
-        super::Command::Plot(p) => p.activations,
+    // the activations `bptt plot` compares by default; a model that fixes its activation (a gated cell) has one
+    let acts: Vec<Act> = match (c.session.model.activation, super::parse_from(["bptt", "plot"]).ok()?.command) {
+        (Some(fixed), _) => vec![fixed],
+        (None, super::Command::Plot(p)) => p.activations,
         _ => return None,
     };
     super::plot::chart(&base, &acts, &Default::default(), CHART_STEPS, lang == Lang::Ko, true).ok().map(|(_, svg)| svg)
@@ -58,31 +59,40 @@ pub struct SiteArgs {
 struct Page {
     file: String,
     variant: &'static str,
+    model: Option<&'static str>,
     wrt: String,
     lang: Lang,
 }
 
-/// The model variants the site covers: (words, --bias, --many-to-many).
-const VARIANTS: [(&str, bool, bool); 2] = [("many-to-one", false, false), ("many-to-one, with biases", true, false)];
+/// The model variants the site covers: (words, --model, --bias); the vanilla RNN first, then the gated cells.
+const VARIANTS: [(&str, Option<&str>, bool); 6] = [
+    ("many-to-one", None, false),
+    ("many-to-one, with biases", None, true),
+    ("LSTM, many-to-one", Some("lstm"), false),
+    ("LSTM, many-to-one, with biases", Some("lstm"), true),
+    ("GRU, many-to-one", Some("gru"), false),
+    ("GRU, many-to-one, with biases", Some("gru"), true),
+];
 
 pub fn run_site(a: &SiteArgs) -> Result<u8, Error> {
     std::fs::create_dir_all(&a.dir).map_err(|e| Error::Write { path: a.dir.display().to_string(), reason: e.to_string() })?;
     let limits = crate::stepper::Limits { keep_every_step: false, ..a.limits.engine(std::time::Instant::now()) };
     let mut pages: Vec<Page> = vec![];
-    for (vi, (variant, bias, m2m)) in VARIANTS.iter().enumerate() {
-        let base = Options { steps: Some(a.steps as usize), bias: *bias, many_to_many: *m2m, rules_dir: a.rules.clone(), ..Options::default() };
+    for (variant, model, bias) in VARIANTS {
+        let base = Options { model: model.map(str::to_string), steps: Some(a.steps as usize), bias, rules_dir: a.rules.clone(), ..Options::default() };
         for wrt in crate::session::targets_for(&base)? {
-            // the biases' own variant adds only the bias pages
-            if vi > 0 && pages.iter().any(|p| p.wrt == wrt) {
+            // a variant with biases adds only the bias pages of its model
+            if bias && pages.iter().any(|p| p.model == model && p.wrt == wrt) {
                 continue;
             }
             let o = Options { wrt: Some(wrt.clone()), ..base.clone() };
             let done = crate::pipeline::derive_checked(o, limits, false, &mut |_| {})?;
             for lang in [Lang::En, Lang::Ko] {
-                let file = format!("{}-{}{}.html", wrt, lang.code(), if *bias { "-bias" } else { "" });
+                let prefix = model.map(|m| format!("{m}-")).unwrap_or_default();
+                let file = format!("{prefix}{}-{}{}.html", wrt, lang.code(), if bias { "-bias" } else { "" });
                 let html = derive_page(std::slice::from_ref(&done), lang, false);
                 output::to_file(&a.dir.join(&file), html.as_bytes())?;
-                pages.push(Page { file, variant, wrt: wrt.clone(), lang });
+                pages.push(Page { file, variant, model, wrt: wrt.clone(), lang });
             }
         }
     }
@@ -108,6 +118,6 @@ fn index(pages: &[Page], steps: u64) -> String {
         rows.push_str("</table>\n");
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>bptt — backpropagation through time, step by step</title>\n<style>body{{font-family:'Noto Sans','DejaVu Sans','NanumGothic',sans-serif;max-width:900px;margin:2em auto;padding:0 1em}}td,th{{padding:.3em 1em;text-align:left}}</style>\n</head>\n<body>\n<h1>Backpropagation through time, step by step</h1>\n<p>Every gradient of a vanilla RNN derived by rules, one named rule at a time, every step checked with numbers (T = {steps}). 모든 기울기를 규칙으로 한 단계씩 유도하고, 모든 단계를 수치로 확인한다.</p>\n{rows}</body>\n</html>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>bptt — backpropagation through time, step by step</title>\n<style>body{{font-family:'Noto Sans','DejaVu Sans','NanumGothic',sans-serif;max-width:900px;margin:2em auto;padding:0 1em}}td,th{{padding:.3em 1em;text-align:left}}</style>\n</head>\n<body>\n<h1>Backpropagation through time, step by step</h1>\n<p>Every gradient of a vanilla RNN, an LSTM and a GRU derived by rules, one named rule at a time, every step checked with numbers (T = {steps}). vanilla RNN, LSTM, GRU의 모든 기울기를 규칙으로 한 단계씩 유도하고, 모든 단계를 수치로 확인한다.</p>\n{rows}</body>\n</html>\n"
     )
 }

@@ -24,15 +24,18 @@ fn sup(s: &str) -> Option<String> {
 /// W_r → (W, r), W_fr → (W, fr): an upper-case name with a tag of one or two lower-case letters, shown as a
 /// superscript (W⁽ʳ⁾, W⁽ᶠʳ⁾); other names with an underscore are shown as they are, so that every name reads back.
 fn tagged(n: &str) -> Option<(&str, &str)> {
-    let (base, tag) = n.split_once('_')?;
-    (!base.is_empty() && base.chars().all(|c| c.is_ascii_uppercase()) && (1..=2).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_lowercase()))
-        .then_some((base, tag))
+    n.split_once('_').filter(|(base, tag)| !base.is_empty() && base.chars().all(|c| c.is_ascii_uppercase()) && is_tag(tag))
+}
+
+/// A name's tag: one or two lower-case letters (W_r's r, W_fr's fr, h_f's f).
+pub fn is_tag(t: &str) -> bool {
+    (1..=2).contains(&t.len()) && t.chars().all(|c| c.is_ascii_lowercase())
 }
 
 /// h_f → (h, f): one lower-case letter with a tag of one or two lower-case letters (an LSTM gate's
 /// pre-activation), shown in LaTeX with the tag upright in the subscript, before the indices: h^{(k)}_{\mathrm{f},j}.
 pub fn sub_tagged(n: &str) -> Option<(&str, &str)> {
-    n.split_once('_').filter(|(a, t)| a.len() == 1 && a.chars().all(|c| c.is_ascii_lowercase()) && (1..=2).contains(&t.len()) && t.chars().all(|c| c.is_ascii_lowercase()))
+    n.split_once('_').filter(|(a, t)| a.len() == 1 && a.chars().all(|c| c.is_ascii_lowercase()) && is_tag(t))
 }
 
 /// How a name is shown: W_r → W⁽ʳ⁾, ybar → ȳ (Unicode); unchanged in ASCII.
@@ -272,13 +275,14 @@ impl Printer<'_> {
             _ => return None,
         };
         // h_f in LaTeX: h, its tag first among the subscripts (h^{(k)}_{\mathrm{f},j})
-        let tag = match &self.e[ch[0]] {
-            Expr::Symbol(s) if self.tex() => sub_tagged(s.as_str()).map(|(_, t)| t.to_string()),
+        let sub = match &self.e[ch[0]] {
+            Expr::Symbol(s) if self.tex() => sub_tagged(s.as_str()),
             _ => None,
         };
-        let nm = match &self.e[ch[0]] {
-            Expr::Symbol(s) if tag.is_some() => s.as_str()[..1].to_string(),
-            Expr::Symbol(s) => name(s.as_str(), self.style),
+        let tag = sub.map(|(_, t)| t);
+        let nm = match (&self.e[ch[0]], sub) {
+            (_, Some((base, _))) => base.to_string(),
+            (Expr::Symbol(s), None) => name(s.as_str(), self.style),
             _ => self.flat(ch[0]),
         };
         let (mut time, rest) = if timed { (self.time(ch[1]), &ch[2..]) } else { (String::new(), &ch[1..]) };
@@ -289,7 +293,7 @@ impl Printer<'_> {
         }
         let idx: Vec<String> = rest.iter().map(|c| self.flat(*c)).collect();
         let idx = match (idx.is_empty(), self.tex()) {
-            _ if let Some(t) = &tag => format!("_{{\\mathrm{{{t}}}{}}}", idx.iter().map(|i| format!(",{i}")).collect::<String>()),
+            _ if let Some(t) = tag => format!("_{{\\mathrm{{{t}}}{}}}", idx.iter().map(|i| format!(",{i}")).collect::<String>()),
             (true, _) => String::new(),
             (false, false) => format!("[{}]", idx.join(",")),
             // one letter each: _{ip}; a digit among them would read back glued to its neighbour (m, 2 → m2)

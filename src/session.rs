@@ -107,15 +107,14 @@ fn probe(options: &Options, steps: usize) -> Result<Model> {
     Ok(m)
 }
 
-/// Read the rule files and the model: a rule file in `models/` only when the model names it (`rules FILE`).
-fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str, model_rules: &[String]) -> Result<(Model, RuleSet)> {
+/// Read the rule files and the model. `sources` holds only what this run uses ([`Session::load`] keeps a rule
+/// file in `models/` only when the model names it, `rules FILE`), so every rule file in it is read.
+fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Result<(Model, RuleSet)> {
     let mut diags = vec![];
     let mut all = vec![];
     let mut model = None;
     for (name, text) in &sources.files {
-        let in_models = std::path::Path::new(name).parent().and_then(|p| p.file_name()).is_some_and(|d| d == "models");
-        let own = |n: &str| model_rules.iter().any(|f| std::path::Path::new(n).file_name().is_some_and(|x| x == f.as_str()));
-        if name.ends_with(".rules") && (!in_models || own(name)) {
+        if name.ends_with(".rules") {
             all.extend(read_rules(name, text, ctx, Kind::Rule, &|_| false, &mut diags));
         } else if name.ends_with(model_file) {
             let (m, rules) = Model::read(name, text, ctx, &mut diags);
@@ -202,7 +201,7 @@ impl Session {
         let mut ctx = Ctx { steps: sizes.steps, ..Default::default() };
         ctx.independent = probe_model.decls.keys().copied().filter(|s| probe_model.is_independent(*s)).collect();
         let ctx = Arc::new(ctx);
-        let (model, mut rules) = read_rule_files(&sources, &ctx, &model_file(&options), &probe_model.rule_files)?;
+        let (model, mut rules) = read_rule_files(&sources, &ctx, &this_model)?;
         rules.reserved = model.decls.keys().copied().collect();
         let mut diags = vec![];
         let (file, text) = sources.get(&plan_name).ok_or_else(|| Error::Usage(format!("no plan file {plan_name}")))?;

@@ -203,7 +203,7 @@ impl P<'_> {
     fn quantity_from(&mut self, mut name: String) -> R<Id> {
         let mut time = None;
         if let Some(Tok::Sup(s)) = self.peek().cloned() {
-            if name.chars().all(|c| c.is_ascii_uppercase()) && (1..=2).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase()) {
+            if name.chars().all(|c| c.is_ascii_uppercase()) && crate::print::is_tag(&s) {
                 name = format!("{name}_{s}");
             } else {
                 time = Some(self.time_expr(&s)?);

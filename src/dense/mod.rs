@@ -97,20 +97,20 @@ impl<'a> Dense<'a> {
                 let _ = self.quantity(*q, t);
             }
         }
-        let covered: Vec<(Symbol, i64)> = self
-            .sides
-            .iter()
-            .flat_map(|s| {
-                let (lo, hi) = match s.time {
-                    Ok(t) => (t, t),
-                    Err((_, lo, hi)) => (lo, hi),
-                };
-                (lo..=hi).map(move |t| (s.name, t))
-            })
-            .collect();
-        for t in (1..=steps).rev() {
-            for (q, _) in covered.iter().filter(|c| c.1 == t) {
-                let _ = self.grad(*q, t);
+        // the names each side equation covers, by step (a side equation per step or one for a range of k)
+        let mut covered: std::collections::BTreeMap<i64, Vec<Symbol>> = Default::default();
+        for s in &self.sides {
+            let (lo, hi) = match s.time {
+                Ok(t) => (t, t),
+                Err((_, lo, hi)) => (lo, hi),
+            };
+            for t in lo.max(1)..=hi.min(steps) {
+                covered.entry(t).or_default().push(s.name);
+            }
+        }
+        for (t, names) in covered.iter().rev() {
+            for q in names {
+                let _ = self.grad(*q, *t);
             }
         }
     }

@@ -47,14 +47,19 @@ impl Pool {
         self.eg.number_of_classes()
     }
 
-    /// Recompute `order`, `term` and `pos` for `root`.
-    fn walk(&mut self) {
-        for id in &self.order {
+    /// Recompute `order`, `term`, `pos` and `by_op` for `root`, keeping the first `keep` positions: the caller
+    /// knows that the new term's post-order begins with them (the walk output them before it reached any
+    /// replaced class, see [`Pool::begins`], so it outputs them again in the same order).
+    fn walk_from(&mut self, keep: usize) {
+        let keep = keep.min(self.order.len());
+        for id in &self.order[keep..] {
             self.pos[usize::from(*id)] = NOT_LIVE;
         }
-        self.order.clear();
+        self.order.truncate(keep);
         self.pos.resize(self.eg.number_of_classes(), NOT_LIVE);
-        let mut term = RecExpr::default();
+        let mut nodes: Vec<Expr> = std::mem::take(&mut self.term).into();
+        nodes.truncate(keep);
+        let mut term = RecExpr::from(nodes);
         fn go(eg: &EG, id: Id, pos: &mut [u32], order: &mut Vec<Id>, term: &mut RecExpr<Expr>) -> Id {
             let k = usize::from(id);
             if pos[k] != NOT_LIVE {
@@ -67,13 +72,19 @@ impl Pool {
             at
         }
         go(&self.eg, self.root, &mut self.pos, &mut self.order, &mut term);
+        // the lists by operator are in term order: the kept prefix's entries stay, the rest is listed again
         for ids in &mut self.by_op {
-            ids.clear();
+            let cut = ids.partition_point(|id| (self.pos[usize::from(*id)] as usize) < keep && self.pos[usize::from(*id)] != NOT_LIVE);
+            ids.truncate(cut);
         }
-        for (id, n) in self.order.iter().zip(term.as_ref()) {
+        for (id, n) in self.order[keep..].iter().zip(&term.as_ref()[keep..]) {
             self.by_op[crate::lang::op_index(n)].push(*id);
         }
         self.term = term;
+    }
+
+    fn walk(&mut self) {
+        self.walk_from(0);
     }
 
     /// The matches of `rule` in the current term, in term order (the order the reference step sorts them in).
@@ -119,7 +130,7 @@ impl Pool {
             if changed.is_empty() {
                 continue;
             }
-            let Some(root) = self.replace(&changed) else {
+            let Some((root, first)) = self.replace(&changed) else {
                 // a case the pool does not model: the reference step, from the same term
                 let next = one_step(&self.term, uses, fired, rules, reserved, stats);
                 if let Some((_, step)) = &next {
@@ -133,7 +144,7 @@ impl Pool {
                 continue;
             }
             self.root = root;
-            self.walk();
+            self.walk_from(first);
             self.compact(reserved);
             return Some((i, Step { rule: u.name.clone(), count: changed.len(), term: self.term.clone() }));
         }
@@ -152,9 +163,9 @@ impl Pool {
     }
 
     /// The root of the term with every matched class replaced by its right-hand side (`pairs`: distinct
-    /// (class, right-hand side) pairs, the two different); `None` when uniting could choose differently (see the
-    /// module comment).
-    fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<Id> {
+    /// (class, right-hand side) pairs, the two different), with the first term position that changed; `None` when
+    /// uniting could choose differently (see the module comment).
+    fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<(Id, usize)> {
         let mut with: HashMap<Id, Id> = HashMap::default();
         for (c, r) in pairs {
             if with.insert(*c, *r).is_some_and(|old| old != *r) {
@@ -164,14 +175,30 @@ impl Pool {
         if with.values().any(|r| with.contains_key(r)) {
             return None;
         }
-        // the term positions whose subterm holds a replaced class (children come before parents in `term`)
+        // the term positions whose subterm holds a replaced class (children come before parents in `term`, so
+        // none before the first replaced class's subterm begins)
+        let first = with.keys().map(|c| self.begins(*c)).min().unwrap_or(0);
         let mut dirty = vec![false; self.order.len()];
-        for (at, id) in self.order.iter().enumerate() {
-            dirty[at] = with.contains_key(id) || self.term[Id::from(at)].children().iter().any(|c| dirty[usize::from(*c)]);
+        for at in first..self.order.len() {
+            dirty[at] = with.contains_key(&self.order[at]) || self.term[Id::from(at)].children().iter().any(|c| dirty[usize::from(*c)]);
         }
         let mut memo: HashMap<Id, Id> = HashMap::default();
         let mut stack = vec![];
-        self.rebuild(self.root, &with, &dirty, &mut memo, &mut stack)
+        Some((self.rebuild(self.root, &with, &dirty, &mut memo, &mut stack)?, first))
+    }
+
+    /// A term position at or before the first position of the subterm of the live class `c` (its leftmost
+    /// descendant's: the walk enters a node's first child first). Every position before it is output before the
+    /// walk reaches `c`, so replacing `c` leaves those positions as they are.
+    fn begins(&self, c: Id) -> usize {
+        let mut at = self.pos.get(usize::from(c)).copied().unwrap_or(NOT_LIVE);
+        if at == NOT_LIVE {
+            return 0;
+        }
+        while let Some(first) = self.term[Id::from(at as usize)].children().first() {
+            at = u32::try_from(usize::from(*first)).unwrap_or(0);
+        }
+        at as usize
     }
 
     fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, dirty: &[bool], memo: &mut HashMap<Id, Id>, stack: &mut Vec<Id>) -> Option<Id> {

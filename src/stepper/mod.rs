@@ -180,9 +180,12 @@ pub fn run(
     let mut fired = vec![0usize; uses.len()];
     let mut pool = if REFERENCE.get() { None } else { pool::Pool::new(term, reserved) };
     loop {
-        // the current term: the last step's (it always keeps its term), or the start
-        let cur = steps.last().map_or(term, |s| &s.term);
-        if cur.as_ref().len() > limits.max_nodes {
+        // the current term: the pool's, or the last step's (the reference steps keep every term), or the start
+        let size = match &pool {
+            Some(p) => p.term().as_ref().len(),
+            None => steps.last().map_or(term, |s| &s.term).as_ref().len(),
+        };
+        if size > limits.max_nodes {
             return Err(Error::Limit(format!(
                 "{what}: the expression grew past {} nodes (--max-nodes); raise the limit, or use a smaller --steps",
                 limits.max_nodes
@@ -194,9 +197,9 @@ pub fn run(
                 return Err(Error::Limit(format!("{what}: stopped by --timeout {secs} (seconds) after {} steps of this beat; raise --timeout, or use a smaller --steps", steps.len())));
             }
         let next = match &mut pool {
-            Some(p) => p.step(uses, &fired, rules, reserved, stats),
+            Some(p) => p.step(uses, &fired, rules, reserved, stats, limits.keep_every_step),
             None => {
-                let next = one_step(cur, uses, &fired, rules, reserved, stats);
+                let next = one_step(steps.last().map_or(term, |s| &s.term), uses, &fired, rules, reserved, stats);
                 stats.fresh_steps += usize::from(next.is_some());
                 next
             }
@@ -218,6 +221,12 @@ pub fn run(
                 steps.last().map(|s| s.rule.as_str()).unwrap_or("?")
             )));
         }
+    }
+    // the last step always has its term (the pool kept only the current one)
+    if let (Some(p), Some(last)) = (&pool, steps.last_mut())
+        && last.term.as_ref().is_empty()
+    {
+        last.term = p.term().clone();
     }
     Ok(steps)
 }

@@ -42,6 +42,11 @@ impl Pool {
         folded.then_some(pool)
     }
 
+    /// The current term.
+    pub fn term(&self) -> &RecExpr<Expr> {
+        &self.term
+    }
+
     /// Size of the pool (every node it ever held).
     pub fn size(&self) -> usize {
         self.eg.number_of_classes()
@@ -107,7 +112,8 @@ impl Pool {
     }
 
     /// Apply the first rule of `uses` that changes the term (as [`one_step`] does).
-    pub fn step(&mut self, uses: &[RuleUse], fired: &[usize], rules: &RuleSet, reserved: &Reserved, stats: &mut Stats) -> Option<(usize, Step)> {
+    /// The step's term is left empty unless `keep` ([`Pool::term`] has it until the next step).
+    pub fn step(&mut self, uses: &[RuleUse], fired: &[usize], rules: &RuleSet, reserved: &Reserved, stats: &mut Stats, keep: bool) -> Option<(usize, Step)> {
         for (i, u) in uses.iter().enumerate() {
             if u.limit.is_some_and(|l| fired[i] >= l) {
                 continue;
@@ -146,7 +152,8 @@ impl Pool {
             self.root = root;
             self.walk_from(first);
             self.compact(reserved);
-            return Some((i, Step { rule: u.name.clone(), count: changed.len(), term: self.term.clone() }));
+            let term = if keep { self.term.clone() } else { RecExpr::default() };
+            return Some((i, Step { rule: u.name.clone(), count: changed.len(), term }));
         }
         None
     }

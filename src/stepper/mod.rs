@@ -182,7 +182,7 @@ pub fn run(
     loop {
         // the current term: the pool's, or the last step's (the reference steps keep every term), or the start
         let size = match &pool {
-            Some(p) => p.term().as_ref().len(),
+            Some(p) => p.len(),
             None => steps.last().map_or(term, |s| &s.term).as_ref().len(),
         };
         if size > limits.max_nodes {
@@ -226,7 +226,7 @@ pub fn run(
     if let (Some(p), Some(last)) = (&pool, steps.last_mut())
         && last.term.as_ref().is_empty()
     {
-        last.term = p.term().clone();
+        last.term = p.term();
     }
     Ok(steps)
 }

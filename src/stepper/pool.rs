@@ -21,10 +21,10 @@ const NOT_LIVE: u32 = u32::MAX;
 pub struct Pool {
     eg: EG,
     root: Id,
-    /// The current term (the part of the pool reachable from `root`), in the order a fresh e-graph numbers it.
+    /// The current term (the part of the pool reachable from `root`), in the order a fresh e-graph numbers it
+    /// (post-order, a shared node where it first occurs).
     order: Vec<Id>,
-    term: RecExpr<Expr>,
-    /// For every pool class, its position in `term` (NOT_LIVE: not part of it).
+    /// For every pool class, its position in `order` (NOT_LIVE: not part of the term).
     pos: Vec<u32>,
     /// The classes of the current term by operator ([`crate::lang::op_index`]), in term order.
     by_op: Vec<Vec<Id>>,
@@ -36,15 +36,21 @@ impl Pool {
     pub fn new(term: &RecExpr<Expr>, reserved: &Reserved) -> Option<Pool> {
         let mut eg = EG::new(Meta { reserved: reserved.names.clone(), shown: reserved.shown.clone(), no_fold: true, ..Default::default() });
         let root = eg.add_expr(term);
-        let mut pool = Pool { eg, root, order: vec![], term: RecExpr::default(), pos: vec![], by_op: vec![vec![]; crate::lang::OPS] };
+        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS] };
         pool.walk();
         let folded = pool.order.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
         folded.then_some(pool)
     }
 
-    /// The current term.
-    pub fn term(&self) -> &RecExpr<Expr> {
-        &self.term
+    /// The current term, written out (a step works on `order` and the pool's nodes; only a step that is kept
+    /// needs the term itself).
+    pub fn term(&self) -> RecExpr<Expr> {
+        self.order.iter().map(|id| self.eg.id_to_node(*id).clone().map_children(|c| Id::from(self.pos[usize::from(c)] as usize))).collect()
+    }
+
+    /// The current term's size in nodes.
+    pub fn len(&self) -> usize {
+        self.order.len()
     }
 
     /// Size of the pool (every node it ever held).
@@ -52,9 +58,9 @@ impl Pool {
         self.eg.number_of_classes()
     }
 
-    /// Recompute `order`, `term`, `pos` and `by_op` for `root`, keeping the first `keep` positions: the caller
-    /// knows that the new term's post-order begins with them (the walk output them before it reached any
-    /// replaced class, see [`Pool::begins`], so it outputs them again in the same order).
+    /// Recompute `order`, `pos` and `by_op` for `root`, keeping the first `keep` positions: the caller knows
+    /// that the new term's post-order begins with them (the walk output them before it reached any replaced
+    /// class, see [`Pool::begins`], so it outputs them again in the same order).
     fn walk_from(&mut self, keep: usize) {
         let keep = keep.min(self.order.len());
         for id in &self.order[keep..] {
@@ -62,30 +68,25 @@ impl Pool {
         }
         self.order.truncate(keep);
         self.pos.resize(self.eg.number_of_classes(), NOT_LIVE);
-        let mut nodes: Vec<Expr> = std::mem::take(&mut self.term).into();
-        nodes.truncate(keep);
-        let mut term = RecExpr::from(nodes);
-        fn go(eg: &EG, id: Id, pos: &mut [u32], order: &mut Vec<Id>, term: &mut RecExpr<Expr>) -> Id {
-            let k = usize::from(id);
-            if pos[k] != NOT_LIVE {
-                return Id::from(pos[k] as usize);
+        fn go(eg: &EG, id: Id, pos: &mut [u32], order: &mut Vec<Id>) {
+            if pos[usize::from(id)] != NOT_LIVE {
+                return;
             }
-            let n = eg.id_to_node(id).clone().map_children(|c| go(eg, c, pos, order, term));
-            let at = term.add(n);
-            pos[k] = usize::from(at) as u32;
+            for c in eg.id_to_node(id).children() {
+                go(eg, *c, pos, order);
+            }
+            pos[usize::from(id)] = order.len() as u32;
             order.push(id);
-            at
         }
-        go(&self.eg, self.root, &mut self.pos, &mut self.order, &mut term);
+        go(&self.eg, self.root, &mut self.pos, &mut self.order);
         // the lists by operator are in term order: the kept prefix's entries stay, the rest is listed again
         for ids in &mut self.by_op {
             let cut = ids.partition_point(|id| (self.pos[usize::from(*id)] as usize) < keep && self.pos[usize::from(*id)] != NOT_LIVE);
             ids.truncate(cut);
         }
-        for (id, n) in self.order[keep..].iter().zip(&term.as_ref()[keep..]) {
-            self.by_op[crate::lang::op_index(n)].push(*id);
+        for id in &self.order[keep..] {
+            self.by_op[crate::lang::op_index(self.eg.id_to_node(*id))].push(*id);
         }
-        self.term = term;
     }
 
     fn walk(&mut self) {
@@ -124,7 +125,7 @@ impl Pool {
                 continue;
             }
             self.eg.analysis.record = Some(vec![]);
-            self.eg.analysis.live = Some(crate::lang::symbols(&self.term));
+            self.eg.analysis.live = Some(self.symbols());
             rule.rewrite.apply(&mut self.eg, &matches);
             let pairs = self.eg.analysis.record.take().unwrap_or_default();
             self.eg.analysis.live = None;
@@ -138,7 +139,7 @@ impl Pool {
             }
             let Some((root, first)) = self.replace(&changed) else {
                 // a case the pool does not model: the reference step, from the same term
-                let next = one_step(&self.term, uses, fired, rules, reserved, stats);
+                let next = one_step(&self.term(), uses, fired, rules, reserved, stats);
                 if let Some((_, step)) = &next {
                     stats.fresh_steps += 1;
                     self.root = self.eg.add_expr(&step.term);
@@ -152,7 +153,7 @@ impl Pool {
             self.root = root;
             self.walk_from(first);
             self.compact(reserved);
-            let term = if keep { self.term.clone() } else { RecExpr::default() };
+            let term = if keep { self.term() } else { RecExpr::default() };
             return Some((i, Step { rule: u.name.clone(), count: changed.len(), term }));
         }
         None
@@ -162,8 +163,8 @@ impl Pool {
     /// added and no longer use is dropped, so the pool stays proportional to the term (memory linear in the
     /// term's size, not in the number of steps times it). The term, and so every later step, is the same.
     fn compact(&mut self, reserved: &Reserved) {
-        if self.size() > 4 * self.term.as_ref().len() + 4096
-            && let Some(fresh) = Pool::new(&self.term, reserved)
+        if self.size() > 4 * self.len() + 4096
+            && let Some(fresh) = Pool::new(&self.term(), reserved)
         {
             *self = fresh;
         }
@@ -187,7 +188,8 @@ impl Pool {
         let first = with.keys().map(|c| self.begins(*c)).min().unwrap_or(0);
         let mut dirty = vec![false; self.order.len()];
         for at in first..self.order.len() {
-            dirty[at] = with.contains_key(&self.order[at]) || self.term[Id::from(at)].children().iter().any(|c| dirty[usize::from(*c)]);
+            let id = self.order[at];
+            dirty[at] = with.contains_key(&id) || self.eg.id_to_node(id).children().iter().any(|c| dirty[self.pos[usize::from(*c)] as usize]);
         }
         let mut memo: HashMap<Id, Id> = HashMap::default();
         let mut stack = vec![];
@@ -202,8 +204,8 @@ impl Pool {
         if at == NOT_LIVE {
             return 0;
         }
-        while let Some(first) = self.term[Id::from(at as usize)].children().first() {
-            at = u32::try_from(usize::from(*first)).unwrap_or(0);
+        while let Some(first) = self.eg.id_to_node(self.order[at as usize]).children().first() {
+            at = self.pos[usize::from(*first)];
         }
         at as usize
     }
@@ -249,6 +251,11 @@ impl Pool {
         }
         memo.insert(id, out);
         Some(out)
+    }
+
+    /// The symbols of the current term.
+    fn symbols(&self) -> std::collections::BTreeSet<egg::Symbol> {
+        self.order.iter().filter_map(|id| if let Expr::Symbol(s) = self.eg.id_to_node(*id) { Some(*s) } else { None }).collect()
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Pool {
     pos: Vec<u32>,
     /// The classes of the current term by operator ([`crate::lang::op_index`]), in term order.
     by_op: Vec<Vec<Id>>,
+    /// For the rule at each position of the run's list, the classes it is known not to match (a bit per class):
+    /// a pool class never changes, so a class that a pattern did not match once never matches it.
+    misses: Vec<Vec<u64>>,
 }
 
 impl Pool {
@@ -36,7 +39,7 @@ impl Pool {
     pub fn new(term: &RecExpr<Expr>, reserved: &Reserved) -> Option<Pool> {
         let mut eg = EG::new(Meta { reserved: reserved.names.clone(), shown: reserved.shown.clone(), no_fold: true, ..Default::default() });
         let root = eg.add_expr(term);
-        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS] };
+        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS], misses: vec![] };
         pool.walk();
         let folded = pool.order.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
         folded.then_some(pool)
@@ -93,8 +96,9 @@ impl Pool {
         self.walk_from(0);
     }
 
-    /// The matches of `rule` in the current term, in term order (the order the reference step sorts them in).
-    fn search(&mut self, rule: &crate::rules::Rule) -> Vec<SearchMatches<'static, Expr>> {
+    /// The matches of `rule` (at position `at` of the run's list) in the current term, in term order (the order
+    /// the reference step sorts them in).
+    fn search(&mut self, rule: &crate::rules::Rule, at: usize) -> Vec<SearchMatches<'static, Expr>> {
         // egg refuses to search an e-graph with additions not yet rebuilt; a pool is never united, so it is
         // congruence-closed as it stands (only egg's per-operator index, which is not used here, lags)
         self.eg.clean = true;
@@ -104,12 +108,24 @@ impl Pool {
             egg::ENodeOrVar::ENode(n) => &self.by_op[crate::lang::op_index(n)],
             egg::ENodeOrVar::Var(_) => &self.order,
         };
-        candidates
-            .iter()
-            .filter(|id| shape_fits(pat, top, &self.eg, **id, 2))
-            .filter_map(|id| rule.rewrite.searcher.search_eclass_with_limit(&self.eg, *id, usize::MAX))
-            .map(|m| SearchMatches { eclass: m.eclass, substs: m.substs, ast: None })
-            .collect()
+        if self.misses.len() <= at {
+            self.misses.resize(at + 1, vec![]);
+        }
+        let misses = &mut self.misses[at];
+        misses.resize(self.eg.number_of_classes().div_ceil(64), 0);
+        let mut out = vec![];
+        for id in candidates {
+            let (word, bit) = (usize::from(*id) / 64, 1u64 << (usize::from(*id) % 64));
+            if misses[word] & bit != 0 {
+                continue;
+            }
+            let found = if shape_fits(pat, top, &self.eg, *id, 2) { rule.rewrite.searcher.search_eclass_with_limit(&self.eg, *id, usize::MAX) } else { None };
+            match found {
+                Some(m) => out.push(SearchMatches { eclass: m.eclass, substs: m.substs, ast: None }),
+                None => misses[word] |= bit,
+            }
+        }
+        out
     }
 
     /// Apply the first rule of `uses` that changes the term (as [`one_step`] does).
@@ -120,7 +136,7 @@ impl Pool {
                 continue;
             }
             let Some(rule) = rules.get(&u.name) else { continue };
-            let matches = self.search(rule);
+            let matches = self.search(rule, i);
             if matches.is_empty() {
                 continue;
             }

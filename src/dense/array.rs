@@ -225,7 +225,20 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 fn dot_avx(x: &[f64], y: &[f64]) -> f64 {
-    dot_plain(x, y)
+    use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
+    let n = x.len().min(y.len());
+    let ((xc, xt), (yc, yt)) = (x[..n].as_chunks::<4>(), y[..n].as_chunks::<4>());
+    let mut acc = _mm256_setzero_pd();
+    for (a, b) in xc.iter().zip(yc) {
+        // SAFETY: each of a and b is four f64 in a row
+        let (va, vb) = unsafe { (_mm256_loadu_pd(a.as_ptr()), _mm256_loadu_pd(b.as_ptr())) };
+        acc = _mm256_add_pd(acc, _mm256_mul_pd(va, vb));
+    }
+    let mut lanes = [0.0f64; 4];
+    // SAFETY: lanes holds four f64
+    unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), acc) };
+    let tail: f64 = xt.iter().zip(yt).map(|(a, b)| a * b).sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
 }
 
 /// out += Σⱼ v[j] · (row j of m): a matrix times a vector along the matrix's rows, row by row (contiguous). With
@@ -242,7 +255,21 @@ fn rows_axpy(out: &mut [f64], v: &[f64], m: &[f64]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 fn rows_axpy_avx(out: &mut [f64], v: &[f64], m: &[f64]) {
-    rows_axpy_plain(out, v, m)
+    use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd};
+    let cols = out.len();
+    for (j, x) in v.iter().enumerate() {
+        let row = &m[j * cols..(j + 1) * cols];
+        let vx = _mm256_set1_pd(*x);
+        let (oc, ot) = out.as_chunks_mut::<4>();
+        let (rc, rt) = row.as_chunks::<4>();
+        for (o, w) in oc.iter_mut().zip(rc) {
+            // SAFETY: each of o and w is four f64 in a row
+            unsafe { _mm256_storeu_pd(o.as_mut_ptr(), _mm256_add_pd(_mm256_loadu_pd(o.as_ptr()), _mm256_mul_pd(vx, _mm256_loadu_pd(w.as_ptr())))) };
+        }
+        for (o, w) in ot.iter_mut().zip(rt) {
+            *o += x * w;
+        }
+    }
 }
 
 #[inline(always)]
@@ -257,10 +284,11 @@ fn rows_axpy_plain(out: &mut [f64], v: &[f64], m: &[f64]) {
 
 #[inline(always)]
 fn dot_plain(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    let ((xc, xt), (yc, yt)) = (x[..n].as_chunks::<4>(), y[..n].as_chunks::<4>());
+    let tail: f64 = xt.iter().zip(yt).map(|(a, b)| a * b).sum();
     let mut acc = [0.0f64; 4];
-    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
-    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
-    for (a, b) in xc.zip(yc) {
+    for (a, b) in xc.iter().zip(yc) {
         for l in 0..4 {
             acc[l] += a[l] * b[l];
         }

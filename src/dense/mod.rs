@@ -40,6 +40,9 @@ pub struct Dense<'a> {
     reference: Option<crate::eval::Numeric<'a>>,
     /// The index sizes of each definition's right-hand side, by its position in the model (computed once).
     def_dims: Vec<Option<Rc<HashMap<Symbol, usize>>>>,
+    /// σ(x) by the array x it was computed from (kept alive here, so its address names it) for an activation
+    /// whose σ′ has a form in σ's value: σ′(x) then reuses σ(x) (the same numbers, one σ fewer per entry).
+    act_values: HashMap<(usize, crate::notation::Act), (Rc<Vec<f64>>, Rc<Vec<f64>>)>,
 }
 
 const NO_TIME: i64 = i64::MIN;
@@ -71,7 +74,7 @@ impl<'a> Dense<'a> {
             let Some(idx) = idx else { continue };
             sides.push(Side { name, time, idx, rhs: Rc::new(w.rhs.clone()), dims: Rc::default() });
         }
-        let mut d = Dense { model, sizes, params, sides, quantities: HashMap::default(), grads: HashMap::default(), reference: None, def_dims: vec![None; model.defs.len()] };
+        let mut d = Dense { model, sizes, params, sides, quantities: HashMap::default(), grads: HashMap::default(), reference: None, def_dims: vec![None; model.defs.len()], act_values: HashMap::default() };
         for i in 0..d.sides.len() {
             d.sides[i].dims = Rc::new(d.index_dims(&d.sides[i].rhs));
         }
@@ -163,8 +166,23 @@ impl<'a> Dense<'a> {
             Expr::Exp(a) => self.eval(e, *a, env, dims)?.map(f64::exp),
             Expr::Log(a) => self.eval(e, *a, env, dims)?.map(f64::ln),
             Expr::Recip(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 / x),
-            Expr::Act(f, a) => self.eval(e, *a, env, dims)?.map(f.row().f),
-            Expr::DAct(f, a) => self.eval(e, *a, env, dims)?.map(f.row().df),
+            Expr::Act(f, a) => {
+                let x = self.eval(e, *a, env, dims)?;
+                if f.row().df_of_value.is_none() {
+                    return Ok(x.map(f.row().f));
+                }
+                let input = x.data.clone();
+                let y = x.map(f.row().f);
+                self.act_values.insert((Rc::as_ptr(&input) as usize, *f), (input, y.data.clone()));
+                y
+            }
+            Expr::DAct(f, a) => {
+                let x = self.eval(e, *a, env, dims)?;
+                match (f.row().df_of_value, self.act_values.get(&(Rc::as_ptr(&x.data) as usize, *f))) {
+                    (Some(dv), Some((_, y))) => D { data: Rc::new(y.iter().map(|v| dv(*v)).collect()), ..x },
+                    _ => x.map(f.row().df),
+                }
+            }
             Expr::Sum([k, d, body]) => {
                 let k = sym(e, *k).ok_or_else(|| Error::Eval("a Σ needs an index".into()))?;
                 let n = sym(e, *d).map(|d| self.dim_of(d)).unwrap_or(0);

@@ -35,6 +35,24 @@ fn every_rows_derivatives_are_the_derivatives_of_its_function() {
 }
 
 #[test]
+fn a_derivative_from_the_value_gives_the_same_bits_as_the_derivative() {
+    // the fast evaluator computes σ′(x) as df_of_value(σ(x)) where a row has it: it must be the same number
+    let mut rows = 0;
+    for a in ACTIVATIONS {
+        let Some(dv) = a.df_of_value else { continue };
+        rows += 1;
+        for i in -400..=400 {
+            let x = f64::from(i) * 0.05 + 0.013;
+            assert_eq!(dv((a.f)(x)).to_bits(), (a.df)(x).to_bits(), "{}′({x}) from σ({x})", a.name);
+        }
+        for x in [0.0, -0.0, 1e-300, -1e-300, 40.0, -40.0, 800.0, -800.0] {
+            assert_eq!(dv((a.f)(x)).to_bits(), (a.df)(x).to_bits(), "{}′({x}) from σ({x})", a.name);
+        }
+    }
+    assert_eq!(rows, 2, "tanh and the logistic sigmoid have σ′ in σ's value");
+}
+
+#[test]
 fn softplus_is_derived_checked_and_proved_like_every_activation() {
     for wrt in ["W_r", "W_x", "W_y", "s0"] {
         let o = run(&["derive", "--activation", "softplus", "--wrt", wrt]);

@@ -86,8 +86,9 @@ pub struct Options {
     /// The parameter to differentiate against; `None`: the model's first parameter.
     pub wrt: Option<String>,
     pub seed: u64,
-    /// A params file: its name and text.
-    pub params: Option<(String, String)>,
+    /// A params file: its name and text (shared: options are copied for every session of a run, and the text
+    /// can be megabytes).
+    pub params: Option<(String, std::sync::Arc<str>)>,
     pub rules_dir: Option<PathBuf>,
     /// The model with biases (its `-bias` model file).
     pub bias: bool,

@@ -245,6 +245,14 @@ fn read_into(v: &Value, rank: usize, data: &mut Vec<f64>) -> std::result::Result
             Ok(vec![])
         }
         (0, other) => Err(format!("expected a number, found {}", kind(other))),
+        // a row of numbers (most of a large file): the same checks and messages as below, without a shape per entry
+        (1, Value::Array(items)) => {
+            data.reserve(items.len());
+            for (i, it) in items.iter().enumerate() {
+                read_into(it, 0, data).map_err(|m| format!("entry {i}: {m}"))?;
+            }
+            Ok(vec![items.len()])
+        }
         (r, Value::Array(items)) => {
             let mut shape: Option<Vec<usize>> = None;
             for (i, it) in items.iter().enumerate() {

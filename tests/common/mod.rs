@@ -29,7 +29,7 @@ pub fn data(name: &str) -> PathBuf {
 
 pub fn fixture_options() -> Options {
     let text = std::fs::read_to_string(data("fixture.json")).expect("fixture exists");
-    Options { params: Some(("fixture.json".into(), text)), ..Options::default() }
+    Options { params: Some(("fixture.json".into(), text.into())), ..Options::default() }
 }
 
 pub fn derive_and_verify(o: Options) -> (Session, Derivation, Verified) {

@@ -139,10 +139,31 @@ impl<'a> Dense<'a> {
     }
 
     fn time(&mut self, e: &RecExpr<Expr>, id: Id, env: &mut Vec<(Symbol, i64)>, dims: &HashMap<Symbol, usize>) -> Result<i64> {
+        if let Some(t) = self.whole_time(e, id, env) {
+            return Ok(t);
+        }
         let v = self.eval(e, id, env, dims)?;
         match v.data.as_slice() {
             [t] if v.idx.is_empty() && t.fract() == 0.0 => Ok(*t as i64),
             _ => Err(Error::Eval("a time step must be a whole number".into())),
+        }
+    }
+
+    /// A time written with whole numbers, time indices, T, + and − (every time step the rules write) as a number
+    /// without arrays; None for anything else (then [`Dense::eval`] decides, as before).
+    fn whole_time(&self, e: &RecExpr<Expr>, id: Id, env: &[(Symbol, i64)]) -> Option<i64> {
+        match &e[id] {
+            Expr::Num(v) => {
+                let v = v.into_inner();
+                (v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64)
+            }
+            Expr::Symbol(s) => match env.iter().rev().find(|(k, _)| k == s) {
+                Some((_, v)) => Some(*v),
+                None => self.model.steps_value(*s, self.sizes.steps).and_then(|t| i64::try_from(t).ok()),
+            },
+            Expr::Add([a, b]) => self.whole_time(e, *a, env)?.checked_add(self.whole_time(e, *b, env)?),
+            Expr::Sub([a, b]) => self.whole_time(e, *a, env)?.checked_sub(self.whole_time(e, *b, env)?),
+            _ => None,
         }
     }
 

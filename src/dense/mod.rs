@@ -42,8 +42,11 @@ pub struct Dense<'a> {
     def_dims: Vec<Option<Rc<HashMap<Symbol, usize>>>>,
     /// σ(x) by the array x it was computed from (kept alive here, so its address names it) for an activation
     /// whose σ′ has a form in σ's value: σ′(x) then reuses σ(x) (the same numbers, one σ fewer per entry).
-    act_values: HashMap<(usize, crate::notation::Act), (Rc<Vec<f64>>, Rc<Vec<f64>>)>,
+    act_values: HashMap<(usize, crate::notation::Act), ActValue>,
 }
+
+/// An activation's input array (kept alive: its address is the key) and σ of it.
+type ActValue = (Rc<Vec<f64>>, Rc<Vec<f64>>);
 
 const NO_TIME: i64 = i64::MIN;
 

@@ -320,3 +320,32 @@ fn advance(ctr: &mut [usize], dims: &[usize], (sa, sb): (&[usize], &[usize]), (o
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::{RngCore, SeedableRng};
+
+    fn numbers(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
+        // mixed magnitudes and signs, so that rounding differences would show
+        (0..n).map(|_| ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 10f64.powi((rng.next_u32() % 9) as i32 - 4)).collect()
+    }
+
+    #[test]
+    fn the_wide_kernels_give_the_same_bits_as_the_plain_loops() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for n in 0..70 {
+            let (x, y) = (numbers(&mut rng, n), numbers(&mut rng, n));
+            assert_eq!(dot(&x, &y).to_bits(), dot_plain(&x, &y).to_bits(), "dot of length {n}");
+            for cols in [1, 3, 4, 9, 64] {
+                let m = numbers(&mut rng, n * cols);
+                let start = numbers(&mut rng, cols);
+                let (mut a, mut b) = (start.clone(), start);
+                rows_axpy(&mut a, &x, &m);
+                rows_axpy_plain(&mut b, &x, &m);
+                assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "rows of length {cols}, {n} rows");
+            }
+        }
+    }
+}

@@ -63,7 +63,7 @@ impl D {
             return Some(D { idx, dims, data: Rc::new(out) });
         }
         // a matrix times a vector along the matrix's columns (k is the last of two axes): a dot product per row
-        if dims.len() == 1 && ((a.idx.len() == 1 && b.idx.len() == 2 && pb == 1) || (b.idx.len() == 1 && a.idx.len() == 2 && pa == 1)) {
+        if n > 0 && dims.len() == 1 && ((a.idx.len() == 1 && b.idx.len() == 2 && pb == 1) || (b.idx.len() == 1 && a.idx.len() == 2 && pa == 1)) {
             let (v, m) = if a.idx.len() == 1 { (a, b) } else { (b, a) };
             let out: Vec<f64> = m.data.chunks_exact(n).map(|row| dot(row, &v.data)).collect();
             return Some(D { idx, dims, data: Rc::new(out) });

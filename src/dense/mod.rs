@@ -152,6 +152,14 @@ impl<'a> Dense<'a> {
         }
     }
 
+    /// The value of a time symbol: a Σ-over-time index bound in `env` (the innermost), or T itself.
+    fn time_symbol(&self, s: Symbol, env: &[(Symbol, i64)]) -> Option<i64> {
+        match env.iter().rev().find(|(k, _)| *k == s) {
+            Some((_, v)) => Some(*v),
+            None => self.model.steps_value(s, self.sizes.steps).and_then(|t| i64::try_from(t).ok()),
+        }
+    }
+
     /// A time written with whole numbers, time indices, T, + and − (every time step the rules write) as a number
     /// without arrays; None for anything else (then [`Dense::eval`] decides, as before).
     fn whole_time(&self, e: &RecExpr<Expr>, id: Id, env: &[(Symbol, i64)]) -> Option<i64> {
@@ -160,10 +168,7 @@ impl<'a> Dense<'a> {
                 let v = v.into_inner();
                 (v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64)
             }
-            Expr::Symbol(s) => match env.iter().rev().find(|(k, _)| k == s) {
-                Some((_, v)) => Some(*v),
-                None => self.model.steps_value(*s, self.sizes.steps).and_then(|t| i64::try_from(t).ok()),
-            },
+            Expr::Symbol(s) => self.time_symbol(*s, env),
             Expr::Add([a, b]) => self.whole_time(e, *a, env)?.checked_add(self.whole_time(e, *b, env)?),
             Expr::Sub([a, b]) => self.whole_time(e, *a, env)?.checked_sub(self.whole_time(e, *b, env)?),
             _ => None,
@@ -173,9 +178,8 @@ impl<'a> Dense<'a> {
     fn eval(&mut self, e: &RecExpr<Expr>, id: Id, env: &mut Vec<(Symbol, i64)>, dims: &HashMap<Symbol, usize>) -> Result<D> {
         Ok(match &e[id] {
             Expr::Num(v) => D::scalar(v.into_inner()),
-            Expr::Symbol(s) => match env.iter().rev().find(|(k, _)| k == s) {
-                Some((_, v)) => D::scalar(*v as f64),
-                None if let Some(t) = self.model.steps_value(*s, self.sizes.steps) => D::scalar(t as f64),
+            Expr::Symbol(s) => match self.time_symbol(*s, env) {
+                Some(t) => D::scalar(t as f64),
                 None => (*self.quantity(*s, NO_TIME)?).clone(),
             },
             Expr::Add([a, b]) => D::zip(&self.eval(e, *a, env, dims)?, &self.eval(e, *b, env, dims)?, |x, y| x + y),

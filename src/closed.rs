@@ -8,6 +8,8 @@ use crate::lang::{Expr, num};
 use crate::session::{Options, Session};
 use crate::stepper::Limits;
 use egg::RecExpr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The steps for which the closed form is checked.
 pub const CHECK_STEPS: std::ops::RangeInclusive<usize> = 1..=8;
@@ -39,21 +41,36 @@ pub fn instantiate(closed: &RecExpr<Expr>, model: &crate::model::Model, steps: u
 /// Check `closed` for T = 1..8 with the same model, activation and sizes as `base` (seeded parameters). The eight
 /// derivations are independent and run on two threads; the result is in order of T either way.
 pub fn check(base: &Options, closed: &RecExpr<Expr>, limits: Limits) -> Result<Vec<AtT>> {
+    let known = OnceLock::from(Some(closed.clone()));
+    let out = check_when(base, &known, limits, &AtomicBool::new(false))?;
+    out.ok_or_else(|| crate::error::Error::Stuck("the plan at some T has no closed form".into()))
+}
+
+/// [`check`] for a closed form not known yet: the derivations start at once (they need only the options) and
+/// wait for `closed` before they compare (`derive` starts them before its own session is loaded, so the two
+/// run side by side). `None` when `closed` is set to `None` (the plan has no closed form, or the caller
+/// failed) or a session at some T has none; `stop` ends the check after the derivation under way.
+pub fn check_when(base: &Options, closed: &OnceLock<Option<RecExpr<Expr>>>, limits: Limits, stop: &AtomicBool) -> Result<Option<Vec<AtT>>> {
     // largest first, taken from a shared counter: the two threads finish together
     let steps: Vec<usize> = CHECK_STEPS.rev().collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 2);
-    let mut results: Vec<Option<Result<AtT>>> = (0..steps.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Result<Option<AtT>>>> = (0..steps.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let (steps, next) = (&steps, &next);
                 scope.spawn(move || {
                     let mut done = vec![];
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(t) = steps.get(i) else { break };
-                        done.push((i, crate::without_egg_timing(|| at(base, closed, *t, limits))));
+                        let r = crate::without_egg_timing(|| at(base, closed, *t, limits));
+                        let end = !matches!(r, Ok(Some(_)));
+                        done.push((i, r));
+                        if end {
+                            break;
+                        }
                     }
                     done
                 })
@@ -65,14 +82,28 @@ pub fn check(base: &Options, closed: &RecExpr<Expr>, limits: Limits) -> Result<V
             }
         }
     });
-    let mut out: Vec<AtT> = results.into_iter().map(|r| r.unwrap_or_else(|| Err(crate::error::Error::Stuck("the any-T check did not finish".into())))).collect::<Result<_>>()?;
+    let mut out = vec![];
+    for r in results {
+        match r {
+            Some(Ok(Some(a))) => out.push(a),
+            Some(Ok(None)) => return Ok(None),
+            Some(Err(e)) => return Err(e),
+            None if stop.load(Ordering::Relaxed) => return Ok(None),
+            None => return Err(crate::error::Error::Stuck("the any-T check did not finish".into())),
+        }
+    }
     out.sort_by_key(|a| a.steps);
-    Ok(out)
+    Ok(Some(out))
 }
 
-fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> Result<AtT> {
+fn at(base: &Options, closed: &OnceLock<Option<RecExpr<Expr>>>, steps: usize, limits: Limits) -> Result<Option<AtT>> {
     let o = Options { steps: Some(steps), params: None, ..base.clone() };
     let s = Session::load(o)?;
+    // the plan file at this T has no closed line (then neither has the caller's, the same file): nothing to
+    // derive unless the caller has one after all
+    if s.plan.closed.is_none() && closed.wait().is_none() {
+        return Ok(None);
+    }
     // only the final form matters here: the side equations (shown and checked in the main run) are skipped
     let mut plan = s.plan.clone();
     for item in &mut plan.items {
@@ -81,6 +112,7 @@ fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> R
         }
     }
     let d = derive(&plan, &s.rules, Limits { keep_every_step: false, ..limits })?;
+    let Some(closed) = closed.wait() else { return Ok(None) };
     let last = d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone());
     let inst = instantiate(closed, &s.model, steps);
     // the same expression up to the order of + and ×, compared as trees (never as printed text)
@@ -88,7 +120,7 @@ fn at(base: &Options, closed: &RecExpr<Expr>, steps: usize, limits: Limits) -> R
     let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
     let goal = num.tensor(&d.goal)?;
     let value = num.tensor_with(&inst, &goal.indices, &goal.dims, &[])?;
-    Ok(AtT { steps, same_form, rel_error: value.rel_diff(&goal) })
+    Ok(Some(AtT { steps, same_form, rel_error: value.rel_diff(&goal) }))
 }
 
 /// The closed form holds: the rules derive exactly it at every checked T, and its value is the gradient's.

@@ -6,10 +6,12 @@
 use crate::error::{Error, Result};
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+/// Bytes in use by all threads, less what each thread has not added yet (so it may dip below zero briefly:
+/// one thread frees what another allocated).
+static ALLOCATED: AtomicIsize = AtomicIsize::new(0);
 static MAX_MEMORY: AtomicUsize = AtomicUsize::new(usize::MAX);
 static LOWERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static CHECKS: AtomicU64 = AtomicU64::new(0);
@@ -19,32 +21,58 @@ pub const DEFAULT_MAX_INPUT: usize = 16 << 20;
 static MAX_INPUT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_INPUT);
 
 /// A global allocator that counts the bytes in use.
+///
+/// Each thread counts in its own cell and adds to the shared count only when its change passes
+/// [`FLUSH`] bytes (one shared atomic updated on every allocation by three threads was contended: the any-T
+/// check runs beside the derivation). The shared count is therefore exact up to [`FLUSH`] bytes per thread.
 pub struct Counting<A>(pub A);
+
+/// How far a thread's own count may drift before it is added to the shared one.
+const FLUSH: isize = 64 << 10;
+
+thread_local! {
+    static LOCAL: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+#[inline]
+fn count(delta: isize) {
+    // a thread being torn down has no cell any more: it counts directly
+    let v = LOCAL
+        .try_with(|c| {
+            let v = c.get() + delta;
+            let flush = v.unsigned_abs() >= FLUSH as usize;
+            c.set(if flush { 0 } else { v });
+            if flush { v } else { 0 }
+        })
+        .unwrap_or(delta);
+    if v != 0 {
+        ALLOCATED.fetch_add(v, Ordering::Relaxed);
+    }
+}
 
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         let p = unsafe { self.0.alloc(l) };
         if !p.is_null() {
-            ALLOCATED.fetch_add(l.size(), Ordering::Relaxed);
+            count(l.size() as isize);
         }
         p
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         unsafe { self.0.dealloc(p, l) };
-        ALLOCATED.fetch_sub(l.size(), Ordering::Relaxed);
+        count(-(l.size() as isize));
     }
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
         let p = unsafe { self.0.alloc_zeroed(l) };
         if !p.is_null() {
-            ALLOCATED.fetch_add(l.size(), Ordering::Relaxed);
+            count(l.size() as isize);
         }
         p
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         let q = unsafe { self.0.realloc(p, l, new) };
         if !q.is_null() {
-            ALLOCATED.fetch_add(new, Ordering::Relaxed);
-            ALLOCATED.fetch_sub(l.size(), Ordering::Relaxed);
+            count(new as isize - l.size() as isize);
         }
         q
     }
@@ -52,7 +80,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
 
 /// Bytes in use now (0 when the allocator is not [`Counting`]).
 pub fn allocated() -> usize {
-    ALLOCATED.load(Ordering::Relaxed)
+    ALLOCATED.load(Ordering::Relaxed).max(0) as usize
 }
 
 /// The run's limits, from the command line: memory in MB (capped by the process's address-space limit, if one

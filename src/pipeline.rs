@@ -16,6 +16,8 @@ use crate::session::Session;
 use crate::stepper::Limits;
 use crate::verify::Verified;
 use egg::RecExpr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// A derivation with everything that checks it: every step's value, the side equations, finite differences,
@@ -40,15 +42,18 @@ impl Checked {
 /// every rule application too) and, beside it, check the plan's closed form for T = 1..8.
 pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &mut dyn FnMut(&str)) -> Result<Checked> {
     let started = Instant::now();
-    let session = Session::load(options)?;
-    let loaded = started.elapsed();
-    // The any-T check (eight more derivations) does not depend on this one: it runs beside it. It starts after
-    // this load, not before: a rule set that does not load would otherwise be loaded eight more times for nothing.
-    let (derivation, numbers, derived, verified, closed) = std::thread::scope(|scope| -> Result<_> {
-        let any_t = session.plan.closed.as_ref().map(|c| {
-            let o = &session.options;
-            scope.spawn(move || crate::closed::check(o, c, limits).map(|r| (c.clone(), r)))
-        });
+    // The any-T check (eight more derivations) needs only the options, not this run's session: it starts at once
+    // and runs beside the load, the derivation and its numbers; it waits for the closed form (from this
+    // session's plan) only to compare. When this run fails, `Release` tells it to stop.
+    let base = options.clone();
+    let form: OnceLock<Option<RecExpr<Expr>>> = OnceLock::new();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| -> Result<Checked> {
+        let any_t = scope.spawn(|| crate::closed::check_when(&base, &form, limits, &stop));
+        let _release = Release { form: &form, stop: &stop };
+        let session = Session::load(options)?;
+        let loaded = started.elapsed();
+        let _ = form.set(session.plan.closed.clone());
         // every rule application's term is kept only for --trace (memory: a long derivation has thousands of
         // steps, each a whole term); a step that changes the value is then found by deriving once more, keeping them
         let keep = limits.keep_every_step || trace;
@@ -61,13 +66,24 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
             numbers = crate::verify::verify(&session, &derivation, trace)?;
         }
         let verified = started.elapsed();
-        let closed = match any_t {
-            Some(h) => Some(h.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??),
-            None => None,
-        };
-        Ok((derivation, numbers, derived, verified, closed))
-    })?;
-    Ok(Checked { session, derivation, numbers, closed, times: [loaded, derived, verified] })
+        let checks = any_t.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??;
+        let closed = session.plan.closed.clone().zip(checks);
+        Ok(Checked { session, derivation, numbers, closed, times: [loaded, derived, verified] })
+    })
+}
+
+/// Ends the any-T check's wait when `derive_checked` returns early (an error): no closed form, and stop.
+struct Release<'a> {
+    form: &'a OnceLock<Option<RecExpr<Expr>>>,
+    stop: &'a AtomicBool,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        // after a normal return the check has been joined already, and both do nothing
+        let _ = self.form.set(None);
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The plan's closed form for any T, for numbers at any size. `check`: first derive it for T = 1..8 and fail

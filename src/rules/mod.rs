@@ -13,7 +13,6 @@ use crate::sexp::Src;
 use apply::{Cond, Ctx};
 use egg::PatternAst;
 use parse::{Rhs, build_rewrite, parse_rule};
-use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -336,7 +335,7 @@ pub struct Rule {
 /// All loaded rules, by name.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    index: HashMap<String, usize>,
+    index: rustc_hash::FxHashMap<String, usize>,
     /// Names a fresh Σ index never takes: the model's names (a cell's quantity c is never also a dummy index c).
     pub reserved: std::collections::BTreeSet<egg::Symbol>,
 }
@@ -348,7 +347,7 @@ impl RuleSet {
 
     /// Build the set from rules already read, reporting duplicate names.
     pub fn new(rules: Vec<Rule>, diags: &mut Vec<Diag>, sources: &Sources) -> RuleSet {
-        let mut index = HashMap::new();
+        let mut index = rustc_hash::FxHashMap::default();
         let mut kept = vec![];
         for r in rules {
             if let Some(&first) = index.get(&r.name) {

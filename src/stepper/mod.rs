@@ -179,6 +179,7 @@ pub fn run(
     let mut steps: Vec<Step> = vec![];
     let mut fired = vec![0usize; uses.len()];
     let mut pool = if REFERENCE.get() { None } else { pool::Pool::new(term, reserved) };
+    let found: Vec<Option<&crate::rules::Rule>> = uses.iter().map(|u| rules.get(&u.name)).collect();
     loop {
         // the current term: the pool's, or the last step's (the reference steps keep every term), or the start
         let size = match &pool {
@@ -197,7 +198,7 @@ pub fn run(
                 return Err(Error::Limit(format!("{what}: stopped by --timeout {secs} (seconds) after {} steps of this beat; raise --timeout, or use a smaller --steps", steps.len())));
             }
         let next = match &mut pool {
-            Some(p) => p.step(uses, &fired, rules, reserved, stats, limits.keep_every_step),
+            Some(p) => p.step(uses, &found, &fired, rules, reserved, stats, limits.keep_every_step),
             None => {
                 let next = one_step(steps.last().map_or(term, |s| &s.term), uses, &fired, rules, reserved, stats);
                 stats.fresh_steps += usize::from(next.is_some());

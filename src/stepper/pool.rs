@@ -130,12 +130,14 @@ impl Pool {
 
     /// Apply the first rule of `uses` that changes the term (as [`one_step`] does).
     /// The step's term is left empty unless `keep` ([`Pool::term`] has it until the next step).
-    pub fn step(&mut self, uses: &[RuleUse], fired: &[usize], rules: &RuleSet, reserved: &Reserved, stats: &mut Stats, keep: bool) -> Option<(usize, Step)> {
+    /// `found`: each use's rule, looked up once per run.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(&mut self, uses: &[RuleUse], found: &[Option<&crate::rules::Rule>], fired: &[usize], rules: &RuleSet, reserved: &Reserved, stats: &mut Stats, keep: bool) -> Option<(usize, Step)> {
         for (i, u) in uses.iter().enumerate() {
             if u.limit.is_some_and(|l| fired[i] >= l) {
                 continue;
             }
-            let Some(rule) = rules.get(&u.name) else { continue };
+            let Some(rule) = found.get(i).copied().flatten() else { continue };
             let matches = self.search(rule, i);
             if matches.is_empty() {
                 continue;

@@ -65,7 +65,7 @@ impl D {
         // a matrix times a vector along the matrix's columns (k is the last of two axes): a dot product per row
         if n > 0 && dims.len() == 1 && ((a.idx.len() == 1 && b.idx.len() == 2 && pb == 1) || (b.idx.len() == 1 && a.idx.len() == 2 && pa == 1)) {
             let (v, m) = if a.idx.len() == 1 { (a, b) } else { (b, a) };
-            let out: Vec<f64> = m.data.chunks_exact(n).map(|row| dot(row, &v.data)).collect();
+            let out = dot_rows(&m.data, &v.data, n);
             return Some(D { idx, dims, data: Rc::new(out) });
         }
         for _ in 0..total {
@@ -261,19 +261,45 @@ fn rows_axpy(out: &mut [f64], v: &[f64], m: &[f64]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 fn rows_axpy_avx(out: &mut [f64], v: &[f64], m: &[f64]) {
-    use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd};
+    use std::arch::x86_64::{__m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd};
     let cols = out.len();
-    for (j, x) in v.iter().enumerate() {
-        let row = &m[j * cols..(j + 1) * cols];
-        let vx = _mm256_set1_pd(*x);
-        let (oc, ot) = out.as_chunks_mut::<4>();
-        let (rc, rt) = row.as_chunks::<4>();
-        for (o, w) in oc.iter_mut().zip(rc) {
-            // SAFETY: each of o and w is four f64 in a row
-            unsafe { _mm256_storeu_pd(o.as_mut_ptr(), _mm256_add_pd(_mm256_loadu_pd(o.as_ptr()), _mm256_mul_pd(vx, _mm256_loadu_pd(w.as_ptr())))) };
+    let rows = v.len().min(m.len().checked_div(cols).unwrap_or(0));
+    // Each entry of `out` still gets its terms added in the order of the rows (the same bits as the plain loop);
+    // sixteen columns at a time stay in registers for all rows, four independent sums instead of one.
+    let mut c = 0;
+    while c + 16 <= cols {
+        // SAFETY: c + 16 <= cols, and every row j < rows has cols entries starting at j * cols
+        unsafe {
+            let o = out.as_mut_ptr().add(c);
+            let mut acc: [__m256d; 4] = [_mm256_loadu_pd(o), _mm256_loadu_pd(o.add(4)), _mm256_loadu_pd(o.add(8)), _mm256_loadu_pd(o.add(12))];
+            for (j, x) in v.iter().enumerate().take(rows) {
+                let vx = _mm256_set1_pd(*x);
+                let w = m.as_ptr().add(j * cols + c);
+                for (q, a) in acc.iter_mut().enumerate() {
+                    *a = _mm256_add_pd(*a, _mm256_mul_pd(vx, _mm256_loadu_pd(w.add(4 * q))));
+                }
+            }
+            for (q, a) in acc.iter().enumerate() {
+                _mm256_storeu_pd(o.add(4 * q), *a);
+            }
         }
-        for (o, w) in ot.iter_mut().zip(rt) {
-            *o += x * w;
+        c += 16;
+    }
+    while c + 4 <= cols {
+        // SAFETY: as above, four columns
+        unsafe {
+            let o = out.as_mut_ptr().add(c);
+            let mut a = _mm256_loadu_pd(o);
+            for (j, x) in v.iter().enumerate().take(rows) {
+                a = _mm256_add_pd(a, _mm256_mul_pd(_mm256_set1_pd(*x), _mm256_loadu_pd(m.as_ptr().add(j * cols + c))));
+            }
+            _mm256_storeu_pd(o, a);
+        }
+        c += 4;
+    }
+    for (k, o) in out.iter_mut().enumerate().skip(c) {
+        for (j, x) in v.iter().enumerate().take(rows) {
+            *o += x * m[j * cols + k];
         }
     }
 }
@@ -286,6 +312,55 @@ fn rows_axpy_plain(out: &mut [f64], v: &[f64], m: &[f64]) {
             *o += x * w;
         }
     }
+}
+
+/// The dot product of every `n`-long row of `m` with `v` (a matrix times a vector along its columns), each row
+/// exactly as [`dot`] computes it; with AVX four rows at a time (four independent sums instead of one).
+pub(super) fn dot_rows(m: &[f64], v: &[f64], n: usize) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX (checked just above)
+        return unsafe { dot_rows_avx(m, v, n) };
+    }
+    m.chunks_exact(n).map(|row| dot_plain(row, v)).collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn dot_rows_avx(m: &[f64], v: &[f64], n: usize) -> Vec<f64> {
+    use std::arch::x86_64::{__m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
+    if n == 0 {
+        return vec![];
+    }
+    let rows: Vec<&[f64]> = m.chunks_exact(n).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    let blocks = rows.chunks_exact(4);
+    let rest = blocks.remainder();
+    let k = n.min(v.len());
+    let whole = k - k % 4;
+    for b in blocks {
+        let mut acc: [__m256d; 4] = [_mm256_setzero_pd(); 4];
+        let mut i = 0;
+        while i < whole {
+            // SAFETY: i + 4 <= whole <= n and <= v.len(); every row has n entries
+            unsafe {
+                let vv = _mm256_loadu_pd(v.as_ptr().add(i));
+                for (a, row) in acc.iter_mut().zip(b) {
+                    *a = _mm256_add_pd(*a, _mm256_mul_pd(_mm256_loadu_pd(row.as_ptr().add(i)), vv));
+                }
+            }
+            i += 4;
+        }
+        for (a, row) in acc.iter().zip(b) {
+            let mut lanes = [0.0f64; 4];
+            // SAFETY: lanes holds four f64
+            unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), *a) };
+            let tail: f64 = row[whole..k].iter().zip(&v[whole..k]).map(|(a, b)| a * b).sum();
+            out.push((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail);
+        }
+    }
+    out.extend(rest.iter().map(|row| dot_avx(row, v)));
+    out
 }
 
 #[inline(always)]
@@ -345,6 +420,12 @@ mod tests {
                 rows_axpy(&mut a, &x, &m);
                 rows_axpy_plain(&mut b, &x, &m);
                 assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "rows of length {cols}, {n} rows");
+                // the other way round: `cols` rows of length n, each dotted with x
+                if n > 0 {
+                    let m = numbers(&mut rng, n * cols);
+                    let want: Vec<u64> = m.chunks_exact(n).map(|row| dot_plain(row, &x).to_bits()).collect();
+                    assert_eq!(dot_rows(&m, &x, n).iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want, "{cols} rows of length {n}");
+                }
             }
         }
     }

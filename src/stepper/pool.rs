@@ -152,6 +152,7 @@ impl Pool {
             let mut changed: Vec<(Id, Id)> = pairs.iter().copied().filter(|(c, r)| c != r).collect();
             changed.sort_unstable();
             changed.dedup();
+            self.remember_no_ops(i, &matches, &changed);
             if changed.is_empty() {
                 continue;
             }
@@ -175,6 +176,21 @@ impl Pool {
             return Some((i, Step { rule: u.name.clone(), count: changed.len(), term }));
         }
         None
+    }
+
+    /// A match whose application changed nothing (a condition failed, or an applier such as `@delta-contract`
+    /// found nothing to do) never will: the class and the run's rules are fixed. It is remembered with the
+    /// classes the rule does not match, so that a later step does not apply the rule there again (otherwise every
+    /// step that reaches `delta-contract` would try it at every Σ of the term).
+    fn remember_no_ops(&mut self, at: usize, matches: &[SearchMatches<'static, Expr>], changed: &[(Id, Id)]) {
+        let Some(misses) = self.misses.get_mut(at) else { return };
+        for m in matches {
+            if changed.binary_search_by_key(&m.eclass, |(c, _)| *c).is_err()
+                && let Some(word) = misses.get_mut(usize::from(m.eclass) / 64)
+            {
+                *word |= 1u64 << (usize::from(m.eclass) % 64);
+            }
+        }
     }
 
     /// Start afresh from the current term when the pool has grown to several times its size: what earlier steps

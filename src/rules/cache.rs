@@ -6,7 +6,7 @@ use super::apply::{Cond, Ctx};
 use super::parse::Rhs;
 use crate::lang::{Expr, Rw};
 use egg::{PatternAst, Symbol};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{LazyLock, Mutex};
 
 /// What a rule line compiles to.
@@ -19,13 +19,14 @@ pub struct Compiled {
     pub rewrite: Rw,
 }
 
-/// The line, its kind, the independent names, and T when a condition reads it (`before-end`).
-type Key = (String, Kind, BTreeSet<Symbol>, Option<usize>);
+/// Per line: its kind, the independent names, T when a condition reads it (`before-end`), and what it compiled
+/// to (looked up by the line without copying it).
+type Entries = Vec<(Kind, BTreeSet<Symbol>, Option<usize>, Compiled)>;
 
 /// Enough for every shipped and user rule set; past it (e.g. a fuzzer's endless new lines) nothing more is kept.
 const MAX_ENTRIES: usize = 20_000;
 
-static COMPILED: LazyLock<Mutex<HashMap<Key, Compiled>>> = LazyLock::new(Default::default);
+static COMPILED: LazyLock<Mutex<(usize, rustc_hash::FxHashMap<String, Entries>)>> = LazyLock::new(Default::default);
 
 fn reads_steps(conds: &[Cond]) -> bool {
     conds.iter().any(|c| matches!(c, Cond::BeforeEnd(_)))
@@ -34,15 +35,16 @@ fn reads_steps(conds: &[Cond]) -> bool {
 /// The compiled rule for `line`, if this process compiled it before under the same context.
 pub fn get(line: &str, kind: Kind, ctx: &Ctx) -> Option<Compiled> {
     let map = COMPILED.lock().ok()?;
-    let key = |steps| (line.to_string(), kind, ctx.independent.clone(), steps);
-    map.get(&key(None)).or_else(|| map.get(&key(Some(ctx.steps)))).cloned()
+    let found = map.1.get(line)?.iter().find(|(k, ind, steps, _)| *k == kind && *ind == ctx.independent && steps.is_none_or(|t| t == ctx.steps));
+    found.map(|e| e.3.clone())
 }
 
 /// Remember how `line` compiled.
 pub fn put(line: &str, kind: Kind, ctx: &Ctx, c: &Compiled) {
     let Ok(mut map) = COMPILED.lock() else { return };
-    if map.len() < MAX_ENTRIES {
+    if map.0 < MAX_ENTRIES {
         let steps = reads_steps(&c.conds).then_some(ctx.steps);
-        map.insert((line.to_string(), kind, ctx.independent.clone(), steps), c.clone());
+        map.0 += 1;
+        map.1.entry(line.to_string()).or_default().push((kind, ctx.independent.clone(), steps, c.clone()));
     }
 }

@@ -13,13 +13,14 @@ const POOL: &str = "abcdefgjluvwz";
 /// level's index (`new_level`: an unfolded definition's Σ) also avoids every letter earlier steps showed, so that
 /// a letter is never reused for another sum. Deterministic.
 pub fn fresh_symbol(eg: &EG, preferred: &str, new_level: bool) -> Symbol {
-    let mut used: BTreeSet<Symbol> = eg.analysis.reserved.clone();
-    if new_level {
-        used.extend(eg.analysis.shown.iter().copied());
-    }
-    match &eg.analysis.live {
-        Some(syms) => used.extend(syms.iter().copied()),
+    let a = &eg.analysis;
+    match &a.live {
+        Some(live) => pick(preferred, |s| a.reserved.contains(&s) || (new_level && a.shown.contains(&s)) || live.contains(&s)),
         None => {
+            let mut used: BTreeSet<Symbol> = a.reserved.clone();
+            if new_level {
+                used.extend(a.shown.iter().copied());
+            }
             for class in eg.classes() {
                 for n in &class.nodes {
                     if let Expr::Symbol(s) = n {
@@ -27,22 +28,34 @@ pub fn fresh_symbol(eg: &EG, preferred: &str, new_level: bool) -> Symbol {
                     }
                 }
             }
+            pick_name(&used, preferred)
         }
     }
-    pick_name(&used, preferred)
 }
 
 /// `preferred` if it is not in `used`, else the first unused name of the pool.
 pub fn pick_name(used: &BTreeSet<Symbol>, preferred: &str) -> Symbol {
-    let ok = |s: &str| !used.contains(&Symbol::from(s));
-    if !preferred.is_empty() && ok(preferred) {
-        return preferred.into();
+    pick(preferred, |s| used.contains(&s))
+}
+
+/// The pool's first-round names as symbols (interned once: a fresh name is picked at many steps).
+static FIRST_ROUND: std::sync::LazyLock<Vec<Symbol>> = std::sync::LazyLock::new(|| POOL.chars().map(|c| Symbol::from(c.to_string())).collect());
+
+fn pick(preferred: &str, used: impl Fn(Symbol) -> bool) -> Symbol {
+    if !preferred.is_empty() {
+        let p = Symbol::from(preferred);
+        if !used(p) {
+            return p;
+        }
     }
-    for round in 0.. {
+    if let Some(s) = FIRST_ROUND.iter().copied().find(|s| !used(*s)) {
+        return s;
+    }
+    for round in 1.. {
         for p in POOL.chars() {
-            let name = if round == 0 { p.to_string() } else { format!("{p}{round}") };
-            if ok(&name) {
-                return name.into();
+            let name = Symbol::from(format!("{p}{round}"));
+            if !used(name) {
+                return name;
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct Pool {
     /// For the rule at each position of the run's list, the classes it is known not to match (a bit per class):
     /// a pool class never changes, so a class that a pattern did not match once never matches it.
     misses: Vec<Vec<u64>>,
+    /// The symbols of the current term (what a fresh name must avoid), kept up to date by the walk.
+    symbols: std::collections::BTreeSet<egg::Symbol>,
 }
 
 impl Pool {
@@ -39,7 +41,7 @@ impl Pool {
     pub fn new(term: &RecExpr<Expr>, reserved: &Reserved) -> Option<Pool> {
         let mut eg = EG::new(Meta { reserved: reserved.names.clone(), shown: reserved.shown.clone(), no_fold: true, ..Default::default() });
         let root = eg.add_expr(term);
-        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS], misses: vec![] };
+        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS], misses: vec![], symbols: Default::default() };
         pool.walk();
         let folded = pool.order.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
         folded.then_some(pool)
@@ -66,8 +68,13 @@ impl Pool {
     /// class, see [`Pool::begins`], so it outputs them again in the same order).
     fn walk_from(&mut self, keep: usize) {
         let keep = keep.min(self.order.len());
+        // the symbols listed after `keep`: each is listed again below, or has left the term
+        let mut left = vec![];
         for id in &self.order[keep..] {
             self.pos[usize::from(*id)] = NOT_LIVE;
+            if let Expr::Symbol(s) = self.eg.id_to_node(*id) {
+                left.push((*id, *s));
+            }
         }
         self.order.truncate(keep);
         self.pos.resize(self.eg.number_of_classes(), NOT_LIVE);
@@ -88,7 +95,16 @@ impl Pool {
             ids.truncate(cut);
         }
         for id in &self.order[keep..] {
-            self.by_op[crate::lang::op_index(self.eg.id_to_node(*id))].push(*id);
+            let node = self.eg.id_to_node(*id);
+            self.by_op[crate::lang::op_index(node)].push(*id);
+            if let Expr::Symbol(s) = node {
+                self.symbols.insert(*s);
+            }
+        }
+        for (id, s) in left {
+            if self.pos[usize::from(id)] == NOT_LIVE {
+                self.symbols.remove(&s);
+            }
         }
     }
 
@@ -289,7 +305,8 @@ impl Pool {
 
     /// The symbols of the current term.
     fn symbols(&self) -> std::collections::BTreeSet<egg::Symbol> {
-        self.order.iter().filter_map(|id| if let Expr::Symbol(s) = self.eg.id_to_node(*id) { Some(*s) } else { None }).collect()
+        debug_assert!(self.symbols.iter().copied().eq(self.order.iter().filter_map(|id| if let Expr::Symbol(s) = self.eg.id_to_node(*id) { Some(*s) } else { None }).collect::<std::collections::BTreeSet<_>>()));
+        self.symbols.clone()
     }
 }
 

@@ -59,17 +59,27 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
         let keep = limits.keep_every_step || trace;
         let mut derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: keep, ..limits }, progress)?;
         let mut derived = started.elapsed();
-        let mut numbers = crate::verify::verify(&session, &derivation, trace)?;
+        let mut numbers = crate::verify::verify(&session, &derivation, trace).map_err(numbers_hint)?;
         if numbers.broken.is_some() && !keep {
             derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: true, ..limits }, &mut |_| {})?;
             derived = started.elapsed();
-            numbers = crate::verify::verify(&session, &derivation, trace)?;
+            numbers = crate::verify::verify(&session, &derivation, trace).map_err(numbers_hint)?;
         }
         let verified = started.elapsed();
         let checks = any_t.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??;
         let closed = session.plan.closed.clone().zip(checks);
         Ok(Checked { session, derivation, numbers, closed, times: [loaded, derived, verified] })
     })
+}
+
+/// A limit met while checking every step with numbers: that check evaluates each step entry by entry, and the
+/// unrolled sums make it grow as the sizes to the power of their nesting — the way to numbers at large sizes
+/// is `bptt grad`, which the message says.
+fn numbers_hint(e: Error) -> Error {
+    match e {
+        Error::Limit(m) => Error::Limit(format!("{m}; every step is checked entry by entry, which grows with the sizes to the power of the nested sums — for the gradient at these sizes use `bptt grad` (the derived closed form and recursion, no step-by-step check)")),
+        e => e,
+    }
 }
 
 /// Ends the any-T check's wait when `derive_checked` returns early (an error): no closed form, and stop.

@@ -95,3 +95,16 @@ fn saturated_tanh_gives_no_false_alarm() {
         assert!(stdout(&o).contains("✓ finite differences agree"), "{act}");
     }
 }
+
+/// Sizes at which checking every step entry by entry cannot fit: the memory limit stops the run with a message that
+/// names the way to numbers at that size (`bptt grad`), and `grad` itself gives them.
+#[test]
+fn sizes_too_large_for_the_step_by_step_check_point_to_grad() {
+    let o = run(&["derive", "--hidden", "64", "--input", "64", "--steps", "3", "--max-memory", "100"]);
+    assert_error(&o, "derive at hidden 64", "over the limit of 100 MB");
+    assert!(stderr(&o).contains("use `bptt grad`"), "{}", stderr(&o));
+    let g = run(&["grad", "--hidden", "64", "--input", "64", "--steps", "3", "--format", "json", "--max-memory", "100"]);
+    assert_eq!(g.status.code(), Some(0), "{}", stderr(&g));
+    let v: serde_json::Value = serde_json::from_slice(&g.stdout).unwrap();
+    assert_eq!(v["shape"], serde_json::json!([64, 64]));
+}

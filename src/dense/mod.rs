@@ -50,6 +50,13 @@ type ActValue = (Rc<Vec<f64>>, Rc<Vec<f64>>);
 
 const NO_TIME: i64 = i64::MIN;
 
+/// The placeholder axes `§0`, `§1`, … of a value fetched by name (interned once per process: a data value such as
+/// x⁽ᵗ⁾ is fetched at every step, and interning a symbol takes a lock).
+fn placeholder_axes(rank: usize) -> Vec<Symbol> {
+    static AXES: std::sync::LazyLock<Vec<Symbol>> = std::sync::LazyLock::new(|| (0..8).map(|k| Symbol::from(format!("§{k}"))).collect());
+    (0..rank).map(|k| AXES.get(k).copied().unwrap_or_else(|| Symbol::from(format!("§{k}")))).collect()
+}
+
 fn sym(e: &RecExpr<Expr>, id: Id) -> Option<Symbol> {
     match &e[id] {
         Expr::Symbol(s) => Some(*s),
@@ -337,7 +344,7 @@ impl<'a> Dense<'a> {
             let v = self.quantity(name, t)?;
             return Ok((v.idx.clone(), v));
         }
-        let axes: Vec<Symbol> = (0..decl.dims.len()).map(|k| Symbol::from(format!("§{k}"))).collect();
+        let axes = placeholder_axes(decl.dims.len());
         let a = self.params.values.get(&name).ok_or_else(|| Error::Eval(format!("no values for `{name}`")))?;
         let dims: Vec<usize> = decl.dims.iter().map(|d| self.dim_of(*d)).collect();
         let n: usize = dims.iter().product();
@@ -387,7 +394,7 @@ impl<'a> Dense<'a> {
 
     fn grad_by_reference(&mut self, name: Symbol, t: i64) -> Result<(Vec<Symbol>, Rc<D>)> {
         let decl = self.model.decls.get(&name).ok_or_else(|| Error::Eval(format!("unknown name `{name}`")))?;
-        let axes: Vec<Symbol> = (0..decl.dims.len()).map(|k| Symbol::from(format!("§{k}"))).collect();
+        let axes = placeholder_axes(decl.dims.len());
         let dims: Vec<usize> = decl.dims.iter().map(|d| self.dim_of(*d)).collect();
         let mut e = RecExpr::default();
         let l = e.add(Expr::Symbol(self.model.loss()));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bptt side by side with SymPy, SymEngine and numpy, in one run on this machine. Run by hand (not in CI):
 #   bash bench/compare.sh            (PEER_TIMEOUT=60 by default: seconds allowed to each peer run)
+#   BPTT=/path/to/bptt bash bench/compare.sh   (measure that binary, e.g. a copy, while the tree is rebuilt)
 # Installs sympy, symengine, numpy and jax[cpu] from PyPI into bench/.venv the first time; compiles bench/floor.c.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +11,10 @@ if [ ! -x bench/.venv/bin/python ]; then
   bench/.venv/bin/pip install -q sympy symengine numpy "jax[cpu]"
 fi
 PY=bench/.venv/bin/python
-cargo build --release -q
-B=target/release/bptt
+if [ -z "${BPTT:-}" ]; then
+  cargo build --release -q
+fi
+B=${BPTT:-target/release/bptt}
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 

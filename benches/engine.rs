@@ -25,7 +25,7 @@ fn derivations(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("all", t), &t, |b, &t| {
             b.iter(|| {
                 for wrt in targets_for(&Options::default()).unwrap() {
-                    let s = session(wrt, t);
+                    let s = session(&wrt, t);
                     black_box(derive(&s.plan, &s.rules, Default::default()).unwrap());
                 }
             })

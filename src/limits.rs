@@ -132,7 +132,7 @@ pub fn check(what: &str) -> Result<()> {
         return Err(Error::Limit(format!("{what}: stopped at {} of memory, over the limit of {} ({}); raise it, or use smaller sizes or fewer --steps", mb(used), mb(max), memory_flag())));
     }
     // the clock is read once in 256 checks: checks sit in inner loops
-    if CHECKS.fetch_add(1, Ordering::Relaxed) % 256 == 0 {
+    if CHECKS.fetch_add(1, Ordering::Relaxed).is_multiple_of(256) {
         deadline(what)?;
     }
     Ok(())

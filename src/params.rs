@@ -132,38 +132,13 @@ impl Params {
     pub fn from_json(model: &Model, text: &str, file: &str) -> Result<(Params, Sizes)> {
         // a byte-order mark, as some editors write, is not part of the JSON
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        // one pass; a key given twice would silently lose one of its values: refused, with its position
-        let Strict(v) = serde_json::from_str::<Strict>(text).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => Error::Usage(format!("{file}:{}:{}: {e}\nhint: give each key once", e.line(), e.column())),
-            _ => Error::Usage(format!("{file}:{}:{}: not valid JSON: {e}\nhint: the file holds one object, e.g. {{\"W_r\": [[0.5, -0.3], [0.2, 0.4]], …}}", e.line(), e.column())),
-        })?;
-        let Value::Object(obj) = v else {
-            return Err(Error::Usage(format!("{file}: the params file must hold one JSON object with keys {}", keys(model))));
+        // a well-formed file is read straight into numbers; anything else is read again as JSON values, which
+        // says exactly what is wrong and where
+        let arrays = match fast_arrays(model, text) {
+            Some(a) => a,
+            None => checked_arrays(model, text, file)?,
         };
         let bad = |msg: String| Error::Usage(format!("{file}: {msg}"));
-        for k in obj.keys() {
-            if !model.order.iter().any(|n| model.decls.get(n).is_some_and(|d| &d.json == k)) {
-                return Err(bad(format!("unknown key `{k}`; the keys are {}", keys(model))));
-            }
-        }
-        let mut arrays = BTreeMap::new();
-        for name in &model.order {
-            let Some(d) = model.decls.get(name) else { continue };
-            let val = obj.get(&d.json).ok_or_else(|| bad(format!("missing key `{}`; the keys are {}", d.json, keys(model))))?;
-            let rank = d.dims.len() + usize::from(d.timed);
-            let arr = read_array(val, rank).map_err(|m| {
-                let shape = match (d.timed, d.json == "target") {
-                    (true, true) => " (with --many-to-many the target has one row per time step: [[…], […], …])",
-                    (true, false) => " (one row per time step: [[…], […], …])",
-                    _ => "",
-                };
-                bad(format!("`{}`: {m}{shape}", d.json))
-            })?;
-            if d.distribution {
-                check_distribution(d, &arr).map_err(bad)?;
-            }
-            arrays.insert(*name, arr);
-        }
         // sizes: from the first array that shows each dimension
         let mut dims: BTreeMap<Symbol, usize> = BTreeMap::new();
         let mut steps: Option<usize> = None;
@@ -208,6 +183,137 @@ impl Params {
             }
         }
         Ok((Params { values: arrays }, Sizes { steps, dims }))
+    }
+}
+
+/// The arrays of a params text, read as JSON values with every check and its message (the general reader).
+fn checked_arrays(model: &Model, text: &str, file: &str) -> Result<BTreeMap<Symbol, Array>> {
+    // one pass; a key given twice would silently lose one of its values: refused, with its position
+    let Strict(v) = serde_json::from_str::<Strict>(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => Error::Usage(format!("{file}:{}:{}: {e}\nhint: give each key once", e.line(), e.column())),
+        _ => Error::Usage(format!("{file}:{}:{}: not valid JSON: {e}\nhint: the file holds one object, e.g. {{\"W_r\": [[0.5, -0.3], [0.2, 0.4]], …}}", e.line(), e.column())),
+    })?;
+    let Value::Object(obj) = v else {
+        return Err(Error::Usage(format!("{file}: the params file must hold one JSON object with keys {}", keys(model))));
+    };
+    let bad = |msg: String| Error::Usage(format!("{file}: {msg}"));
+    for k in obj.keys() {
+        if !model.order.iter().any(|n| model.decls.get(n).is_some_and(|d| &d.json == k)) {
+            return Err(bad(format!("unknown key `{k}`; the keys are {}", keys(model))));
+        }
+    }
+    let mut arrays = BTreeMap::new();
+    for name in &model.order {
+        let Some(d) = model.decls.get(name) else { continue };
+        let val = obj.get(&d.json).ok_or_else(|| bad(format!("missing key `{}`; the keys are {}", d.json, keys(model))))?;
+        let rank = d.dims.len() + usize::from(d.timed);
+        let arr = read_array(val, rank).map_err(|m| {
+            let shape = match (d.timed, d.json == "target") {
+                (true, true) => " (with --many-to-many the target has one row per time step: [[…], […], …])",
+                (true, false) => " (one row per time step: [[…], […], …])",
+                _ => "",
+            };
+            bad(format!("`{}`: {m}{shape}", d.json))
+        })?;
+        if d.distribution {
+            check_distribution(d, &arr).map_err(bad)?;
+        }
+        arrays.insert(*name, arr);
+    }
+    Ok(arrays)
+}
+
+/// The arrays of a well-formed params text, read in one pass straight into numbers (no JSON values: at
+/// (64, 64, 1000) the values were most of `grad --params`). `None` when anything is not as it should be — a key
+/// twice, unknown or missing, a string, an empty, ragged or wrongly nested array, a non-finite number, a target
+/// that is not a distribution — and [`checked_arrays`] then reports it.
+fn fast_arrays(model: &Model, text: &str) -> Option<BTreeMap<Symbol, Array>> {
+    let Fast(mut read) = serde_json::from_str::<Fast>(text).ok()?;
+    let mut arrays = BTreeMap::new();
+    for name in &model.order {
+        let d = model.decls.get(name)?;
+        let at = read.iter().position(|(k, _)| *k == d.json)?;
+        let (_, a) = read.swap_remove(at);
+        if a.shape.len() != d.dims.len() + usize::from(d.timed) || (d.distribution && check_distribution(d, &a).is_err()) {
+            return None;
+        }
+        arrays.insert(*name, a);
+    }
+    // a key the model does not know is left over
+    read.is_empty().then_some(arrays)
+}
+
+/// A params object whose every value is a number or a rectangular array of finite numbers, each key once.
+struct Fast(Vec<(String, Array)>);
+
+impl<'de> serde::Deserialize<'de> for Fast {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fast;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of numeric arrays")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> std::result::Result<Fast, A::Error> {
+                let mut out: Vec<(String, Array)> = vec![];
+                while let Some(k) = a.next_key::<String>()? {
+                    if out.iter().any(|(o, _)| *o == k) {
+                        return Err(serde::de::Error::custom("a key twice"));
+                    }
+                    let mut data = vec![];
+                    let shape = a.next_value_seed(Numbers(&mut data))?;
+                    out.push((k, Array { shape, data }));
+                }
+                Ok(Fast(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Appends the numbers of one value to a row-major buffer and gives its shape.
+struct Numbers<'a>(&'a mut Vec<f64>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Numbers<'_> {
+    type Value = Vec<usize>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Vec<usize>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Numbers<'_> {
+    type Value = Vec<usize>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a finite number or a rectangular array of them")
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Vec<usize>, E> {
+        if !v.is_finite() {
+            return Err(E::custom("not finite"));
+        }
+        self.0.push(v);
+        Ok(vec![])
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Vec<usize>, E> {
+        self.visit_f64(v as f64)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Vec<usize>, E> {
+        self.visit_f64(v as f64)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Vec<usize>, A::Error> {
+        let mut rows = 0;
+        let mut shape: Option<Vec<usize>> = None;
+        while let Some(sh) = a.next_element_seed(Numbers(self.0))? {
+            match &shape {
+                None => shape = Some(sh),
+                // (a row of numbers compares empty shapes: no call into memcmp for them)
+                Some(s) if s.len() != sh.len() || (!s.is_empty() && *s != sh) => return Err(serde::de::Error::custom("ragged")),
+                _ => {}
+            }
+            rows += 1;
+        }
+        let Some(mut inner) = shape else { return Err(serde::de::Error::custom("empty")) };
+        inner.insert(0, rows);
+        Ok(inner)
     }
 }
 
@@ -332,5 +438,53 @@ impl<'de> serde::Deserialize<'de> for Strict {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(bias: bool, many_to_many: bool) -> crate::session::Session {
+        let o = crate::session::Options { bias, many_to_many, sizes: vec![("hidden".into(), 4), ("input".into(), 3)], steps: Some(5), ..Default::default() };
+        crate::session::Session::load(o).unwrap()
+    }
+
+    #[test]
+    fn the_fast_reader_gives_the_general_readers_numbers_or_steps_aside() {
+        for (bias, m2m) in [(false, false), (true, false), (true, true)] {
+            let s = session(bias, m2m);
+            let text = serde_json::to_string(&s.params.to_json(&s.model)).unwrap();
+            let fast = fast_arrays(&s.model, &text).expect("a well-formed file is read by the fast reader");
+            let slow = checked_arrays(&s.model, &text, "p.json").unwrap();
+            assert_eq!(fast.len(), slow.len());
+            for (k, a) in &slow {
+                let f = &fast[k];
+                assert_eq!(f.shape, a.shape, "{k}");
+                assert_eq!(f.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), a.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{k}");
+            }
+            // integers, exponents and a BOM-free pretty layout read the same too
+            let pretty = serde_json::to_string_pretty(&s.params.to_json(&s.model)).unwrap().replace("0.0,", "0,").replace("e-", "E-");
+            assert_eq!(fast_arrays(&s.model, &pretty).map(|m| m.len()), Some(slow.len()));
+        }
+        // whatever is not exactly right goes to the general reader, which says what is wrong
+        let s = session(false, false);
+        let good = serde_json::to_string(&s.params.to_json(&s.model)).unwrap();
+        let bad = [
+            good.replacen("{", "{\"W_r\": 1, ", 1),                 // a key twice
+            good.replacen("{", "{\"extra\": [1], ", 1),             // an unknown key
+            good.replacen("\"W_r\"", "\"W_q\"", 1),                  // a missing key (and an unknown one)
+            good.replacen("[[", "[[\"a\", ", 1),                     // a string among the numbers
+            good.replacen("[[", "[[], [", 1),                        // an empty row, rows of unequal length
+            good.replacen("]]", "], [1]]", 1),                       // a short row
+            good.replacen("[[", "[[[1]], [", 1),                     // nested too deep
+            good.replacen("[[", "[[1e999, ", 1),                     // out of range
+            "[]".to_string(),                                        // not an object
+            format!("{good} x"),                                     // trailing text
+        ];
+        for b in &bad {
+            assert!(fast_arrays(&s.model, b).is_none(), "steps aside for {}", &b[..b.len().min(80)]);
+            assert!(checked_arrays(&s.model, b, "p.json").is_err() || Params::from_json(&s.model, b, "p.json").is_err(), "an error for {}", &b[..b.len().min(80)]);
+        }
     }
 }

@@ -221,7 +221,7 @@ pub struct Meta {
 }
 
 /// What the analysis knows about one e-class.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Data {
     /// Index symbols that may occur free (intersection over the class's members).
     pub free: FreeSet,

@@ -33,6 +33,9 @@ pub struct Pool {
     misses: Vec<Vec<u64>>,
     /// The symbols of the current term (what a fresh name must avoid), kept up to date by the walk.
     symbols: std::collections::BTreeSet<egg::Symbol>,
+    /// The number of pool classes when the current step began: the classes made since then that are not part of
+    /// the new term are dropped from the hash-cons table when the step ends (see [`Pool::walk_from`]).
+    since: usize,
 }
 
 impl Pool {
@@ -41,7 +44,7 @@ impl Pool {
     pub fn new(term: &RecExpr<Expr>, reserved: &Reserved) -> Option<Pool> {
         let mut eg = EG::new(Meta { reserved: reserved.names.clone(), shown: reserved.shown.clone(), no_fold: true, ..Default::default() });
         let root = eg.add_expr(term);
-        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS], misses: vec![], symbols: Default::default() };
+        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS], misses: vec![], symbols: Default::default(), since: 0 };
         pool.walk();
         let folded = pool.order.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
         folded.then_some(pool)
@@ -70,6 +73,7 @@ impl Pool {
         let keep = keep.min(self.order.len());
         // the symbols listed after `keep`: each is listed again below, or has left the term
         let mut left = vec![];
+        let gone: Vec<Id> = self.order[keep..].to_vec();
         for id in &self.order[keep..] {
             self.pos[usize::from(*id)] = NOT_LIVE;
             if let Expr::Symbol(s) = self.eg.id_to_node(*id) {
@@ -106,6 +110,21 @@ impl Pool {
                 self.symbols.remove(&s);
             }
         }
+        // The hash-cons table keeps only the term's classes: a class that left the term, or was made during this
+        // step and is not part of it, is forgotten, so that no later `add` finds it again. (A class is edited in
+        // place when a subterm below it is replaced; one outside the term would keep analysis data and a
+        // meaning from before such an edit.)
+        for id in gone {
+            if self.pos[usize::from(id)] == NOT_LIVE {
+                self.eg.forget(id);
+            }
+        }
+        for k in self.since..self.eg.number_of_classes() {
+            if self.pos[k] == NOT_LIVE {
+                self.eg.forget(Id::from(k));
+            }
+        }
+        self.since = self.eg.number_of_classes();
     }
 
     fn walk(&mut self) {
@@ -172,7 +191,7 @@ impl Pool {
             if changed.is_empty() {
                 continue;
             }
-            let Some((root, first)) = self.replace(&changed) else {
+            let Some((root, first, edited)) = self.replace(&changed) else {
                 // a case the pool does not model: the reference step, from the same term
                 let next = one_step(&self.term(), uses, fired, rules, reserved, stats);
                 if let Some((_, step)) = &next {
@@ -182,7 +201,7 @@ impl Pool {
                 }
                 return next;
             };
-            if root == self.root {
+            if root == self.root && !edited {
                 continue;
             }
             self.root = root;
@@ -220,10 +239,17 @@ impl Pool {
         }
     }
 
-    /// The root of the term with every matched class replaced by its right-hand side (`pairs`: distinct
-    /// (class, right-hand side) pairs, the two different), with the first term position that changed; `None` when
-    /// uniting could choose differently (see the module comment).
-    fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<(Id, usize)> {
+    /// Put every matched class's right-hand side in its place (`pairs`: distinct (class, right-hand side) pairs,
+    /// the two different): the new root, the first term position that changed, and whether a class of the term was
+    /// edited in place. `None` when uniting could choose differently (see the module comment); the pool is then
+    /// as it was.
+    ///
+    /// A term class above a replaced one is edited in place rather than made anew (one node per class, so its
+    /// node gets the new child and the hash-cons table its new node; its analysis data is recomputed), so a step
+    /// adds only what is new, not a copy of every ancestor up to the root. Where the edited node is a class the
+    /// pool holds already (two parts became the same), or a constant (the fresh e-graph folds it), that class
+    /// takes its place instead, as a rebuilt copy would have found it.
+    fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<(Id, usize, bool)> {
         let mut with: HashMap<Id, Id> = HashMap::default();
         for (c, r) in pairs {
             if with.insert(*c, *r).is_some_and(|old| old != *r) {
@@ -241,9 +267,28 @@ impl Pool {
             let id = self.order[at];
             dirty[at] = with.contains_key(&id) || self.eg.id_to_node(id).children().iter().any(|c| dirty[self.pos[usize::from(*c)] as usize]);
         }
-        let mut memo: HashMap<Id, Id> = HashMap::default();
+        let mut memo: HashMap<Id, (Id, bool)> = HashMap::default();
         let mut stack = vec![];
-        Some((self.rebuild(self.root, &with, &dirty, &mut memo, &mut stack)?, first))
+        let mut undo = vec![];
+        let Some((root, _)) = self.rebuild(self.root, &with, &dirty, &mut memo, &mut stack, &mut undo) else {
+            // back to the term as it was (the reference step starts from it)
+            for (id, node, data) in undo.into_iter().rev() {
+                self.eg.set_node(id, node, data);
+            }
+            return None;
+        };
+        // a class whose subterm changed may now match where it did not: its misses are forgotten
+        for (at, d) in dirty.iter().enumerate().skip(first) {
+            if *d {
+                let k = usize::from(self.order[at]);
+                for misses in &mut self.misses {
+                    if let Some(word) = misses.get_mut(k / 64) {
+                        *word &= !(1u64 << (k % 64));
+                    }
+                }
+            }
+        }
+        Some((root, first, !undo.is_empty()))
     }
 
     /// A term position at or before the first position of the subterm of the live class `c` (its leftmost
@@ -260,12 +305,13 @@ impl Pool {
         at as usize
     }
 
-    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, dirty: &[bool], memo: &mut HashMap<Id, Id>, stack: &mut Vec<Id>) -> Option<Id> {
+    /// The class that takes the place of `id` in the new term, and whether its analysis data changed in place.
+    /// `undo` records every class edited in place (its node and data before), to restore on `None`.
+    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, dirty: &[bool], memo: &mut HashMap<Id, (Id, bool)>, stack: &mut Vec<Id>, undo: &mut Vec<(Id, Expr, crate::lang::Data)>) -> Option<(Id, bool)> {
+        let live = self.pos.get(usize::from(id)).copied().filter(|p| *p != NOT_LIVE);
         // a term node with nothing replaced below stays as it is
-        if let Some(p) = self.pos.get(usize::from(id)).filter(|p| **p != NOT_LIVE)
-            && !dirty[*p as usize]
-        {
-            return Some(id);
+        if live.is_some_and(|p| !dirty[p as usize]) {
+            return Some((id, false));
         }
         if let Some(done) = memo.get(&id) {
             return Some(*done);
@@ -275,32 +321,70 @@ impl Pool {
                 return None;
             }
             stack.push(id);
-            let out = self.rebuild(*r, with, dirty, memo, stack)?;
+            let out = self.rebuild(*r, with, dirty, memo, stack, undo)?;
             stack.pop();
             memo.insert(id, out);
             return Some(out);
         }
         let node = self.eg.id_to_node(id).clone();
         let mut kids: smallvec::SmallVec<[Id; 4]> = smallvec::SmallVec::new();
+        let mut below = false;
         for c in node.children() {
-            kids.push(self.rebuild(*c, with, dirty, memo, stack)?);
+            let (k, changed) = self.rebuild(*c, with, dirty, memo, stack, undo)?;
+            kids.push(k);
+            below |= changed;
         }
         let same = kids.iter().zip(node.children()).all(|(a, b)| a == b);
-        let mut out = if same {
-            id
+        let mut out = if same && !below {
+            (id, false)
+        } else if same {
+            // a child was edited in place: the node stays, its data is recomputed from the children's
+            self.edit(id, node, undo)
         } else {
             let mut it = kids.into_iter();
-            self.eg.add(node.map_children(|c| it.next().unwrap_or(c)))
+            let new = node.map_children(|c| it.next().unwrap_or(c));
+            match self.eg.lookup_node(&new) {
+                Some(q) => (q, false),
+                None if live.is_some() => self.edit(id, new, undo),
+                None => (self.eg.add(new), false),
+            }
         };
         // a class that is not in the current term may be a constant expression: the fresh e-graph shows its number
-        if self.pos.get(usize::from(out)).is_none_or(|p| *p == NOT_LIVE)
-            && !matches!(self.eg.id_to_node(out), Expr::Num(_))
-            && let Some(v) = self.eg[out].data.konst
+        if self.pos.get(usize::from(out.0)).is_none_or(|p| *p == NOT_LIVE)
+            && !matches!(self.eg.id_to_node(out.0), Expr::Num(_))
+            && let Some(v) = self.eg[out.0].data.konst
         {
-            out = self.eg.add(Expr::Num(v));
+            out = (self.eg.add(Expr::Num(v)), false);
         }
         memo.insert(id, out);
         Some(out)
+    }
+
+    /// Give the term class `id` the node `node` in place (or, the same node, recompute its data), recording its
+    /// node and data before in `undo`: the class that takes `id`'s place, and whether `id`'s data changed. A node
+    /// that is a constant expression is not edited: its number takes the place (as for a rebuilt copy, which the
+    /// fresh e-graph folds).
+    fn edit(&mut self, id: Id, node: Expr, undo: &mut Vec<(Id, Expr, crate::lang::Data)>) -> (Id, bool) {
+        use egg::Analysis;
+        let data = crate::lang::Meta::make(&mut self.eg, &node, id);
+        if let Some(v) = data.konst
+            && !matches!(node, Expr::Num(_))
+        {
+            return (self.eg.add(Expr::Num(v)), false);
+        }
+        let old = &self.eg[id];
+        let changed = data != old.data;
+        let same_node = old.nodes.first() == Some(&node);
+        if same_node && !changed {
+            return (id, false);
+        }
+        undo.push((id, self.eg.id_to_node(id).clone(), old.data.clone()));
+        if same_node {
+            self.eg[id].data = data;
+        } else {
+            self.eg.set_node(id, node, data);
+        }
+        (id, changed)
     }
 
     /// The symbols of the current term.

@@ -1,41 +1,84 @@
-//! The stepper's pool: one e-graph for a whole run of the stepper that is only ever added to, never united, so
-//! every class holds exactly one node and the current term is the part reachable from its root. A step searches
-//! the rules on that part, lets the appliers record each (matched class, right-hand side) instead of uniting
-//! them, and builds the next term by putting every right-hand side in place of its class (numbers for constant
-//! results, as the fresh e-graph's constant folding does). Only the nodes a step changes are added, so a step
-//! costs a walk over the term instead of building an e-graph of it.
+//! The stepper's pool: one e-graph for a whole run of the stepper that is never united, so every class holds
+//! exactly one node and the current term is the part reachable from its root. A step searches the rules on that
+//! part, lets the appliers record each (matched class, right-hand side) instead of uniting them, and puts every
+//! right-hand side in place of its class (numbers for constant results, as the fresh e-graph's constant folding
+//! does). A class above a replaced one is edited in place (its node gets the new child), so a step adds only its
+//! right-hand sides, and its bookkeeping (which classes are in the term, which rules are known not to match
+//! them) touches only the replaced classes and their ancestors — not the rest of the term.
 //!
 //! The result equals the reference step ([`super::one_step`]: a fresh e-graph of the term, rules united, the new
 //! form extracted); the cases where uniting could pick differently (a right-hand side that is itself rewritten,
 //! two right-hand sides for one class, a cycle) are handed to the reference step. `tests/stepper.rs` checks
 //! that both give the same derivation for every plan and variant.
 use super::{Stats, Step, one_step};
-use crate::lang::{EG, Expr, Meta, Reserved};
+use crate::lang::{Data, EG, Expr, Meta, Reserved};
 use crate::plan::RuleUse;
 use crate::rules::RuleSet;
-use egg::{Id, Language, RecExpr, SearchMatches};
+use egg::{Id, Language, RecExpr, SearchMatches, Symbol};
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
+use std::collections::BTreeSet;
 
-const NOT_LIVE: u32 = u32::MAX;
+/// Classes, with insertion and removal in constant time (in no particular order).
+#[derive(Default, Clone)]
+struct Set {
+    items: Vec<Id>,
+    /// Where each class is in `items` (u32::MAX: not in the set).
+    slot: Vec<u32>,
+}
+
+impl Set {
+    fn insert(&mut self, id: Id) {
+        let k = usize::from(id);
+        if self.slot.len() <= k {
+            self.slot.resize(k + 1, u32::MAX);
+        }
+        if self.slot[k] == u32::MAX {
+            self.slot[k] = self.items.len() as u32;
+            self.items.push(id);
+        }
+    }
+
+    fn remove(&mut self, id: Id) {
+        let k = usize::from(id);
+        let Some(at) = self.slot.get(k).copied().filter(|s| *s != u32::MAX) else { return };
+        self.items.swap_remove(at as usize);
+        if let Some(moved) = self.items.get(at as usize) {
+            self.slot[usize::from(*moved)] = at;
+        }
+        self.slot[k] = u32::MAX;
+    }
+}
+
+/// A class's node and data before an in-place edit (to undo a step the pool hands to the reference step).
+type Undo = Vec<(Id, Expr, Data)>;
 
 pub struct Pool {
     eg: EG,
     root: Id,
-    /// The current term (the part of the pool reachable from `root`), in the order a fresh e-graph numbers it
-    /// (post-order, a shared node where it first occurs).
-    order: Vec<Id>,
-    /// For every pool class, its position in `order` (NOT_LIVE: not part of the term).
-    pos: Vec<u32>,
-    /// The classes of the current term by operator ([`crate::lang::op_index`]), in term order.
-    by_op: Vec<Vec<Id>>,
-    /// For the rule at each position of the run's list, the classes it is known not to match (a bit per class):
-    /// a pool class never changes, so a class that a pattern did not match once never matches it.
+    /// For every pool class, the references to it from the term: one per child slot of a term class that holds
+    /// it, one more for the root. A class is part of the term while it has any.
+    refs: Vec<u32>,
+    /// For every pool class, the term classes that took it as a child (an entry per time; one that is no longer
+    /// in the term, or no longer holds it, is skipped where the list is read).
+    parents: Vec<SmallVec<[Id; 2]>>,
+    /// The classes of the term, and the same by operator ([`crate::lang::op_index`]).
+    all: Set,
+    by_op: Vec<Set>,
+    /// For the rule at each position of the run's list, the classes it is known not to match (a bit per class);
+    /// forgotten for a class whose subterm a step changes.
     misses: Vec<Vec<u64>>,
-    /// The symbols of the current term (what a fresh name must avoid), kept up to date by the walk.
-    symbols: std::collections::BTreeSet<egg::Symbol>,
+    /// For the rule at each position of the run's list: does the order of its matches matter (it picks fresh
+    /// names, or is a named applier)? Then its matches are applied in term order, as the reference step does.
+    ordered: Vec<Option<bool>>,
+    /// The symbols of the current term (what a fresh name must avoid).
+    symbols: BTreeSet<Symbol>,
     /// The number of pool classes when the current step began: the classes made since then that are not part of
-    /// the new term are dropped from the hash-cons table when the step ends (see [`Pool::walk_from`]).
+    /// the new term are dropped from the hash-cons table when the step ends.
     since: usize,
+    /// The classes at or above a replaced one in the current step: `mark[id] == stamp`.
+    mark: Vec<u32>,
+    stamp: u32,
 }
 
 impl Pool {
@@ -44,21 +87,36 @@ impl Pool {
     pub fn new(term: &RecExpr<Expr>, reserved: &Reserved) -> Option<Pool> {
         let mut eg = EG::new(Meta { reserved: reserved.names.clone(), shown: reserved.shown.clone(), no_fold: true, ..Default::default() });
         let root = eg.add_expr(term);
-        let mut pool = Pool { eg, root, order: vec![], pos: vec![], by_op: vec![vec![]; crate::lang::OPS], misses: vec![], symbols: Default::default(), since: 0 };
-        pool.walk();
-        let folded = pool.order.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
+        let mut pool = Pool {
+            eg,
+            root,
+            refs: vec![],
+            parents: vec![],
+            all: Set::default(),
+            by_op: vec![Set::default(); crate::lang::OPS],
+            misses: vec![],
+            ordered: vec![],
+            symbols: BTreeSet::new(),
+            since: 0,
+            mark: vec![],
+            stamp: 0,
+        };
+        pool.add_ref(root, None);
+        pool.since = pool.eg.number_of_classes();
+        let folded = pool.all.items.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
         folded.then_some(pool)
     }
 
-    /// The current term, written out (a step works on `order` and the pool's nodes; only a step that is kept
-    /// needs the term itself).
+    /// The current term, written out in the order a fresh e-graph numbers it (post-order, a shared node where it
+    /// first occurs). A step works on the pool's classes; only a step that is kept needs the term itself.
     pub fn term(&self) -> RecExpr<Expr> {
-        self.order.iter().map(|id| self.eg.id_to_node(*id).clone().map_children(|c| Id::from(self.pos[usize::from(c)] as usize))).collect()
+        let (at, order) = self.order();
+        order.iter().map(|id| self.eg.id_to_node(*id).clone().map_children(|c| Id::from(at[usize::from(c)] as usize))).collect()
     }
 
     /// The current term's size in nodes.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.all.items.len()
     }
 
     /// Size of the pool (every node it ever held).
@@ -66,73 +124,85 @@ impl Pool {
         self.eg.number_of_classes()
     }
 
-    /// Recompute `order`, `pos` and `by_op` for `root`, keeping the first `keep` positions: the caller knows
-    /// that the new term's post-order begins with them (the walk output them before it reached any replaced
-    /// class, see [`Pool::begins`], so it outputs them again in the same order).
-    fn walk_from(&mut self, keep: usize) {
-        let keep = keep.min(self.order.len());
-        // the symbols listed after `keep`: each is listed again below, or has left the term
-        let mut left = vec![];
-        let gone: Vec<Id> = self.order[keep..].to_vec();
-        for id in &self.order[keep..] {
-            self.pos[usize::from(*id)] = NOT_LIVE;
-            if let Expr::Symbol(s) = self.eg.id_to_node(*id) {
-                left.push((*id, *s));
+    fn grow(&mut self) {
+        let n = self.eg.number_of_classes();
+        if self.refs.len() < n {
+            self.refs.resize(n, 0);
+            self.parents.resize(n, SmallVec::new());
+            self.mark.resize(n, 0);
+        }
+    }
+
+    fn live(&self, id: Id) -> bool {
+        self.refs.get(usize::from(id)).is_some_and(|r| *r > 0)
+    }
+
+    /// One more reference to `id` (from `parent`'s child slot, or as the root): a class that joins the term
+    /// brings its children with it.
+    fn add_ref(&mut self, id: Id, parent: Option<Id>) {
+        self.grow();
+        let mut todo = vec![(id, parent)];
+        while let Some((id, parent)) = todo.pop() {
+            let k = usize::from(id);
+            if let Some(p) = parent {
+                self.parents[k].push(p);
+            }
+            self.refs[k] += 1;
+            if self.refs[k] == 1 {
+                let node = self.eg.id_to_node(id);
+                self.all.insert(id);
+                self.by_op[crate::lang::op_index(node)].insert(id);
+                if let Expr::Symbol(s) = node {
+                    self.symbols.insert(*s);
+                }
+                todo.extend(node.children().iter().map(|c| (*c, Some(id))));
             }
         }
-        self.order.truncate(keep);
-        self.pos.resize(self.eg.number_of_classes(), NOT_LIVE);
-        fn go(eg: &EG, id: Id, pos: &mut [u32], order: &mut Vec<Id>) {
-            if pos[usize::from(id)] != NOT_LIVE {
-                return;
-            }
-            for c in eg.id_to_node(id).children() {
-                go(eg, *c, pos, order);
-            }
-            pos[usize::from(id)] = order.len() as u32;
-            order.push(id);
-        }
-        go(&self.eg, self.root, &mut self.pos, &mut self.order);
-        // the lists by operator are in term order: the kept prefix's entries stay, the rest is listed again
-        for ids in &mut self.by_op {
-            let cut = ids.partition_point(|id| (self.pos[usize::from(*id)] as usize) < keep && self.pos[usize::from(*id)] != NOT_LIVE);
-            ids.truncate(cut);
-        }
-        for id in &self.order[keep..] {
-            let node = self.eg.id_to_node(*id);
-            self.by_op[crate::lang::op_index(node)].push(*id);
-            if let Expr::Symbol(s) = node {
-                self.symbols.insert(*s);
-            }
-        }
-        for (id, s) in left {
-            if self.pos[usize::from(id)] == NOT_LIVE {
-                self.symbols.remove(&s);
-            }
-        }
-        // The hash-cons table keeps only the term's classes: a class that left the term, or was made during this
-        // step and is not part of it, is forgotten, so that no later `add` finds it again. (A class is edited in
-        // place when a subterm below it is replaced; one outside the term would keep analysis data and a
-        // meaning from before such an edit.)
-        for id in gone {
-            if self.pos[usize::from(id)] == NOT_LIVE {
+    }
+
+    /// One reference fewer to `id`: a class that leaves the term lets go of its children, and the hash-cons
+    /// table forgets it (no later `add` finds it: it may keep data and a meaning from before an in-place edit of
+    /// a class below it).
+    fn drop_ref(&mut self, id: Id) {
+        let mut todo = vec![id];
+        while let Some(id) = todo.pop() {
+            let k = usize::from(id);
+            self.refs[k] = self.refs[k].saturating_sub(1);
+            if self.refs[k] == 0 {
+                let node = self.eg.id_to_node(id);
+                self.all.remove(id);
+                self.by_op[crate::lang::op_index(node)].remove(id);
+                if let Expr::Symbol(s) = node {
+                    self.symbols.remove(s);
+                }
+                todo.extend(node.children().iter().copied());
                 self.eg.forget(id);
             }
         }
-        for k in self.since..self.eg.number_of_classes() {
-            if self.pos[k] == NOT_LIVE {
-                self.eg.forget(Id::from(k));
-            }
+    }
+
+    /// The term in order: each pool class's position (u32::MAX: not in the term), and the classes by position.
+    fn order(&self) -> (Vec<u32>, Vec<Id>) {
+        let mut at = vec![u32::MAX; self.eg.number_of_classes()];
+        let mut order = Vec::with_capacity(self.len());
+        self.visit(self.root, &mut at, &mut order);
+        (at, order)
+    }
+
+    fn visit(&self, id: Id, at: &mut [u32], order: &mut Vec<Id>) {
+        let k = usize::from(id);
+        if at[k] != u32::MAX {
+            return;
         }
-        self.since = self.eg.number_of_classes();
+        for c in self.eg.id_to_node(id).children() {
+            self.visit(*c, at, order);
+        }
+        at[k] = order.len() as u32;
+        order.push(id);
     }
 
-    fn walk(&mut self) {
-        self.walk_from(0);
-    }
-
-    /// The matches of `rule` (at position `at` of the run's list) in the current term, in term order (the order
-    /// the reference step sorts them in).
+    /// The matches of `rule` (at position `at` of the run's list) in the current term: in term order (the order
+    /// the reference step applies them in) where the order matters, else by class.
     fn search(&mut self, rule: &crate::rules::Rule, at: usize) -> Vec<SearchMatches<'static, Expr>> {
         // egg refuses to search an e-graph with additions not yet rebuilt; a pool is never united, so it is
         // congruence-closed as it stands (only egg's per-operator index, which is not used here, lags)
@@ -140,11 +210,12 @@ impl Pool {
         let pat = rule.lhs.as_ref();
         let Some(top) = pat.len().checked_sub(1) else { return vec![] };
         let candidates = match &pat[top] {
-            egg::ENodeOrVar::ENode(n) => &self.by_op[crate::lang::op_index(n)],
-            egg::ENodeOrVar::Var(_) => &self.order,
+            egg::ENodeOrVar::ENode(n) => &self.by_op[crate::lang::op_index(n)].items,
+            egg::ENodeOrVar::Var(_) => &self.all.items,
         };
         if self.misses.len() <= at {
             self.misses.resize(at + 1, vec![]);
+            self.ordered.resize(at + 1, None);
         }
         let misses = &mut self.misses[at];
         misses.resize(self.eg.number_of_classes().div_ceil(64), 0);
@@ -158,6 +229,15 @@ impl Pool {
             match found {
                 Some(m) => out.push(SearchMatches { eclass: m.eclass, substs: m.substs, ast: None }),
                 None => misses[word] |= bit,
+            }
+        }
+        if out.len() > 1 {
+            let ordered = *self.ordered[at].get_or_insert_with(|| order_matters(rule));
+            if ordered {
+                let (pos, _) = self.order();
+                out.sort_by_key(|m| pos[usize::from(m.eclass)]);
+            } else {
+                out.sort_by_key(|m| m.eclass);
             }
         }
         out
@@ -191,21 +271,22 @@ impl Pool {
             if changed.is_empty() {
                 continue;
             }
-            let Some((root, first, edited)) = self.replace(&changed) else {
+            let Some((root, edited)) = self.replace(&changed) else {
                 // a case the pool does not model: the reference step, from the same term
                 let next = one_step(&self.term(), uses, fired, rules, reserved, stats);
                 if let Some((_, step)) = &next {
                     stats.fresh_steps += 1;
-                    self.root = self.eg.add_expr(&step.term);
-                    self.walk();
+                    let root = self.eg.add_expr(&step.term);
+                    self.move_root(root);
+                    self.end_step();
                 }
                 return next;
             };
             if root == self.root && !edited {
                 continue;
             }
-            self.root = root;
-            self.walk_from(first);
+            self.move_root(root);
+            self.end_step();
             self.compact(reserved);
             let term = if keep { self.term() } else { RecExpr::default() };
             return Some((i, Step { rule: u.name.clone(), count: changed.len(), term }));
@@ -213,10 +294,31 @@ impl Pool {
         None
     }
 
+    fn move_root(&mut self, root: Id) {
+        if root != self.root {
+            let old = self.root;
+            self.add_ref(root, None);
+            self.root = root;
+            self.drop_ref(old);
+        }
+    }
+
+    /// The classes made during this step that are not part of the new term are dropped from the hash-cons
+    /// table (as a class that leaves the term is), so that the table holds only the term's classes.
+    fn end_step(&mut self) {
+        self.grow();
+        for k in self.since..self.eg.number_of_classes() {
+            if self.refs[k] == 0 {
+                self.eg.forget(Id::from(k));
+            }
+        }
+        self.since = self.eg.number_of_classes();
+    }
+
     /// A match whose application changed nothing (a condition failed, or an applier such as `@delta-contract`
-    /// found nothing to do) never will: the class and the run's rules are fixed. It is remembered with the
-    /// classes the rule does not match, so that a later step does not apply the rule there again (otherwise every
-    /// step that reaches `delta-contract` would try it at every Σ of the term).
+    /// found nothing to do) does not change while the class's subterm does not: it is remembered with the classes
+    /// the rule does not match (forgotten when a step changes the subterm), so that a later step does not apply
+    /// the rule there again (otherwise every step that reaches `delta-contract` would try it at every Σ).
     fn remember_no_ops(&mut self, at: usize, matches: &[SearchMatches<'static, Expr>], changed: &[(Id, Id)]) {
         let Some(misses) = self.misses.get_mut(at) else { return };
         for m in matches {
@@ -229,8 +331,8 @@ impl Pool {
     }
 
     /// Start afresh from the current term when the pool has grown to several times its size: what earlier steps
-    /// added and no longer use is dropped, so the pool stays proportional to the term (memory linear in the
-    /// term's size, not in the number of steps times it). The term, and so every later step, is the same.
+    /// added and no longer use is dropped, so the pool stays proportional to the term. The term, and so every
+    /// later step, is the same.
     fn compact(&mut self, reserved: &Reserved) {
         if self.size() > 4 * self.len() + 4096
             && let Some(fresh) = Pool::new(&self.term(), reserved)
@@ -239,17 +341,43 @@ impl Pool {
         }
     }
 
+    /// Mark the term classes at or above a replaced class (`with`'s keys) for this step; the marked classes.
+    fn mark_above(&mut self, with: &HashMap<Id, Id>) -> Vec<Id> {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.stamp = 1;
+        }
+        let mut marked: Vec<Id> = vec![];
+        for c in with.keys() {
+            if self.live(*c) && self.mark[usize::from(*c)] != self.stamp {
+                self.mark[usize::from(*c)] = self.stamp;
+                marked.push(*c);
+            }
+        }
+        let mut at = 0;
+        while let Some(&c) = marked.get(at) {
+            at += 1;
+            for p in &self.parents[usize::from(c)] {
+                let k = usize::from(*p);
+                if self.mark[k] != self.stamp && self.refs[k] > 0 && self.eg.id_to_node(*p).children().contains(&c) {
+                    self.mark[k] = self.stamp;
+                    marked.push(*p);
+                }
+            }
+        }
+        marked
+    }
+
     /// Put every matched class's right-hand side in its place (`pairs`: distinct (class, right-hand side) pairs,
-    /// the two different): the new root, the first term position that changed, and whether a class of the term was
-    /// edited in place. `None` when uniting could choose differently (see the module comment); the pool is then
-    /// as it was.
+    /// the two different): the new root, and whether a class of the term was edited in place. `None` when uniting
+    /// could choose differently (see the module comment); the pool is then as it was.
     ///
     /// A term class above a replaced one is edited in place rather than made anew (one node per class, so its
-    /// node gets the new child and the hash-cons table its new node; its analysis data is recomputed), so a step
-    /// adds only what is new, not a copy of every ancestor up to the root. Where the edited node is a class the
-    /// pool holds already (two parts became the same), or a constant (the fresh e-graph folds it), that class
-    /// takes its place instead, as a rebuilt copy would have found it.
-    fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<(Id, usize, bool)> {
+    /// node gets the new child and the hash-cons table its new node; its analysis data is recomputed). Where the
+    /// edited node is a class the pool holds already (two parts became the same), or a constant (the fresh
+    /// e-graph folds it), that class takes its place instead, as a rebuilt copy would have found it.
+    fn replace(&mut self, pairs: &[(Id, Id)]) -> Option<(Id, bool)> {
         let mut with: HashMap<Id, Id> = HashMap::default();
         for (c, r) in pairs {
             if with.insert(*c, *r).is_some_and(|old| old != *r) {
@@ -259,58 +387,51 @@ impl Pool {
         if with.values().any(|r| with.contains_key(r)) {
             return None;
         }
-        // the term positions whose subterm holds a replaced class (children come before parents in `term`, so
-        // none before the first replaced class's subterm begins)
-        let first = with.keys().map(|c| self.begins(*c)).min().unwrap_or(0);
-        let mut dirty = vec![false; self.order.len()];
-        for at in first..self.order.len() {
-            let id = self.order[at];
-            dirty[at] = with.contains_key(&id) || self.eg.id_to_node(id).children().iter().any(|c| dirty[self.pos[usize::from(*c)] as usize]);
-        }
+        self.grow();
+        let marked = self.mark_above(&with);
         let mut memo: HashMap<Id, (Id, bool)> = HashMap::default();
         let mut stack = vec![];
         let mut undo = vec![];
-        let Some((root, _)) = self.rebuild(self.root, &with, &dirty, &mut memo, &mut stack, &mut undo) else {
+        let Some((root, _)) = self.rebuild(self.root, &with, &mut memo, &mut stack, &mut undo) else {
             // back to the term as it was (the reference step starts from it)
             for (id, node, data) in undo.into_iter().rev() {
                 self.eg.set_node(id, node, data);
             }
             return None;
         };
+        self.grow();
+        // the term's references follow the edits: new children first, so that no class leaves and comes back
+        let mut gone = vec![];
+        for (id, old, _) in &undo {
+            if self.live(*id) && self.eg.id_to_node(*id) != old {
+                let kids: SmallVec<[Id; 4]> = self.eg.id_to_node(*id).children().iter().copied().collect();
+                for c in kids {
+                    self.add_ref(c, Some(*id));
+                }
+                gone.extend(old.children().iter().copied());
+            }
+        }
+        for c in gone {
+            self.drop_ref(c);
+        }
         // a class whose subterm changed may now match where it did not: its misses are forgotten
-        for (at, d) in dirty.iter().enumerate().skip(first) {
-            if *d {
-                let k = usize::from(self.order[at]);
-                for misses in &mut self.misses {
-                    if let Some(word) = misses.get_mut(k / 64) {
-                        *word &= !(1u64 << (k % 64));
-                    }
+        for id in marked {
+            let k = usize::from(id);
+            for misses in &mut self.misses {
+                if let Some(word) = misses.get_mut(k / 64) {
+                    *word &= !(1u64 << (k % 64));
                 }
             }
         }
-        Some((root, first, !undo.is_empty()))
-    }
-
-    /// A term position at or before the first position of the subterm of the live class `c` (its leftmost
-    /// descendant's: the walk enters a node's first child first). Every position before it is output before the
-    /// walk reaches `c`, so replacing `c` leaves those positions as they are.
-    fn begins(&self, c: Id) -> usize {
-        let mut at = self.pos.get(usize::from(c)).copied().unwrap_or(NOT_LIVE);
-        if at == NOT_LIVE {
-            return 0;
-        }
-        while let Some(first) = self.eg.id_to_node(self.order[at as usize]).children().first() {
-            at = self.pos[usize::from(*first)];
-        }
-        at as usize
+        Some((root, !undo.is_empty()))
     }
 
     /// The class that takes the place of `id` in the new term, and whether its analysis data changed in place.
     /// `undo` records every class edited in place (its node and data before), to restore on `None`.
-    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, dirty: &[bool], memo: &mut HashMap<Id, (Id, bool)>, stack: &mut Vec<Id>, undo: &mut Vec<(Id, Expr, crate::lang::Data)>) -> Option<(Id, bool)> {
-        let live = self.pos.get(usize::from(id)).copied().filter(|p| *p != NOT_LIVE);
+    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, memo: &mut HashMap<Id, (Id, bool)>, stack: &mut Vec<Id>, undo: &mut Undo) -> Option<(Id, bool)> {
+        let live = self.live(id);
         // a term node with nothing replaced below stays as it is
-        if live.is_some_and(|p| !dirty[p as usize]) {
+        if live && self.mark[usize::from(id)] != self.stamp {
             return Some((id, false));
         }
         if let Some(done) = memo.get(&id) {
@@ -321,16 +442,16 @@ impl Pool {
                 return None;
             }
             stack.push(id);
-            let out = self.rebuild(*r, with, dirty, memo, stack, undo)?;
+            let out = self.rebuild(*r, with, memo, stack, undo)?;
             stack.pop();
             memo.insert(id, out);
             return Some(out);
         }
         let node = self.eg.id_to_node(id).clone();
-        let mut kids: smallvec::SmallVec<[Id; 4]> = smallvec::SmallVec::new();
+        let mut kids: SmallVec<[Id; 4]> = SmallVec::new();
         let mut below = false;
         for c in node.children() {
-            let (k, changed) = self.rebuild(*c, with, dirty, memo, stack, undo)?;
+            let (k, changed) = self.rebuild(*c, with, memo, stack, undo)?;
             kids.push(k);
             below |= changed;
         }
@@ -345,12 +466,12 @@ impl Pool {
             let new = node.map_children(|c| it.next().unwrap_or(c));
             match self.eg.lookup_node(&new) {
                 Some(q) => (q, false),
-                None if live.is_some() => self.edit(id, new, undo),
+                None if live => self.edit(id, new, undo),
                 None => (self.eg.add(new), false),
             }
         };
         // a class that is not in the current term may be a constant expression: the fresh e-graph shows its number
-        if self.pos.get(usize::from(out.0)).is_none_or(|p| *p == NOT_LIVE)
+        if !self.live(out.0)
             && !matches!(self.eg.id_to_node(out.0), Expr::Num(_))
             && let Some(v) = self.eg[out.0].data.konst
         {
@@ -360,13 +481,13 @@ impl Pool {
         Some(out)
     }
 
-    /// Give the term class `id` the node `node` in place (or, the same node, recompute its data), recording its
-    /// node and data before in `undo`: the class that takes `id`'s place, and whether `id`'s data changed. A node
-    /// that is a constant expression is not edited: its number takes the place (as for a rebuilt copy, which the
-    /// fresh e-graph folds).
-    fn edit(&mut self, id: Id, node: Expr, undo: &mut Vec<(Id, Expr, crate::lang::Data)>) -> (Id, bool) {
+    /// Give the class `id` the node `node` in place (or, the same node, recompute its data), recording its node
+    /// and data before in `undo`: the class that takes `id`'s place, and whether `id`'s data changed. A node that
+    /// is a constant expression is not edited: its number takes the place (as for a rebuilt copy, which the fresh
+    /// e-graph folds).
+    fn edit(&mut self, id: Id, node: Expr, undo: &mut Undo) -> (Id, bool) {
         use egg::Analysis;
-        let data = crate::lang::Meta::make(&mut self.eg, &node, id);
+        let data = Meta::make(&mut self.eg, &node, id);
         if let Some(v) = data.konst
             && !matches!(node, Expr::Num(_))
         {
@@ -388,9 +509,22 @@ impl Pool {
     }
 
     /// The symbols of the current term.
-    fn symbols(&self) -> std::collections::BTreeSet<egg::Symbol> {
-        debug_assert!(self.symbols.iter().copied().eq(self.order.iter().filter_map(|id| if let Expr::Symbol(s) = self.eg.id_to_node(*id) { Some(*s) } else { None }).collect::<std::collections::BTreeSet<_>>()));
+    fn symbols(&self) -> BTreeSet<Symbol> {
+        debug_assert!(self.symbols.iter().copied().eq(self.term().as_ref().iter().filter_map(|n| if let Expr::Symbol(s) = n { Some(*s) } else { None }).collect::<BTreeSet<_>>()));
         self.symbols.clone()
+    }
+}
+
+/// Does the order in which `rule`'s matches are applied matter? A right-hand side with variables the left one
+/// does not bind picks fresh names (each avoiding the names picked before it in the step); a named applier may
+/// read what the step has made so far. Other rules give the same result in any order.
+fn order_matters(rule: &crate::rules::Rule) -> bool {
+    match &rule.rhs {
+        crate::rules::parse::Rhs::Applier(..) => true,
+        crate::rules::parse::Rhs::Pattern(rhs) => {
+            let bound = crate::rules::parse::pattern_vars(&rule.lhs);
+            crate::rules::parse::pattern_vars(rhs).iter().any(|v| !bound.contains(v))
+        }
     }
 }
 

@@ -79,6 +79,9 @@ pub struct Pool {
     /// The classes at or above a replaced one in the current step: `mark[id] == stamp`.
     mark: Vec<u32>,
     stamp: u32,
+    /// What [`Pool::rebuild`] gave for each class in the current step (valid where `done[id] == stamp`).
+    done: Vec<u32>,
+    gave: Vec<(Id, bool)>,
 }
 
 impl Pool {
@@ -100,6 +103,8 @@ impl Pool {
             since: 0,
             mark: vec![],
             stamp: 0,
+            done: vec![],
+            gave: vec![],
         };
         pool.add_ref(root, None);
         pool.since = pool.eg.number_of_classes();
@@ -130,6 +135,8 @@ impl Pool {
             self.refs.resize(n, 0);
             self.parents.resize(n, SmallVec::new());
             self.mark.resize(n, 0);
+            self.done.resize(n, 0);
+            self.gave.resize(n, (Id::from(0usize), false));
         }
     }
 
@@ -346,6 +353,7 @@ impl Pool {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             self.mark.iter_mut().for_each(|m| *m = 0);
+            self.done.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
         }
         let mut marked: Vec<Id> = vec![];
@@ -389,10 +397,9 @@ impl Pool {
         }
         self.grow();
         let marked = self.mark_above(&with);
-        let mut memo: HashMap<Id, (Id, bool)> = HashMap::default();
         let mut stack = vec![];
         let mut undo = vec![];
-        let Some((root, _)) = self.rebuild(self.root, &with, &mut memo, &mut stack, &mut undo) else {
+        let Some((root, _)) = self.rebuild(self.root, &with, &mut stack, &mut undo) else {
             // back to the term as it was (the reference step starts from it)
             for (id, node, data) in undo.into_iter().rev() {
                 self.eg.set_node(id, node, data);
@@ -428,31 +435,35 @@ impl Pool {
 
     /// The class that takes the place of `id` in the new term, and whether its analysis data changed in place.
     /// `undo` records every class edited in place (its node and data before), to restore on `None`.
-    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, memo: &mut HashMap<Id, (Id, bool)>, stack: &mut Vec<Id>, undo: &mut Undo) -> Option<(Id, bool)> {
+    /// Every class it is called on exists when the step's rebuilding begins (the term's, the right-hand sides'),
+    /// so the per-class tables cover it.
+    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo) -> Option<(Id, bool)> {
+        let k = usize::from(id);
         let live = self.live(id);
         // a term node with nothing replaced below stays as it is
-        if live && self.mark[usize::from(id)] != self.stamp {
+        if live && self.mark[k] != self.stamp {
             return Some((id, false));
         }
-        if let Some(done) = memo.get(&id) {
-            return Some(*done);
+        if self.done[k] == self.stamp {
+            return Some(self.gave[k]);
         }
         if let Some(r) = with.get(&id) {
             if stack.contains(&id) {
                 return None;
             }
             stack.push(id);
-            let out = self.rebuild(*r, with, memo, stack, undo)?;
+            let out = self.rebuild(*r, with, stack, undo)?;
             stack.pop();
-            memo.insert(id, out);
+            self.done[k] = self.stamp;
+            self.gave[k] = out;
             return Some(out);
         }
         let node = self.eg.id_to_node(id).clone();
         let mut kids: SmallVec<[Id; 4]> = SmallVec::new();
         let mut below = false;
         for c in node.children() {
-            let (k, changed) = self.rebuild(*c, with, memo, stack, undo)?;
-            kids.push(k);
+            let (c, changed) = self.rebuild(*c, with, stack, undo)?;
+            kids.push(c);
             below |= changed;
         }
         let same = kids.iter().zip(node.children()).all(|(a, b)| a == b);
@@ -477,7 +488,8 @@ impl Pool {
         {
             out = (self.eg.add(Expr::Num(v)), false);
         }
-        memo.insert(id, out);
+        self.done[k] = self.stamp;
+        self.gave[k] = out;
         Some(out)
     }
 
@@ -516,11 +528,14 @@ impl Pool {
 }
 
 /// Does the order in which `rule`'s matches are applied matter? A right-hand side with variables the left one
-/// does not bind picks fresh names (each avoiding the names picked before it in the step); a named applier may
-/// read what the step has made so far. Other rules give the same result in any order.
+/// does not bind picks fresh names (each avoiding the names picked before it in the step); a named applier says
+/// whether it may be applied in any order ([`crate::rules::apply::ApplierKind::any_order`]). Other rules give the
+/// same result in any order.
 fn order_matters(rule: &crate::rules::Rule) -> bool {
     match &rule.rhs {
-        crate::rules::parse::Rhs::Applier(..) => true,
+        crate::rules::parse::Rhs::Applier(name, args) => {
+            !crate::rules::apply::APPLIERS.iter().any(|k| k.name == name.as_str() && k.arity == args.len() && k.any_order)
+        }
         crate::rules::parse::Rhs::Pattern(rhs) => {
             let bound = crate::rules::parse::pattern_vars(&rule.lhs);
             crate::rules::parse::pattern_vars(rhs).iter().any(|v| !bound.contains(v))

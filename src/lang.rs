@@ -218,6 +218,8 @@ pub struct Meta {
     /// When set, the symbols a fresh name must avoid (besides `reserved`): the current term's and those this
     /// step added, instead of every symbol of the e-graph (the stepper's pool also holds earlier terms).
     pub live: Option<BTreeSet<Symbol>>,
+    /// The symbols this step added to `live` (so that the stepper's pool can take its term's set back).
+    pub live_added: Vec<Symbol>,
 }
 
 /// What the analysis knows about one e-class.

@@ -5,7 +5,7 @@ use super::rhs::Fresh;
 use crate::diag::Diag;
 use crate::lang::{Expr, Rw};
 use crate::sexp::{Src, parse_one, to_pattern};
-use egg::{ConditionalApplier, ENodeOrVar, Pattern, PatternAst, Rewrite, Var};
+use egg::{ConditionalApplier, ENodeOrVar, Pattern, PatternAst, Rewrite, Symbol, Var};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -194,10 +194,10 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
         },
         Rhs::Pattern(rhs) => {
             let lvars = pattern_vars(&p.lhs);
-            let fresh: Vec<(Var, String)> = pattern_vars(rhs)
+            let fresh: Vec<(Var, Symbol)> = pattern_vars(rhs)
                 .into_iter()
                 .filter(|v| !lvars.contains(v))
-                .map(|v| (v, v.to_string().trim_start_matches('?').to_string()))
+                .map(|v| (v, Symbol::from(v.to_string().trim_start_matches('?'))))
                 .collect();
             let pat = Pattern::new(rhs.clone());
             mk!(Fresh { pat, fresh, new_level: p.new_level })

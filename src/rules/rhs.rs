@@ -12,10 +12,10 @@ const POOL: &str = "abcdefgjluvwz";
 /// first free letter of a fixed pool (a, b, c, d, e, …, as the blog names its levels), then a1, b1, …. A new
 /// level's index (`new_level`: an unfolded definition's Σ) also avoids every letter earlier steps showed, so that
 /// a letter is never reused for another sum. Deterministic.
-pub fn fresh_symbol(eg: &EG, preferred: &str, new_level: bool) -> Symbol {
+pub fn fresh_symbol(eg: &EG, preferred: Symbol, new_level: bool) -> Symbol {
     let a = &eg.analysis;
     match &a.live {
-        Some(live) => pick(preferred, |s| a.reserved.contains(&s) || (new_level && a.shown.contains(&s)) || live.contains(&s)),
+        Some(live) => pick_symbol(Some(preferred), |s| a.reserved.contains(&s) || (new_level && a.shown.contains(&s)) || live.contains(&s)),
         None => {
             let mut used: BTreeSet<Symbol> = a.reserved.clone();
             if new_level {
@@ -28,7 +28,7 @@ pub fn fresh_symbol(eg: &EG, preferred: &str, new_level: bool) -> Symbol {
                     }
                 }
             }
-            pick_name(&used, preferred)
+            pick_symbol(Some(preferred), |s| used.contains(&s))
         }
     }
 }
@@ -42,11 +42,16 @@ pub fn pick_name(used: &BTreeSet<Symbol>, preferred: &str) -> Symbol {
 static FIRST_ROUND: std::sync::LazyLock<Vec<Symbol>> = std::sync::LazyLock::new(|| POOL.chars().map(|c| Symbol::from(c.to_string())).collect());
 
 fn pick(preferred: &str, used: impl Fn(Symbol) -> bool) -> Symbol {
-    if !preferred.is_empty() {
-        let p = Symbol::from(preferred);
-        if !used(p) {
-            return p;
-        }
+    pick_symbol((!preferred.is_empty()).then(|| Symbol::from(preferred)), used)
+}
+
+/// [`pick`] with the preferred name interned already (a rule's fresh variables are named once, when it is read).
+fn pick_symbol(preferred: Option<Symbol>, used: impl Fn(Symbol) -> bool) -> Symbol {
+    if let Some(p) = preferred
+        && !p.as_str().is_empty()
+        && !used(p)
+    {
+        return p;
     }
     if let Some(s) = FIRST_ROUND.iter().copied().find(|s| !used(*s)) {
         return s;
@@ -73,8 +78,10 @@ pub(crate) fn union_term(eg: &mut EG, eclass: Id, term: &RecExpr<Expr>) -> Vec<I
 /// A node put into the stepper's pool during a step: a symbol in it is in use from now on (a fresh e-graph
 /// would list it among its classes).
 fn note_symbol(eg: &mut EG, n: &Expr) {
-    if let (Some(live), Expr::Symbol(s)) = (&mut eg.analysis.live, n) {
-        live.insert(*s);
+    if let (Some(live), Expr::Symbol(s)) = (&mut eg.analysis.live, n)
+        && live.insert(*s)
+    {
+        eg.analysis.live_added.push(*s);
     }
 }
 
@@ -107,7 +114,7 @@ fn instantiate(eg: &mut EG, pat: &Pattern<Expr>, subst: &Subst) -> Id {
 /// A pattern right-hand side; its extra variables (if any) are new bound indices (e.g. the `?k` of a new Σ).
 pub struct Fresh {
     pub pat: Pattern<Expr>,
-    pub fresh: Vec<(Var, String)>,
+    pub fresh: Vec<(Var, Symbol)>,
     /// The new indices name a new level ([`fresh_symbol`]).
     pub new_level: bool,
 }
@@ -116,7 +123,7 @@ impl Applier<Expr, crate::lang::Meta> for Fresh {
     fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
         let mut s = subst.clone();
         for (v, pref) in &self.fresh {
-            let sym = fresh_symbol(eg, pref, self.new_level);
+            let sym = fresh_symbol(eg, *pref, self.new_level);
             note_symbol(eg, &Expr::Symbol(sym));
             let id = eg.add(Expr::Symbol(sym));
             s.insert(*v, id);

@@ -265,10 +265,15 @@ impl Pool {
                 continue;
             }
             self.eg.analysis.record = Some(vec![]);
-            self.eg.analysis.live = Some(self.symbols());
+            // the term's symbols are lent to the appliers, and taken back without what they added
+            self.check_symbols();
+            self.eg.analysis.live = Some(std::mem::take(&mut self.symbols));
             rule.rewrite.apply(&mut self.eg, &matches);
             let pairs = self.eg.analysis.record.take().unwrap_or_default();
-            self.eg.analysis.live = None;
+            self.symbols = self.eg.analysis.live.take().unwrap_or_default();
+            for s in self.eg.analysis.live_added.drain(..) {
+                self.symbols.remove(&s);
+            }
             stats.largest_egraph = stats.largest_egraph.max(self.size());
             // the places rewritten: distinct (class, new form) pairs, as uniting counts the unions that did something
             let mut changed: Vec<(Id, Id)> = pairs.iter().copied().filter(|(c, r)| c != r).collect();
@@ -458,23 +463,23 @@ impl Pool {
             self.gave[k] = out;
             return Some(out);
         }
-        let node = self.eg.id_to_node(id).clone();
+        let old: SmallVec<[Id; 4]> = self.eg.id_to_node(id).children().iter().copied().collect();
         let mut kids: SmallVec<[Id; 4]> = SmallVec::new();
         let mut below = false;
-        for c in node.children() {
+        for c in &old {
             let (c, changed) = self.rebuild(*c, with, stack, undo)?;
             kids.push(c);
             below |= changed;
         }
-        let same = kids.iter().zip(node.children()).all(|(a, b)| a == b);
+        let same = kids == old;
         let mut out = if same && !below {
             (id, false)
         } else if same {
             // a child was edited in place: the node stays, its data is recomputed from the children's
-            self.edit(id, node, undo)
+            self.edit(id, self.eg.id_to_node(id).clone(), undo)
         } else {
             let mut it = kids.into_iter();
-            let new = node.map_children(|c| it.next().unwrap_or(c));
+            let new = self.eg.id_to_node(id).clone().map_children(|c| it.next().unwrap_or(c));
             match self.eg.lookup_node(&new) {
                 Some(q) => (q, false),
                 None if live => self.edit(id, new, undo),
@@ -520,10 +525,9 @@ impl Pool {
         (id, changed)
     }
 
-    /// The symbols of the current term.
-    fn symbols(&self) -> BTreeSet<Symbol> {
+    /// The kept set of symbols is the term's (checked in debug builds: the stepper test runs them).
+    fn check_symbols(&self) {
         debug_assert!(self.symbols.iter().copied().eq(self.term().as_ref().iter().filter_map(|n| if let Expr::Symbol(s) = n { Some(*s) } else { None }).collect::<BTreeSet<_>>()));
-        self.symbols.clone()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The expression language in index notation, on egg: numbers, indexed and time-indexed symbols, sums over
 //! bound indices, Kronecker δ, activations, the derivative operator, and the e-class analysis that tracks free
 //! indices and constants.
+mod names;
+pub use names::{Names, Places, name_at, LETTERS};
 use crate::notation::Act;
 use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr, Symbol};
 use ordered_float::NotNan;
@@ -217,9 +219,12 @@ pub struct Meta {
     pub record: Option<Vec<(Id, Id)>>,
     /// When set, the symbols a fresh name must avoid (besides `reserved`): the current term's and those this
     /// step added, instead of every symbol of the e-graph (the stepper's pool also holds earlier terms).
-    pub live: Option<BTreeSet<Symbol>>,
+    pub live: Option<Names>,
     /// The symbols this step added to `live` (so that the stepper's pool can take its term's set back).
     pub live_added: Vec<Symbol>,
+    /// The places of the fresh-name sequence that `reserved` and `shown` take (computed once: both are fixed for
+    /// an e-graph).
+    pub fixed_places: std::sync::OnceLock<(Places, Places)>,
 }
 
 /// What the analysis knows about one e-class.

@@ -6,7 +6,7 @@ use egg::{Applier, Id, Language, Pattern, PatternAst, RecExpr, Subst, Symbol, Va
 use std::collections::BTreeSet;
 
 /// The letters a fresh bound index is chosen from, in order (then a1, b1, …).
-const POOL: &str = "abcdefgjluvwz";
+const POOL: &str = crate::lang::LETTERS;
 
 /// A bound-index name that occurs nowhere in the e-graph and is not reserved: `preferred` if possible, else the
 /// first free letter of a fixed pool (a, b, c, d, e, …, as the blog names its levels), then a1, b1, …. A new
@@ -15,7 +15,16 @@ const POOL: &str = "abcdefgjluvwz";
 pub fn fresh_symbol(eg: &EG, preferred: Symbol, new_level: bool) -> Symbol {
     let a = &eg.analysis;
     match &a.live {
-        Some(live) => pick_symbol(Some(preferred), |s| a.reserved.contains(&s) || (new_level && a.shown.contains(&s)) || live.contains(&s)),
+        Some(live) => {
+            let used = |s: Symbol| a.reserved.contains(&s) || (new_level && a.shown.contains(&s)) || live.contains(&s);
+            if !preferred.as_str().is_empty() && !used(preferred) {
+                return preferred;
+            }
+            // the first name of the sequence that none of the three sets holds, found by their places
+            let (reserved, shown) = a.fixed_places.get_or_init(|| (crate::lang::Places::of(&a.reserved), crate::lang::Places::of(&a.shown)));
+            let at = if new_level { crate::lang::Places::first_free(&[live.places(), reserved, shown]) } else { crate::lang::Places::first_free(&[live.places(), reserved]) };
+            crate::lang::name_at(at)
+        }
         None => {
             let mut used: BTreeSet<Symbol> = a.reserved.clone();
             if new_level {

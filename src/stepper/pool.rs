@@ -14,7 +14,7 @@ use super::{Stats, Step, one_step};
 use crate::lang::{Data, EG, Expr, Meta, Reserved};
 use crate::plan::RuleUse;
 use crate::rules::RuleSet;
-use egg::{Id, Language, RecExpr, SearchMatches, Symbol};
+use egg::{Id, Language, RecExpr, SearchMatches};
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 use std::collections::BTreeSet;
@@ -72,7 +72,7 @@ pub struct Pool {
     /// names, or is a named applier)? Then its matches are applied in term order, as the reference step does.
     ordered: Vec<Option<bool>>,
     /// The symbols of the current term (what a fresh name must avoid).
-    symbols: BTreeSet<Symbol>,
+    symbols: crate::lang::Names,
     /// The number of pool classes when the current step began: the classes made since then that are not part of
     /// the new term are dropped from the hash-cons table when the step ends.
     since: usize,
@@ -99,7 +99,7 @@ impl Pool {
             by_op: vec![Set::default(); crate::lang::OPS],
             misses: vec![],
             ordered: vec![],
-            symbols: BTreeSet::new(),
+            symbols: Default::default(),
             since: 0,
             mark: vec![],
             stamp: 0,

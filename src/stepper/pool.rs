@@ -79,6 +79,8 @@ pub struct Pool {
     /// The classes at or above a replaced one in the current step: `mark[id] == stamp`.
     mark: Vec<u32>,
     stamp: u32,
+    /// The replaced classes of the current step: `keyed[id] == stamp`.
+    keyed: Vec<u32>,
     /// What [`Pool::rebuild`] gave for each class in the current step (valid where `done[id] == stamp`).
     done: Vec<u32>,
     gave: Vec<(Id, bool)>,
@@ -103,6 +105,7 @@ impl Pool {
             since: 0,
             mark: vec![],
             stamp: 0,
+            keyed: vec![],
             done: vec![],
             gave: vec![],
         };
@@ -136,6 +139,7 @@ impl Pool {
             self.parents.resize(n, SmallVec::new());
             self.mark.resize(n, 0);
             self.done.resize(n, 0);
+            self.keyed.resize(n, 0);
             self.gave.resize(n, (Id::from(0usize), false));
         }
     }
@@ -359,10 +363,12 @@ impl Pool {
         if self.stamp == 0 {
             self.mark.iter_mut().for_each(|m| *m = 0);
             self.done.iter_mut().for_each(|m| *m = 0);
+            self.keyed.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
         }
         let mut marked: Vec<Id> = vec![];
         for c in with.keys() {
+            self.keyed[usize::from(*c)] = self.stamp;
             if self.live(*c) && self.mark[usize::from(*c)] != self.stamp {
                 self.mark[usize::from(*c)] = self.stamp;
                 marked.push(*c);
@@ -404,7 +410,7 @@ impl Pool {
         let marked = self.mark_above(&with);
         let mut stack = vec![];
         let mut undo = vec![];
-        let Some((root, _)) = self.rebuild(self.root, &with, &mut stack, &mut undo) else {
+        let Some(root) = self.rebuild_up(&with, &mut stack, &mut undo) else {
             // back to the term as it was (the reference step starts from it)
             for (id, node, data) in undo.into_iter().rev() {
                 self.eg.set_node(id, node, data);
@@ -438,11 +444,37 @@ impl Pool {
         Some((root, !undo.is_empty()))
     }
 
+    /// The new root: the replaced classes are rebuilt, then every term class above a class that changed (another
+    /// class in its place, or its data changed in place), until nothing changes — not every class up to the root:
+    /// one whose node and data stay the same leaves the classes above it as they are (they hold it by id).
+    fn rebuild_up(&mut self, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo) -> Option<Id> {
+        let mut keys: Vec<Id> = with.keys().copied().filter(|c| self.live(*c)).collect();
+        keys.sort_unstable();
+        let mut changed = vec![];
+        for c in keys {
+            self.rebuild(c, with, stack, undo, &mut changed)?;
+        }
+        let mut at = 0;
+        while let Some(&x) = changed.get(at) {
+            at += 1;
+            for i in 0..self.parents[usize::from(x)].len() {
+                let p = self.parents[usize::from(x)][i];
+                let k = usize::from(p);
+                if self.refs[k] > 0 && self.done[k] != self.stamp && self.eg.id_to_node(p).children().contains(&x) {
+                    self.rebuild(p, with, stack, undo, &mut changed)?;
+                }
+            }
+        }
+        let k = usize::from(self.root);
+        Some(if self.done[k] == self.stamp { self.gave[k].0 } else { self.root })
+    }
+
     /// The class that takes the place of `id` in the new term, and whether its analysis data changed in place.
+    /// A term class whose result differs from it (another class, or its data changed) is listed in `changed`.
     /// `undo` records every class edited in place (its node and data before), to restore on `None`.
     /// Every class it is called on exists when the step's rebuilding begins (the term's, the right-hand sides'),
     /// so the per-class tables cover it.
-    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo) -> Option<(Id, bool)> {
+    fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo, changed: &mut Vec<Id>) -> Option<(Id, bool)> {
         let k = usize::from(id);
         let live = self.live(id);
         // a term node with nothing replaced below stays as it is
@@ -452,24 +484,32 @@ impl Pool {
         if self.done[k] == self.stamp {
             return Some(self.gave[k]);
         }
-        if let Some(r) = with.get(&id) {
+        // (only a term class can be a replaced one: a match is found in the term)
+        if let Some(r) = if live && self.keyed[k] == self.stamp { with.get(&id) } else { None } {
             if stack.contains(&id) {
                 return None;
             }
             stack.push(id);
-            let out = self.rebuild(*r, with, stack, undo)?;
+            let out = self.rebuild(*r, with, stack, undo, changed)?;
             stack.pop();
             self.done[k] = self.stamp;
             self.gave[k] = out;
+            changed.push(id);
             return Some(out);
         }
         let old: SmallVec<[Id; 4]> = self.eg.id_to_node(id).children().iter().copied().collect();
         let mut kids: SmallVec<[Id; 4]> = SmallVec::new();
         let mut below = false;
         for c in &old {
-            let (c, changed) = self.rebuild(*c, with, stack, undo)?;
+            // a term class with nothing replaced below stays (the check of the call below, without the call)
+            let ck = usize::from(*c);
+            if self.refs.get(ck).is_some_and(|r| *r > 0) && self.mark[ck] != self.stamp {
+                kids.push(*c);
+                continue;
+            }
+            let (c, data) = self.rebuild(*c, with, stack, undo, changed)?;
             kids.push(c);
-            below |= changed;
+            below |= data;
         }
         let same = kids == old;
         let mut out = if same && !below {
@@ -495,6 +535,9 @@ impl Pool {
         }
         self.done[k] = self.stamp;
         self.gave[k] = out;
+        if live && (out.0 != id || out.1) {
+            changed.push(id);
+        }
         Some(out)
     }
 

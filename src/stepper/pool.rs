@@ -71,6 +71,9 @@ pub struct Pool {
     /// For the rule at each position of the run's list: does the order of its matches matter (it picks fresh
     /// names, or is a named applier)? Then its matches are applied in term order, as the reference step does.
     ordered: Vec<Option<bool>>,
+    /// For the rule at each position of the run's list: how far below a class it reads (`None`: the whole
+    /// subterm), so how far above a change its misses must be forgotten ([`reach`]).
+    reach: Vec<Option<Option<usize>>>,
     /// The symbols of the current term (what a fresh name must avoid).
     symbols: crate::lang::Names,
     /// The number of pool classes when the current step began: the classes made since then that are not part of
@@ -81,6 +84,9 @@ pub struct Pool {
     stamp: u32,
     /// The replaced classes of the current step: `keyed[id] == stamp`.
     keyed: Vec<u32>,
+    /// The classes [`Pool::near_above`] listed: `seen[id] == stamp2`.
+    seen: Vec<u32>,
+    stamp2: u32,
     /// What [`Pool::rebuild`] gave for each class in the current step (valid where `done[id] == stamp`).
     done: Vec<u32>,
     gave: Vec<(Id, bool)>,
@@ -101,11 +107,14 @@ impl Pool {
             by_op: vec![Set::default(); crate::lang::OPS],
             misses: vec![],
             ordered: vec![],
+            reach: vec![],
             symbols: Default::default(),
             since: 0,
             mark: vec![],
             stamp: 0,
             keyed: vec![],
+            seen: vec![],
+            stamp2: 0,
             done: vec![],
             gave: vec![],
         };
@@ -140,6 +149,7 @@ impl Pool {
             self.mark.resize(n, 0);
             self.done.resize(n, 0);
             self.keyed.resize(n, 0);
+            self.seen.resize(n, 0);
             self.gave.resize(n, (Id::from(0usize), false));
         }
     }
@@ -227,6 +237,10 @@ impl Pool {
         if self.misses.len() <= at {
             self.misses.resize(at + 1, vec![]);
             self.ordered.resize(at + 1, None);
+            self.reach.resize(at + 1, None);
+        }
+        if self.reach[at].is_none() {
+            self.reach[at] = Some(reach(rule));
         }
         let misses = &mut self.misses[at];
         misses.resize(self.eg.number_of_classes().div_ceil(64), 0);
@@ -388,6 +402,40 @@ impl Pool {
         marked
     }
 
+    /// The term classes at most `far` levels above one of `from` (0: the class itself), each with its height
+    /// above the nearest.
+    fn near_above(&mut self, from: &[Id], far: usize) -> Vec<(Id, usize)> {
+        self.grow();
+        self.stamp2 = self.stamp2.wrapping_add(1);
+        if self.stamp2 == 0 {
+            self.seen.iter_mut().for_each(|m| *m = 0);
+            self.stamp2 = 1;
+        }
+        let mut out: Vec<(Id, usize)> = vec![];
+        for id in from {
+            if self.seen[usize::from(*id)] != self.stamp2 {
+                self.seen[usize::from(*id)] = self.stamp2;
+                out.push((*id, 0));
+            }
+        }
+        let mut at = 0;
+        while let Some(&(c, h)) = out.get(at) {
+            at += 1;
+            if h >= far {
+                continue;
+            }
+            for i in 0..self.parents[usize::from(c)].len() {
+                let p = self.parents[usize::from(c)][i];
+                let k = usize::from(p);
+                if self.seen[k] != self.stamp2 && self.refs[k] > 0 && self.eg.id_to_node(p).children().contains(&c) {
+                    self.seen[k] = self.stamp2;
+                    out.push((p, h + 1));
+                }
+            }
+        }
+        out
+    }
+
     /// Put every matched class's right-hand side in its place (`pairs`: distinct (class, right-hand side) pairs,
     /// the two different): the new root, and whether a class of the term was edited in place. `None` when uniting
     /// could choose differently (see the module comment); the pool is then as it was.
@@ -410,7 +458,8 @@ impl Pool {
         let marked = self.mark_above(&with);
         let mut stack = vec![];
         let mut undo = vec![];
-        let Some(root) = self.rebuild_up(&with, &mut stack, &mut undo) else {
+        let mut changed = vec![];
+        let Some(root) = self.rebuild_up(&with, &mut stack, &mut undo, &mut changed) else {
             // back to the term as it was (the reference step starts from it)
             for (id, node, data) in undo.into_iter().rev() {
                 self.eg.set_node(id, node, data);
@@ -432,13 +481,24 @@ impl Pool {
         for c in gone {
             self.drop_ref(c);
         }
-        // a class whose subterm changed may now match where it did not: its misses are forgotten
-        for id in marked {
-            let k = usize::from(id);
-            for misses in &mut self.misses {
+        // A class whose subterm changed may now match where it did not: its misses are forgotten — for a rule that
+        // reads whole subterms, at every class above a replaced one; for the others, only up to as far above a
+        // class whose node, place or data changed as the rule reads below a class (further up, the rule sees the
+        // same classes, nodes and data as before).
+        let mut touched: Vec<Id> = changed.into_iter().filter(|c| self.live(*c)).collect();
+        touched.extend(undo.iter().filter(|(id, old, _)| self.live(*id) && self.eg.id_to_node(*id) != old).map(|(id, _, _)| *id));
+        let far = self.reach.iter().filter_map(|r| r.flatten()).max().unwrap_or(0);
+        let near = self.near_above(&touched, far);
+        for (at, misses) in self.misses.iter_mut().enumerate() {
+            let forget = |misses: &mut Vec<u64>, id: Id| {
+                let k = usize::from(id);
                 if let Some(word) = misses.get_mut(k / 64) {
                     *word &= !(1u64 << (k % 64));
                 }
+            };
+            match self.reach.get(at).copied().flatten() {
+                Some(Some(d)) => near.iter().filter(|(_, h)| *h <= d).for_each(|(id, _)| forget(misses, *id)),
+                _ => marked.iter().for_each(|id| forget(misses, *id)),
             }
         }
         Some((root, !undo.is_empty()))
@@ -447,12 +507,12 @@ impl Pool {
     /// The new root: the replaced classes are rebuilt, then every term class above a class that changed (another
     /// class in its place, or its data changed in place), until nothing changes — not every class up to the root:
     /// one whose node and data stay the same leaves the classes above it as they are (they hold it by id).
-    fn rebuild_up(&mut self, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo) -> Option<Id> {
+    /// `changed` gets the term classes whose result differs (another class, or their data changed).
+    fn rebuild_up(&mut self, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo, changed: &mut Vec<Id>) -> Option<Id> {
         let mut keys: Vec<Id> = with.keys().copied().filter(|c| self.live(*c)).collect();
         keys.sort_unstable();
-        let mut changed = vec![];
         for c in keys {
-            self.rebuild(c, with, stack, undo, &mut changed)?;
+            self.rebuild(c, with, stack, undo, changed)?;
         }
         let mut at = 0;
         while let Some(&x) = changed.get(at) {
@@ -461,7 +521,7 @@ impl Pool {
                 let p = self.parents[usize::from(x)][i];
                 let k = usize::from(p);
                 if self.refs[k] > 0 && self.done[k] != self.stamp && self.eg.id_to_node(p).children().contains(&x) {
-                    self.rebuild(p, with, stack, undo, &mut changed)?;
+                    self.rebuild(p, with, stack, undo, changed)?;
                 }
             }
         }
@@ -588,6 +648,29 @@ fn order_matters(rule: &crate::rules::Rule) -> bool {
             crate::rules::parse::pattern_vars(rhs).iter().any(|v| !bound.contains(v))
         }
     }
+}
+
+/// How far below the matched class `rule` reads: its pattern's depth and two levels more (a condition or an
+/// applier may look at a bound class's node and its children's data, e.g. `not-self`, `@d-leaf`); `None` when
+/// a condition or its applier reads a whole subterm (`no-d`, `reaches`, `has-delta`; a named applier that is not
+/// [`crate::rules::apply::ApplierKind::shallow`]).
+fn reach(rule: &crate::rules::Rule) -> Option<usize> {
+    if rule.conds.iter().any(|c| c.reads_deep()) {
+        return None;
+    }
+    if let crate::rules::parse::Rhs::Applier(name, args) = &rule.rhs
+        && !crate::rules::apply::APPLIERS.iter().any(|k| k.name == name.as_str() && k.arity == args.len() && k.shallow)
+    {
+        return None;
+    }
+    fn depth(p: &[egg::ENodeOrVar<Expr>], at: usize) -> usize {
+        match &p[at] {
+            egg::ENodeOrVar::ENode(n) => 1 + n.children().iter().map(|c| depth(p, usize::from(*c))).max().unwrap_or(0),
+            egg::ENodeOrVar::Var(_) => 0,
+        }
+    }
+    let p = rule.lhs.as_ref();
+    Some(p.len().checked_sub(1).map_or(0, |top| depth(p, top)) + 2)
 }
 
 /// Can the pattern node `at` match the pool class `id`, judging by operators down to `depth` levels? (A pool

@@ -6,8 +6,10 @@ use crate::lang::{Expr, free_indices, index_children};
 use crate::model::{DeclKind, Model, TimeSlot};
 use crate::params::{Params, Sizes};
 use egg::{Id, RecExpr, Symbol};
+use env::Env;
 use rustc_hash::FxHashMap as HashMap;
 
+mod env;
 mod reverse;
 mod tensor;
 pub use tensor::Tensor;
@@ -51,10 +53,9 @@ pub struct Numeric<'a> {
     def_free: Vec<Option<std::rc::Rc<Free>>>,
 }
 
-type Env = Vec<(Symbol, i64)>;
 
 fn lookup(env: &Env, s: Symbol) -> Option<i64> {
-    env.iter().rev().find(|(k, _)| *k == s).map(|(_, v)| *v)
+    env.lookup(s)
 }
 
 impl<'a> Numeric<'a> {
@@ -108,7 +109,7 @@ impl<'a> Numeric<'a> {
         let mut memo = HashMap::default();
         let mut data = Vec::with_capacity(total);
         for flat in 0..total {
-            let mut env: Env = fixed.to_vec();
+            let mut env = Env::from(fixed);
             let mut rest = flat;
             // index values are 1-based, as printed and as time steps are (δ(k,i) compares them)
             let mut vals = vec![0i64; dims.len()];
@@ -408,7 +409,7 @@ impl<'a> Numeric<'a> {
     fn definition(&mut self, k: &QKey) -> Result<(usize, Env, std::rc::Rc<Free>)> {
         let model = self.model;
         for (di, d) in model.defs.iter().enumerate().filter(|(_, d)| d.name == k.name) {
-            let mut env: Env = vec![];
+            let mut env = Env::default();
             match (&d.time, k.time) {
                 (None, None) => {}
                 (Some(TimeSlot::Fixed(v)), Some(t)) if *v == t as f64 => {}

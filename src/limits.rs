@@ -107,6 +107,16 @@ pub fn max_memory() -> usize {
     MAX_MEMORY.load(Ordering::Relaxed)
 }
 
+/// The stack for a thread that evaluates deep expressions (large T recurses deeply): 512 MB of address space,
+/// touched only as deep as the work goes; less when the address space is limited (ulimit -v), so that the
+/// reservation leaves room for the work.
+pub fn deep_stack() -> usize {
+    match address_space_limit() {
+        Some(cap) => (512usize << 20).min(cap / 8).max(16 << 20),
+        None => 512 << 20,
+    }
+}
+
 /// The address-space limit (`ulimit -v`) of this process, when one is set (Linux).
 pub fn address_space_limit() -> Option<usize> {
     let text = std::fs::read_to_string("/proc/self/limits").ok()?;

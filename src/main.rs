@@ -26,11 +26,7 @@ fn main() -> ExitCode {
     };
     // Deep expressions (large T) recurse deeply: run on a thread with a large stack — a smaller one when the
     // address space is limited (ulimit -v), so that the stack's reservation leaves room for the work.
-    let stack = match bptt::limits::address_space_limit() {
-        Some(cap) => (512usize << 20).min(cap / 8).max(16 << 20),
-        None => 512 << 20,
-    };
-    let worker = std::thread::Builder::new().stack_size(stack).spawn(move || {
+    let worker = std::thread::Builder::new().stack_size(bptt::limits::deep_stack()).spawn(move || {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
         bptt::without_egg_timing(|| bptt::cli::run(cli, &mut lock))

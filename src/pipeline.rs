@@ -54,17 +54,45 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
         let session = Session::load(options)?;
         let loaded = started.elapsed();
         let _ = form.set(session.plan.closed.clone());
-        // every rule application's term is kept only for --trace (memory: a long derivation has thousands of
-        // steps, each a whole term); a step that changes the value is then found by deriving once more, keeping them
-        let keep = limits.keep_every_step || trace;
-        let mut derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: keep, ..limits }, progress)?;
-        let mut derived = started.elapsed();
-        let mut numbers = crate::verify::verify(&session, &derivation, trace).map_err(numbers_hint)?;
-        if numbers.broken.is_some() && !keep {
-            derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: true, ..limits }, &mut |_| {})?;
-            derived = started.elapsed();
-            numbers = crate::verify::verify(&session, &derivation, trace).map_err(numbers_hint)?;
-        }
+        // The finite differences of L need only the session: where they are much work, they run beside the
+        // derivation (on the core the any-T check has finished with) until the numbers need them.
+        let fd_stop = AtomicBool::new(false);
+        let (derivation, derived, numbers) = std::thread::scope(|inner| -> Result<_> {
+            // (dropped when this closure returns, before the scope waits for the thread)
+            let _stop_fd = Stop(&fd_stop);
+            // (a thread with a deep stack: evaluating L recurses through every step; none if it cannot be made)
+            let mut beside = fd_is_much_work(&session).then(|| {
+                std::thread::Builder::new().stack_size(crate::limits::deep_stack()).spawn_scoped(inner, || {
+                    crate::eval::finite_differences_until(&session.model, &session.sizes, &session.params, session.model.loss(), session.wrt, crate::verify::FD_H, &fd_stop)
+                })
+            }).and_then(|h| h.ok());
+            let mut known: Option<Vec<f64>> = None;
+            let mut fd = || -> Result<Vec<f64>> {
+                if let Some(v) = &known {
+                    return Ok(v.clone());
+                }
+                let v = match beside.take().map(|h| h.join()) {
+                    Some(Ok(Ok(Some(v)))) => v,
+                    Some(Ok(Err(e))) => return Err(e),
+                    Some(Err(_)) => return Err(Error::Stuck("the finite differences stopped".into())),
+                    Some(Ok(Ok(None))) | None => crate::eval::finite_differences(&session.model, &session.sizes, &session.params, session.model.loss(), session.wrt, crate::verify::FD_H)?,
+                };
+                known = Some(v.clone());
+                Ok(v)
+            };
+            // every rule application's term is kept only for --trace (memory: a long derivation has thousands of
+            // steps, each a whole term); a step that changes the value is then found by deriving once more, keeping them
+            let keep = limits.keep_every_step || trace;
+            let mut derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: keep, ..limits }, progress)?;
+            let mut derived = started.elapsed();
+            let mut numbers = crate::verify::verify_with(&session, &derivation, trace, &mut fd).map_err(numbers_hint)?;
+            if numbers.broken.is_some() && !keep {
+                derivation = crate::derive::derive_with(&session.plan, &session.rules, Limits { keep_every_step: true, ..limits }, &mut |_| {})?;
+                derived = started.elapsed();
+                numbers = crate::verify::verify_with(&session, &derivation, trace, &mut fd).map_err(numbers_hint)?;
+            }
+            Ok((derivation, derived, numbers))
+        })?;
         let verified = started.elapsed();
         let checks = any_t.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??;
         let closed = session.plan.closed.clone().zip(checks);
@@ -79,6 +107,23 @@ fn numbers_hint(e: Error) -> Error {
     match e {
         Error::Limit(m) => Error::Limit(format!("{m}; every step is checked entry by entry, which grows with the sizes to the power of the nested sums — for the gradient at these sizes use `bptt grad` (the derived closed form and recursion, no step-by-step check)")),
         e => e,
+    }
+}
+
+/// Are the finite differences enough work to run beside the derivation (a thread costs more than a few
+/// evaluations of L at a handful of steps)? Each evaluation of L runs the model over every step, two per entry
+/// of the parameter.
+fn fd_is_much_work(s: &Session) -> bool {
+    let entries = s.params.values.get(&s.wrt).map_or(0, |a| a.data.len());
+    entries.saturating_mul(s.sizes.steps) >= 2000
+}
+
+/// Sets its flag when dropped: a computation running beside stops when the work it serves has ended (or failed).
+struct Stop<'a>(&'a AtomicBool);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

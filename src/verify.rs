@@ -69,6 +69,11 @@ fn tensor_over(num: &mut Numeric, e: &RecExpr<Expr>, like: &Tensor) -> Result<Te
 
 /// Evaluate and check every step of `d`.
 pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
+    verify_with(s, d, trace, &mut || finite_differences(&s.model, &s.sizes, &s.params, s.model.loss(), s.wrt, FD_H))
+}
+
+/// [`verify`], with the finite differences of L by `fd` (the pipeline computes them beside the derivation).
+pub fn verify_with(s: &Session, d: &Derivation, trace: bool, fd: &mut dyn FnMut() -> Result<Vec<f64>>) -> Result<Verified> {
     let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
     let goal = num.tensor(&d.goal)?;
     let mut beats = vec![];
@@ -123,8 +128,7 @@ pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
     }
     let gradient = beats.last().cloned().unwrap_or_else(|| goal.clone());
     let loss = num.quantity(&crate::eval::QKey { name: s.model.loss(), time: None, idx: Default::default() }, 0)?.0;
-    let wrt = s.wrt;
-    let fd = finite_differences(&s.model, &s.sizes, &s.params, s.model.loss(), wrt, FD_H)?;
+    let fd = fd()?;
     let fd_error = gradient.data.iter().zip(&fd).fold(0.0f64, |m, (g, f)| if (g - f).is_nan() { f64::INFINITY } else { m.max((g - f).abs()) });
     let fd_ok = gradient.data.len() == fd.len() && gradient.data.iter().zip(&fd).all(|(g, f)| (g - f).abs() <= FD_ATOL + FD_RTOL * f.abs());
     let per_time = match d.beats.last().map(|b| &b.whole) {

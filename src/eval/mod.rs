@@ -492,12 +492,21 @@ fn free_sets(e: &RecExpr<Expr>) -> Free {
 
 /// Central finite differences of L with respect to every entry of the parameter `wrt`, step `h`.
 pub fn finite_differences(model: &Model, sizes: &Sizes, params: &Params, loss: Symbol, wrt: Symbol, h: f64) -> Result<Vec<f64>> {
+    Ok(finite_differences_until(model, sizes, params, loss, wrt, h, &std::sync::atomic::AtomicBool::new(false))?.unwrap_or_default())
+}
+
+/// [`finite_differences`], given up (`None`) once `stop` is set (checked between evaluations of L, so that a
+/// caller that runs it beside other work can end it when that work fails).
+pub fn finite_differences_until(model: &Model, sizes: &Sizes, params: &Params, loss: Symbol, wrt: Symbol, h: f64, stop: &std::sync::atomic::AtomicBool) -> Result<Option<Vec<f64>>> {
     let arr = params.values.get(&wrt).ok_or_else(|| Error::Eval(format!("no parameter `{wrt}`")))?;
     let lk = QKey { name: loss, time: None, idx: Idx::new() };
     let mut out = vec![];
     for i in 0..arr.data.len() {
         let mut vals = [0.0; 2];
         for (j, sign) in [1.0, -1.0].into_iter().enumerate() {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(None);
+            }
             let mut p = params.clone();
             if let Some(a) = p.values.get_mut(&wrt) {
                 a.data[i] += sign * h;
@@ -506,5 +515,5 @@ pub fn finite_differences(model: &Model, sizes: &Sizes, params: &Params, loss: S
         }
         out.push((vals[0] - vals[1]) / (2.0 * h));
     }
-    Ok(out)
+    Ok(Some(out))
 }

@@ -10,6 +10,8 @@
 //! form extracted); the cases where uniting could pick differently (a right-hand side that is itself rewritten,
 //! two right-hand sides for one class, a cycle) are handed to the reference step. `tests/stepper.rs` checks
 //! that both give the same derivation for every plan and variant.
+use super::members::Members;
+use super::reads::{order_matters, reach, shape_fits};
 use super::{Stats, Step, one_step};
 use crate::lang::{Data, EG, Expr, Meta, Reserved};
 use crate::plan::RuleUse;
@@ -19,52 +21,14 @@ use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 use std::collections::BTreeSet;
 
-/// Classes, with insertion and removal in constant time (in no particular order).
-#[derive(Default, Clone)]
-struct Set {
-    items: Vec<Id>,
-    /// Where each class is in `items` (u32::MAX: not in the set).
-    slot: Vec<u32>,
-}
-
-impl Set {
-    fn insert(&mut self, id: Id) {
-        let k = usize::from(id);
-        if self.slot.len() <= k {
-            self.slot.resize(k + 1, u32::MAX);
-        }
-        if self.slot[k] == u32::MAX {
-            self.slot[k] = self.items.len() as u32;
-            self.items.push(id);
-        }
-    }
-
-    fn remove(&mut self, id: Id) {
-        let k = usize::from(id);
-        let Some(at) = self.slot.get(k).copied().filter(|s| *s != u32::MAX) else { return };
-        self.items.swap_remove(at as usize);
-        if let Some(moved) = self.items.get(at as usize) {
-            self.slot[usize::from(*moved)] = at;
-        }
-        self.slot[k] = u32::MAX;
-    }
-}
-
 /// A class's node and data before an in-place edit (to undo a step the pool hands to the reference step).
 type Undo = Vec<(Id, Expr, Data)>;
 
 pub struct Pool {
     eg: EG,
     root: Id,
-    /// For every pool class, the references to it from the term: one per child slot of a term class that holds
-    /// it, one more for the root. A class is part of the term while it has any.
-    refs: Vec<u32>,
-    /// For every pool class, the term classes that took it as a child (an entry per time; one that is no longer
-    /// in the term, or no longer holds it, is skipped where the list is read).
-    parents: Vec<SmallVec<[Id; 2]>>,
-    /// The classes of the term, and the same by operator ([`crate::lang::op_index`]).
-    all: Set,
-    by_op: Vec<Set>,
+    /// Which pool classes form the term (reference counts, parent lists, by operator, the term's symbols).
+    m: Members,
     /// For the rule at each position of the run's list, the classes it is known not to match (a bit per class);
     /// forgotten for a class whose subterm a step changes.
     misses: Vec<Vec<u64>>,
@@ -74,8 +38,6 @@ pub struct Pool {
     /// For the rule at each position of the run's list: how far below a class it reads (`None`: the whole
     /// subterm), so how far above a change its misses must be forgotten ([`reach`]).
     reach: Vec<Option<Option<usize>>>,
-    /// The symbols of the current term (what a fresh name must avoid).
-    symbols: crate::lang::Names,
     /// The number of pool classes when the current step began: the classes made since then that are not part of
     /// the new term are dropped from the hash-cons table when the step ends.
     since: usize,
@@ -101,14 +63,10 @@ impl Pool {
         let mut pool = Pool {
             eg,
             root,
-            refs: vec![],
-            parents: vec![],
-            all: Set::default(),
-            by_op: vec![Set::default(); crate::lang::OPS],
+            m: Members::new(),
             misses: vec![],
             ordered: vec![],
             reach: vec![],
-            symbols: Default::default(),
             since: 0,
             mark: vec![],
             stamp: 0,
@@ -118,9 +76,9 @@ impl Pool {
             done: vec![],
             gave: vec![],
         };
-        pool.add_ref(root, None);
+        pool.m.add_ref(&pool.eg, root, None);
         pool.since = pool.eg.number_of_classes();
-        let folded = pool.all.items.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
+        let folded = pool.m.all.items.iter().all(|id| matches!(pool.eg.id_to_node(*id), Expr::Num(_)) || pool.eg[*id].data.konst.is_none());
         folded.then_some(pool)
     }
 
@@ -133,7 +91,7 @@ impl Pool {
 
     /// The current term's size in nodes.
     pub fn len(&self) -> usize {
-        self.all.items.len()
+        self.m.len()
     }
 
     /// Size of the pool (every node it ever held).
@@ -141,64 +99,16 @@ impl Pool {
         self.eg.number_of_classes()
     }
 
+    /// The per-class tables cover every pool class.
     fn grow(&mut self) {
         let n = self.eg.number_of_classes();
-        if self.refs.len() < n {
-            self.refs.resize(n, 0);
-            self.parents.resize(n, SmallVec::new());
+        self.m.grow(n);
+        if self.mark.len() < n {
             self.mark.resize(n, 0);
             self.done.resize(n, 0);
             self.keyed.resize(n, 0);
             self.seen.resize(n, 0);
             self.gave.resize(n, (Id::from(0usize), false));
-        }
-    }
-
-    fn live(&self, id: Id) -> bool {
-        self.refs.get(usize::from(id)).is_some_and(|r| *r > 0)
-    }
-
-    /// One more reference to `id` (from `parent`'s child slot, or as the root): a class that joins the term
-    /// brings its children with it.
-    fn add_ref(&mut self, id: Id, parent: Option<Id>) {
-        self.grow();
-        let mut todo = vec![(id, parent)];
-        while let Some((id, parent)) = todo.pop() {
-            let k = usize::from(id);
-            if let Some(p) = parent {
-                self.parents[k].push(p);
-            }
-            self.refs[k] += 1;
-            if self.refs[k] == 1 {
-                let node = self.eg.id_to_node(id);
-                self.all.insert(id);
-                self.by_op[crate::lang::op_index(node)].insert(id);
-                if let Expr::Symbol(s) = node {
-                    self.symbols.insert(*s);
-                }
-                todo.extend(node.children().iter().map(|c| (*c, Some(id))));
-            }
-        }
-    }
-
-    /// One reference fewer to `id`: a class that leaves the term lets go of its children, and the hash-cons
-    /// table forgets it (no later `add` finds it: it may keep data and a meaning from before an in-place edit of
-    /// a class below it).
-    fn drop_ref(&mut self, id: Id) {
-        let mut todo = vec![id];
-        while let Some(id) = todo.pop() {
-            let k = usize::from(id);
-            self.refs[k] = self.refs[k].saturating_sub(1);
-            if self.refs[k] == 0 {
-                let node = self.eg.id_to_node(id);
-                self.all.remove(id);
-                self.by_op[crate::lang::op_index(node)].remove(id);
-                if let Expr::Symbol(s) = node {
-                    self.symbols.remove(s);
-                }
-                todo.extend(node.children().iter().copied());
-                self.eg.forget(id);
-            }
         }
     }
 
@@ -231,8 +141,8 @@ impl Pool {
         let pat = rule.lhs.as_ref();
         let Some(top) = pat.len().checked_sub(1) else { return vec![] };
         let candidates = match &pat[top] {
-            egg::ENodeOrVar::ENode(n) => &self.by_op[crate::lang::op_index(n)].items,
-            egg::ENodeOrVar::Var(_) => &self.all.items,
+            egg::ENodeOrVar::ENode(n) => &self.m.by_op[crate::lang::op_index(n)].items,
+            egg::ENodeOrVar::Var(_) => &self.m.all.items,
         };
         if self.misses.len() <= at {
             self.misses.resize(at + 1, vec![]);
@@ -285,12 +195,12 @@ impl Pool {
             self.eg.analysis.record = Some(vec![]);
             // the term's symbols are lent to the appliers, and taken back without what they added
             self.check_symbols();
-            self.eg.analysis.live = Some(std::mem::take(&mut self.symbols));
+            self.eg.analysis.live = Some(std::mem::take(&mut self.m.symbols));
             rule.rewrite.apply(&mut self.eg, &matches);
             let pairs = self.eg.analysis.record.take().unwrap_or_default();
-            self.symbols = self.eg.analysis.live.take().unwrap_or_default();
+            self.m.symbols = self.eg.analysis.live.take().unwrap_or_default();
             for s in self.eg.analysis.live_added.drain(..) {
-                self.symbols.remove(&s);
+                self.m.symbols.remove(&s);
             }
             stats.largest_egraph = stats.largest_egraph.max(self.size());
             // the places rewritten: distinct (class, new form) pairs, as uniting counts the unions that did something
@@ -327,9 +237,9 @@ impl Pool {
     fn move_root(&mut self, root: Id) {
         if root != self.root {
             let old = self.root;
-            self.add_ref(root, None);
+            self.m.add_ref(&self.eg, root, None);
             self.root = root;
-            self.drop_ref(old);
+            self.m.drop_ref(&mut self.eg, old);
         }
     }
 
@@ -338,7 +248,7 @@ impl Pool {
     fn end_step(&mut self) {
         self.grow();
         for k in self.since..self.eg.number_of_classes() {
-            if self.refs[k] == 0 {
+            if self.m.refs[k] == 0 {
                 self.eg.forget(Id::from(k));
             }
         }
@@ -383,7 +293,7 @@ impl Pool {
         let mut marked: Vec<Id> = vec![];
         for c in with.keys() {
             self.keyed[usize::from(*c)] = self.stamp;
-            if self.live(*c) && self.mark[usize::from(*c)] != self.stamp {
+            if self.m.live(*c) && self.mark[usize::from(*c)] != self.stamp {
                 self.mark[usize::from(*c)] = self.stamp;
                 marked.push(*c);
             }
@@ -391,9 +301,9 @@ impl Pool {
         let mut at = 0;
         while let Some(&c) = marked.get(at) {
             at += 1;
-            for p in &self.parents[usize::from(c)] {
+            for p in &self.m.parents[usize::from(c)] {
                 let k = usize::from(*p);
-                if self.mark[k] != self.stamp && self.refs[k] > 0 && self.eg.id_to_node(*p).children().contains(&c) {
+                if self.mark[k] != self.stamp && self.m.refs[k] > 0 && self.eg.id_to_node(*p).children().contains(&c) {
                     self.mark[k] = self.stamp;
                     marked.push(*p);
                 }
@@ -424,10 +334,10 @@ impl Pool {
             if h >= far {
                 continue;
             }
-            for i in 0..self.parents[usize::from(c)].len() {
-                let p = self.parents[usize::from(c)][i];
+            for i in 0..self.m.parents[usize::from(c)].len() {
+                let p = self.m.parents[usize::from(c)][i];
                 let k = usize::from(p);
-                if self.seen[k] != self.stamp2 && self.refs[k] > 0 && self.eg.id_to_node(p).children().contains(&c) {
+                if self.seen[k] != self.stamp2 && self.m.refs[k] > 0 && self.eg.id_to_node(p).children().contains(&c) {
                     self.seen[k] = self.stamp2;
                     out.push((p, h + 1));
                 }
@@ -470,23 +380,23 @@ impl Pool {
         // the term's references follow the edits: new children first, so that no class leaves and comes back
         let mut gone = vec![];
         for (id, old, _) in &undo {
-            if self.live(*id) && self.eg.id_to_node(*id) != old {
+            if self.m.live(*id) && self.eg.id_to_node(*id) != old {
                 let kids: SmallVec<[Id; 4]> = self.eg.id_to_node(*id).children().iter().copied().collect();
                 for c in kids {
-                    self.add_ref(c, Some(*id));
+                    self.m.add_ref(&self.eg, c, Some(*id));
                 }
                 gone.extend(old.children().iter().copied());
             }
         }
         for c in gone {
-            self.drop_ref(c);
+            self.m.drop_ref(&mut self.eg, c);
         }
         // A class whose subterm changed may now match where it did not: its misses are forgotten — for a rule that
         // reads whole subterms, at every class above a replaced one; for the others, only up to as far above a
         // class whose node, place or data changed as the rule reads below a class (further up, the rule sees the
         // same classes, nodes and data as before).
-        let mut touched: Vec<Id> = changed.into_iter().filter(|c| self.live(*c)).collect();
-        touched.extend(undo.iter().filter(|(id, old, _)| self.live(*id) && self.eg.id_to_node(*id) != old).map(|(id, _, _)| *id));
+        let mut touched: Vec<Id> = changed.into_iter().filter(|c| self.m.live(*c)).collect();
+        touched.extend(undo.iter().filter(|(id, old, _)| self.m.live(*id) && self.eg.id_to_node(*id) != old).map(|(id, _, _)| *id));
         let far = self.reach.iter().filter_map(|r| r.flatten()).max().unwrap_or(0);
         let near = self.near_above(&touched, far);
         for (at, misses) in self.misses.iter_mut().enumerate() {
@@ -509,7 +419,7 @@ impl Pool {
     /// one whose node and data stay the same leaves the classes above it as they are (they hold it by id).
     /// `changed` gets the term classes whose result differs (another class, or their data changed).
     fn rebuild_up(&mut self, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo, changed: &mut Vec<Id>) -> Option<Id> {
-        let mut keys: Vec<Id> = with.keys().copied().filter(|c| self.live(*c)).collect();
+        let mut keys: Vec<Id> = with.keys().copied().filter(|c| self.m.live(*c)).collect();
         keys.sort_unstable();
         for c in keys {
             self.rebuild(c, with, stack, undo, changed)?;
@@ -517,10 +427,10 @@ impl Pool {
         let mut at = 0;
         while let Some(&x) = changed.get(at) {
             at += 1;
-            for i in 0..self.parents[usize::from(x)].len() {
-                let p = self.parents[usize::from(x)][i];
+            for i in 0..self.m.parents[usize::from(x)].len() {
+                let p = self.m.parents[usize::from(x)][i];
                 let k = usize::from(p);
-                if self.refs[k] > 0 && self.done[k] != self.stamp && self.eg.id_to_node(p).children().contains(&x) {
+                if self.m.refs[k] > 0 && self.done[k] != self.stamp && self.eg.id_to_node(p).children().contains(&x) {
                     self.rebuild(p, with, stack, undo, changed)?;
                 }
             }
@@ -536,7 +446,7 @@ impl Pool {
     /// so the per-class tables cover it.
     fn rebuild(&mut self, id: Id, with: &HashMap<Id, Id>, stack: &mut Vec<Id>, undo: &mut Undo, changed: &mut Vec<Id>) -> Option<(Id, bool)> {
         let k = usize::from(id);
-        let live = self.live(id);
+        let live = self.m.live(id);
         // a term node with nothing replaced below stays as it is
         if live && self.mark[k] != self.stamp {
             return Some((id, false));
@@ -563,7 +473,7 @@ impl Pool {
         for c in &old {
             // a term class with nothing replaced below stays (the check of the call below, without the call)
             let ck = usize::from(*c);
-            if self.refs.get(ck).is_some_and(|r| *r > 0) && self.mark[ck] != self.stamp {
+            if self.m.refs.get(ck).is_some_and(|r| *r > 0) && self.mark[ck] != self.stamp {
                 kids.push(*c);
                 continue;
             }
@@ -587,7 +497,7 @@ impl Pool {
             }
         };
         // a class that is not in the current term may be a constant expression: the fresh e-graph shows its number
-        if !self.live(out.0)
+        if !self.m.live(out.0)
             && !matches!(self.eg.id_to_node(out.0), Expr::Num(_))
             && let Some(v) = self.eg[out.0].data.konst
         {
@@ -630,53 +540,6 @@ impl Pool {
 
     /// The kept set of symbols is the term's (checked in debug builds: the stepper test runs them).
     fn check_symbols(&self) {
-        debug_assert!(self.symbols.iter().copied().eq(self.term().as_ref().iter().filter_map(|n| if let Expr::Symbol(s) = n { Some(*s) } else { None }).collect::<BTreeSet<_>>()));
+        debug_assert!(self.m.symbols.iter().copied().eq(self.term().as_ref().iter().filter_map(|n| if let Expr::Symbol(s) = n { Some(*s) } else { None }).collect::<BTreeSet<_>>()));
     }
-}
-
-/// Does the order in which `rule`'s matches are applied matter? A right-hand side with variables the left one
-/// does not bind picks fresh names (each avoiding the names picked before it in the step); a named applier says
-/// whether it may be applied in any order ([`crate::rules::apply::ApplierKind::any_order`]). Other rules give the
-/// same result in any order.
-fn order_matters(rule: &crate::rules::Rule) -> bool {
-    match &rule.rhs {
-        crate::rules::parse::Rhs::Applier(name, args) => {
-            !crate::rules::apply::APPLIERS.iter().any(|k| k.name == name.as_str() && k.arity == args.len() && k.any_order)
-        }
-        crate::rules::parse::Rhs::Pattern(rhs) => {
-            let bound = crate::rules::parse::pattern_vars(&rule.lhs);
-            crate::rules::parse::pattern_vars(rhs).iter().any(|v| !bound.contains(v))
-        }
-    }
-}
-
-/// How far below the matched class `rule` reads: its pattern's depth and two levels more (a condition or an
-/// applier may look at a bound class's node and its children's data, e.g. `not-self`, `@d-leaf`); `None` when
-/// a condition or its applier reads a whole subterm (`no-d`, `reaches`, `has-delta`; a named applier that is not
-/// [`crate::rules::apply::ApplierKind::shallow`]).
-fn reach(rule: &crate::rules::Rule) -> Option<usize> {
-    if rule.conds.iter().any(|c| c.reads_deep()) {
-        return None;
-    }
-    if let crate::rules::parse::Rhs::Applier(name, args) = &rule.rhs
-        && !crate::rules::apply::APPLIERS.iter().any(|k| k.name == name.as_str() && k.arity == args.len() && k.shallow)
-    {
-        return None;
-    }
-    fn depth(p: &[egg::ENodeOrVar<Expr>], at: usize) -> usize {
-        match &p[at] {
-            egg::ENodeOrVar::ENode(n) => 1 + n.children().iter().map(|c| depth(p, usize::from(*c))).max().unwrap_or(0),
-            egg::ENodeOrVar::Var(_) => 0,
-        }
-    }
-    let p = rule.lhs.as_ref();
-    Some(p.len().checked_sub(1).map_or(0, |top| depth(p, top)) + 2)
-}
-
-/// Can the pattern node `at` match the pool class `id`, judging by operators down to `depth` levels? (A pool
-/// class has one node, so this only skips classes egg's matcher would reject.)
-fn shape_fits(pat: &[egg::ENodeOrVar<Expr>], at: usize, eg: &EG, id: Id, depth: usize) -> bool {
-    let egg::ENodeOrVar::ENode(p) = &pat[at] else { return true };
-    let n = eg.id_to_node(id);
-    p.matches(n) && (depth == 0 || p.children().iter().zip(n.children()).all(|(pc, nc)| shape_fits(pat, usize::from(*pc), eg, *nc, depth - 1)))
 }

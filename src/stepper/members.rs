@@ -1,0 +1,120 @@
+//! Which classes of the stepper's pool form the current term: a class is part of it while something refers to it
+//! — a child slot of a term class, or the root — so joining and leaving are kept by reference counts, and each
+//! class lists the term classes that took it as a child (how a step finds the classes above a replaced one).
+//! Beside them, the term's classes by operator (a rule's candidates) and its symbols (what a fresh name avoids).
+use crate::lang::{EG, Expr, Names};
+use egg::{Id, Language};
+use smallvec::SmallVec;
+
+/// Classes, with insertion and removal in constant time (in no particular order).
+#[derive(Default, Clone)]
+pub(super) struct Set {
+    pub items: Vec<Id>,
+    /// Where each class is in `items` (u32::MAX: not in the set).
+    slot: Vec<u32>,
+}
+
+impl Set {
+    pub fn insert(&mut self, id: Id) {
+        let k = usize::from(id);
+        if self.slot.len() <= k {
+            self.slot.resize(k + 1, u32::MAX);
+        }
+        if self.slot[k] == u32::MAX {
+            self.slot[k] = self.items.len() as u32;
+            self.items.push(id);
+        }
+    }
+
+    pub fn remove(&mut self, id: Id) {
+        let k = usize::from(id);
+        let Some(at) = self.slot.get(k).copied().filter(|s| *s != u32::MAX) else { return };
+        self.items.swap_remove(at as usize);
+        if let Some(moved) = self.items.get(at as usize) {
+            self.slot[usize::from(*moved)] = at;
+        }
+        self.slot[k] = u32::MAX;
+    }
+}
+
+/// The classes of the term.
+#[derive(Default)]
+pub(super) struct Members {
+    /// For every pool class, the references to it from the term: one per child slot of a term class that holds
+    /// it, one more for the root. A class is part of the term while it has any.
+    pub refs: Vec<u32>,
+    /// For every pool class, the term classes that took it as a child (an entry per time; one that is no longer
+    /// in the term, or no longer holds it, is skipped where the list is read).
+    pub parents: Vec<SmallVec<[Id; 2]>>,
+    /// The classes of the term, and the same by operator ([`crate::lang::op_index`]).
+    pub all: Set,
+    pub by_op: Vec<Set>,
+    /// The symbols of the term.
+    pub symbols: Names,
+}
+
+impl Members {
+    pub fn new() -> Members {
+        Members { by_op: vec![Set::default(); crate::lang::OPS], ..Default::default() }
+    }
+
+    /// The tables cover `n` classes.
+    pub fn grow(&mut self, n: usize) {
+        if self.refs.len() < n {
+            self.refs.resize(n, 0);
+            self.parents.resize(n, SmallVec::new());
+        }
+    }
+
+    pub fn live(&self, id: Id) -> bool {
+        self.refs.get(usize::from(id)).is_some_and(|r| *r > 0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.all.items.len()
+    }
+
+    /// One more reference to `id` (from `parent`'s child slot, or as the root): a class that joins the term
+    /// brings its children with it.
+    pub fn add_ref(&mut self, eg: &EG, id: Id, parent: Option<Id>) {
+        self.grow(eg.number_of_classes());
+        let mut todo = vec![(id, parent)];
+        while let Some((id, parent)) = todo.pop() {
+            let k = usize::from(id);
+            if let Some(p) = parent {
+                self.parents[k].push(p);
+            }
+            self.refs[k] += 1;
+            if self.refs[k] == 1 {
+                let node = eg.id_to_node(id);
+                self.all.insert(id);
+                self.by_op[crate::lang::op_index(node)].insert(id);
+                if let Expr::Symbol(s) = node {
+                    self.symbols.insert(*s);
+                }
+                todo.extend(node.children().iter().map(|c| (*c, Some(id))));
+            }
+        }
+    }
+
+    /// One reference fewer to `id`: a class that leaves the term lets go of its children, and the hash-cons
+    /// table forgets it (no later `add` finds it: it may keep data and a meaning from before an in-place edit of
+    /// a class below it).
+    pub fn drop_ref(&mut self, eg: &mut EG, id: Id) {
+        let mut todo = vec![id];
+        while let Some(id) = todo.pop() {
+            let k = usize::from(id);
+            self.refs[k] = self.refs[k].saturating_sub(1);
+            if self.refs[k] == 0 {
+                let node = eg.id_to_node(id);
+                self.all.remove(id);
+                self.by_op[crate::lang::op_index(node)].remove(id);
+                if let Expr::Symbol(s) = node {
+                    self.symbols.remove(s);
+                }
+                todo.extend(node.children().iter().copied());
+                eg.forget(id);
+            }
+        }
+    }
+}

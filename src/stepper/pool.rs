@@ -29,11 +29,12 @@ pub struct Pool {
     root: Id,
     /// Which pool classes form the term (reference counts, parent lists, by operator, the term's symbols).
     m: Members,
-    /// For the rule at each position of the run's list, the classes it is known not to match (a bit per class);
-    /// forgotten for a class whose subterm a step changes.
+    /// For the rule at each position of the run's list, the classes it is known not to match, or where applying
+    /// it changed nothing (a bit per class); forgotten within the rule's reach above a change ([`reach`]).
     misses: Vec<Vec<u64>>,
     /// For the rule at each position of the run's list: does the order of its matches matter (it picks fresh
-    /// names, or is a named applier)? Then its matches are applied in term order, as the reference step does.
+    /// names, or its named applier says so)? Then its matches are applied in term order, as the reference step
+    /// does; otherwise by class.
     ordered: Vec<Option<bool>>,
     /// For the rule at each position of the run's list: how far below a class it reads (`None`: the whole
     /// subterm), so how far above a change its misses must be forgotten ([`reach`]).

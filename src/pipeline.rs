@@ -63,7 +63,7 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
             // (a thread with a deep stack: evaluating L recurses through every step; none if it cannot be made)
             let mut beside = fd_is_much_work(&session).then(|| {
                 std::thread::Builder::new().stack_size(crate::limits::deep_stack()).spawn_scoped(inner, || {
-                    crate::eval::finite_differences_until(&session.model, &session.sizes, &session.params, session.model.loss(), session.wrt, crate::verify::FD_H, &fd_stop)
+                    crate::verify::finite_differences(&session, &fd_stop)
                 })
             }).and_then(|h| h.ok());
             let mut known: Option<Vec<f64>> = None;
@@ -75,7 +75,7 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
                     Some(Ok(Ok(Some(v)))) => v,
                     Some(Ok(Err(e))) => return Err(e),
                     Some(Err(_)) => return Err(Error::Stuck("the finite differences stopped".into())),
-                    Some(Ok(Ok(None))) | None => crate::eval::finite_differences(&session.model, &session.sizes, &session.params, session.model.loss(), session.wrt, crate::verify::FD_H)?,
+                    Some(Ok(Ok(None))) | None => crate::verify::finite_differences(&session, &AtomicBool::new(false))?.unwrap_or_default(),
                 };
                 known = Some(v.clone());
                 Ok(v)

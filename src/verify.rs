@@ -3,7 +3,7 @@
 //! finite differences. A changed value is traced to the single rule application that changed it.
 use crate::derive::{Derivation, TraceStep};
 use crate::error::Result;
-use crate::eval::{Numeric, Tensor, finite_differences};
+use crate::eval::{Numeric, Tensor};
 use crate::lang::Expr;
 use crate::session::Session;
 use egg::{RecExpr, Symbol};
@@ -69,7 +69,13 @@ fn tensor_over(num: &mut Numeric, e: &RecExpr<Expr>, like: &Tensor) -> Result<Te
 
 /// Evaluate and check every step of `d`.
 pub fn verify(s: &Session, d: &Derivation, trace: bool) -> Result<Verified> {
-    verify_with(s, d, trace, &mut || finite_differences(&s.model, &s.sizes, &s.params, s.model.loss(), s.wrt, FD_H))
+    verify_with(s, d, trace, &mut || Ok(finite_differences(s, &std::sync::atomic::AtomicBool::new(false))?.unwrap_or_default()))
+}
+
+/// The central finite differences of the session's loss with respect to every entry of its parameter (step
+/// `FD_H`); `None` when `stop` was set before they were done.
+pub fn finite_differences(s: &Session, stop: &std::sync::atomic::AtomicBool) -> Result<Option<Vec<f64>>> {
+    crate::eval::finite_differences_until(&s.model, &s.sizes, &s.params, s.model.loss(), s.wrt, FD_H, stop)
 }
 
 /// [`verify`], with the finite differences of L by `fd` (the pipeline computes them beside the derivation).

@@ -417,6 +417,11 @@ pub const APPLIERS: &[ApplierKind] = &[
     ApplierKind { name: "sum-merge-sub", arity: 5, doc: "@sum-merge-sub ?a ?n ?x ?b ?y on (- (sum ?a ?n ?x) (sum ?b ?n ?y)): the same for a difference", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: true }), any_order: true, shallow: false },
 ];
 
+/// The named applier `@name` taking `arity` variables, if there is one.
+pub fn applier(name: &str, arity: usize) -> Option<&'static ApplierKind> {
+    APPLIERS.iter().find(|k| k.name == name && k.arity == arity)
+}
+
 /// A built applier as egg wants one (egg has no `Applier` for a box).
 pub struct Dyn(pub Boxed);
 

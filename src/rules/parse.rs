@@ -188,7 +188,7 @@ pub fn build_rewrite(p: &Parsed, ctx: &Arc<Ctx>) -> Result<Rw, String> {
         };
     }
     match &p.rhs {
-        Rhs::Applier(a, args) => match APPLIERS.iter().find(|k| k.name == a.as_str() && k.arity == args.len()) {
+        Rhs::Applier(a, args) => match super::apply::applier(a, args.len()) {
             Some(kind) => mk!(Dyn((kind.build)(args, ctx))),
             None => Err(format!("unknown applier @{a}")),
         },

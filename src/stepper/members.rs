@@ -70,6 +70,11 @@ impl Members {
         self.refs.get(usize::from(id)).is_some_and(|r| *r > 0)
     }
 
+    /// Is `p` (an entry of `c`'s parent list) a term class that holds `c` now?
+    pub fn holds(&self, eg: &EG, p: Id, c: Id) -> bool {
+        self.live(p) && eg.id_to_node(p).children().contains(&c)
+    }
+
     pub fn len(&self) -> usize {
         self.all.items.len()
     }

@@ -304,7 +304,7 @@ impl Pool {
             at += 1;
             for p in &self.m.parents[usize::from(c)] {
                 let k = usize::from(*p);
-                if self.mark[k] != self.stamp && self.m.refs[k] > 0 && self.eg.id_to_node(*p).children().contains(&c) {
+                if self.mark[k] != self.stamp && self.m.holds(&self.eg, *p, c) {
                     self.mark[k] = self.stamp;
                     marked.push(*p);
                 }
@@ -338,7 +338,7 @@ impl Pool {
             for i in 0..self.m.parents[usize::from(c)].len() {
                 let p = self.m.parents[usize::from(c)][i];
                 let k = usize::from(p);
-                if self.seen[k] != self.stamp2 && self.m.refs[k] > 0 && self.eg.id_to_node(p).children().contains(&c) {
+                if self.seen[k] != self.stamp2 && self.m.holds(&self.eg, p, c) {
                     self.seen[k] = self.stamp2;
                     out.push((p, h + 1));
                 }
@@ -431,7 +431,7 @@ impl Pool {
             for i in 0..self.m.parents[usize::from(x)].len() {
                 let p = self.m.parents[usize::from(x)][i];
                 let k = usize::from(p);
-                if self.m.refs[k] > 0 && self.done[k] != self.stamp && self.eg.id_to_node(p).children().contains(&x) {
+                if self.done[k] != self.stamp && self.m.holds(&self.eg, p, x) {
                     self.rebuild(p, with, stack, undo, changed)?;
                 }
             }

@@ -11,7 +11,7 @@ use egg::{Id, Language};
 pub(super) fn order_matters(rule: &crate::rules::Rule) -> bool {
     match &rule.rhs {
         crate::rules::parse::Rhs::Applier(name, args) => {
-            !crate::rules::apply::APPLIERS.iter().any(|k| k.name == name.as_str() && k.arity == args.len() && k.any_order)
+            !crate::rules::apply::applier(name, args.len()).is_some_and(|k| k.any_order)
         }
         crate::rules::parse::Rhs::Pattern(rhs) => {
             let bound = crate::rules::parse::pattern_vars(&rule.lhs);
@@ -29,7 +29,7 @@ pub(super) fn reach(rule: &crate::rules::Rule) -> Option<usize> {
         return None;
     }
     if let crate::rules::parse::Rhs::Applier(name, args) = &rule.rhs
-        && !crate::rules::apply::APPLIERS.iter().any(|k| k.name == name.as_str() && k.arity == args.len() && k.shallow)
+        && !crate::rules::apply::applier(name, args.len()).is_some_and(|k| k.shallow)
     {
         return None;
     }

@@ -23,60 +23,9 @@ impl D {
     }
     /// Σ_k a·b without forming the product: a contraction over the shared axis `k` (a matrix-vector product).
     pub(super) fn contract(a: &D, b: &D, k: Symbol) -> Option<D> {
-        let (pa, pb) = (a.idx.iter().position(|s| *s == k)?, b.idx.iter().position(|s| *s == k)?);
-        let n = a.dims[pa];
-        if b.dims[pb] != n {
-            return None;
-        }
-        let (sa, sb) = (a.strides(), b.strides());
-        let mut idx = vec![];
-        let mut dims = vec![];
-        let (mut ra, mut rb) = (vec![], vec![]);
-        for (x, st, other, ost) in [(a, &sa, b, &sb), (b, &sb, a, &sa)] {
-            for (j, s) in x.idx.iter().enumerate() {
-                if *s == k || idx.contains(s) {
-                    continue;
-                }
-                idx.push(*s);
-                dims.push(x.dims[j]);
-                let in_other = other.idx.iter().position(|t| t == s).map(|p| ost[p]).unwrap_or(0);
-                if std::ptr::eq(x, a) {
-                    ra.push(st[j]);
-                    rb.push(in_other);
-                } else {
-                    ra.push(in_other);
-                    rb.push(st[j]);
-                }
-            }
-        }
-        let (ka, kb) = (sa[pa], sb[pb]);
-        let total: usize = dims.iter().product();
-        let mut data = Vec::with_capacity(total);
-        let mut ctr = vec![0usize; dims.len()];
-        let (mut oa, mut ob) = (0usize, 0usize);
-        // a matrix times a vector along the matrix's rows (k is the first of two axes): add scaled rows, contiguous
-        if dims.len() == 1 && ((a.idx.len() == 1 && b.idx.len() == 2 && pb == 0) || (b.idx.len() == 1 && a.idx.len() == 2 && pa == 0)) {
-            let (v, m) = if a.idx.len() == 1 { (a, b) } else { (b, a) };
-            let cols = dims[0];
-            let mut out = vec![0.0; cols];
-            rows_axpy(&mut out, &v.data, &m.data);
-            return Some(D { idx, dims, data: Rc::new(out) });
-        }
-        // a matrix times a vector along the matrix's columns (k is the last of two axes): a dot product per row
-        if n > 0 && dims.len() == 1 && ((a.idx.len() == 1 && b.idx.len() == 2 && pb == 1) || (b.idx.len() == 1 && a.idx.len() == 2 && pa == 1)) {
-            let (v, m) = if a.idx.len() == 1 { (a, b) } else { (b, a) };
-            let out = dot_rows(&m.data, &v.data, n);
-            return Some(D { idx, dims, data: Rc::new(out) });
-        }
-        for _ in 0..total {
-            let acc = if ka == 1 && kb == 1 {
-                dot(&a.data[oa..oa + n], &b.data[ob..ob + n])
-            } else {
-                (0..n).map(|j| a.data[oa + j * ka] * b.data[ob + j * kb]).sum()
-            };
-            data.push(acc);
-            advance(&mut ctr, &dims, (&ra, &rb), (&mut oa, &mut ob), dims.len());
-        }
+        let (idx, dims, plan) = Contract::plan((&a.idx, &a.dims), (&b.idx, &b.dims), k)?;
+        let mut data = vec![];
+        plan.run(&a.data, &b.data, &mut data);
         Some(D { idx, dims, data: Rc::new(data) })
     }
     /// acc += v, in place when the axes agree.
@@ -105,9 +54,9 @@ impl D {
     /// Σₜ aₜ ⊗ bₜ over T steps at once, one matrix product AᵀB (A: T rows of a, B: T rows of b), computed by
     /// `matrixmultiply`'s GEMM; `rows_a`, `rows_b` hold the steps' entries one after another. None when the axes
     /// overlap (not an outer product).
-    pub(super) fn outer_sum(a: &D, b: &D, rows_a: &[f64], rows_b: &[f64]) -> Option<D> {
-        let (m, n) = (a.data.len(), b.data.len());
-        if a.idx.iter().any(|s| b.idx.contains(s)) || m == 0 || n == 0 || !rows_a.len().is_multiple_of(m) || rows_a.len() / m != rows_b.len() / n.max(1) {
+    pub(super) fn outer_sum((ai, ad): Axes, (bi, bd): Axes, rows_a: &[f64], rows_b: &[f64]) -> Option<D> {
+        let (m, n) = (ad.iter().product::<usize>(), bd.iter().product::<usize>());
+        if ai.iter().any(|s| bi.contains(s)) || m == 0 || n == 0 || !rows_a.len().is_multiple_of(m) || rows_a.len() / m != rows_b.len() / n.max(1) {
             return None;
         }
         let t = rows_a.len() / m;
@@ -117,74 +66,24 @@ impl D {
         unsafe {
             matrixmultiply::dgemm(m, t, n, 1.0, rows_a.as_ptr(), 1, m as isize, rows_b.as_ptr(), n as isize, 1, 0.0, out.as_mut_ptr(), n as isize, 1);
         }
-        let idx = a.idx.iter().chain(&b.idx).copied().collect();
-        let dims = a.dims.iter().chain(&b.dims).copied().collect();
+        let idx = ai.iter().chain(bi).copied().collect();
+        let dims = ad.iter().chain(bd).copied().collect();
         Some(D { idx, dims, data: Rc::new(out) })
     }
 
-    pub(super) fn strides(&self) -> Vec<usize> {
-        let mut s = vec![1; self.dims.len()];
-        for k in (0..self.dims.len().saturating_sub(1)).rev() {
-            s[k] = s[k + 1] * self.dims[k + 1];
-        }
-        s
-    }
     /// a ∘ b elementwise over the union of the axes (a's order, then b's new axes).
     pub(super) fn zip(a: &D, b: &D, f: impl Fn(f64, f64) -> f64) -> D {
-        if a.idx == b.idx {
-            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: Rc::new(a.data.iter().zip(b.data.iter()).map(|(x, y)| f(*x, *y)).collect()) };
-        }
-        if b.idx.is_empty() {
-            let y = b.data[0];
-            return D { idx: a.idx.clone(), dims: a.dims.clone(), data: Rc::new(a.data.iter().map(|x| f(*x, y)).collect()) };
-        }
-        if a.idx.is_empty() {
-            let x = a.data[0];
-            return D { idx: b.idx.clone(), dims: b.dims.clone(), data: Rc::new(b.data.iter().map(|y| f(x, *y)).collect()) };
-        }
-        let mut idx = a.idx.clone();
-        let mut dims = a.dims.clone();
-        for (s, n) in b.idx.iter().zip(&b.dims) {
-            if !idx.contains(s) {
-                idx.push(*s);
-                dims.push(*n);
-            }
-        }
-        // the stride of every result axis in a and in b (0 where the operand does not have it)
-        let (sa, sb) = (a.strides(), b.strides());
-        let pick = |x: &D, st: &[usize]| -> Vec<usize> { idx.iter().map(|s| x.idx.iter().position(|t| t == s).map(|p| st[p]).unwrap_or(0)).collect() };
-        let (pa, pb) = (pick(a, &sa), pick(b, &sb));
-        let total: usize = dims.iter().product();
-        let mut data = Vec::with_capacity(total);
-        let last = dims.len() - 1;
-        let mut ctr = vec![0usize; dims.len()];
-        let (mut oa, mut ob) = (0usize, 0usize);
-        while data.len() < total {
-            // the innermost axis as a tight loop
-            for j in 0..dims[last] {
-                data.push(f(a.data[oa + j * pa[last]], b.data[ob + j * pb[last]]));
-            }
-            if !advance(&mut ctr, &dims, (&pa, &pb), (&mut oa, &mut ob), last) {
-                break;
-            }
-        }
+        let (idx, dims, plan) = Zip::plan((&a.idx, &a.dims), (&b.idx, &b.dims));
+        let mut data = vec![];
+        plan.run(&a.data, &b.data, &mut data, f);
         D { idx, dims, data: Rc::new(data) }
     }
     /// Σ over the axis `k`.
     pub(super) fn reduce(self, k: Symbol) -> D {
         let Some(p) = self.idx.iter().position(|s| *s == k) else { return self };
-        let outer: usize = self.dims[..p].iter().product();
-        let n = self.dims[p];
-        let inner: usize = self.dims[p + 1..].iter().product();
-        let mut data = vec![0.0; outer * inner];
-        for o in 0..outer {
-            for j in 0..n {
-                let src = &self.data[(o * n + j) * inner..(o * n + j + 1) * inner];
-                for (d, s) in data[o * inner..(o + 1) * inner].iter_mut().zip(src) {
-                    *d += s;
-                }
-            }
-        }
+        let r = Reduce::plan(&self.dims, p);
+        let mut data = vec![];
+        r.run(&self.data, &mut data);
         let mut idx = self.idx;
         let mut dims = self.dims;
         idx.remove(p);
@@ -212,6 +111,195 @@ impl D {
             return Err(Error::Eval("an index is left over".into()));
         }
         Ok(D::zip(&ones, &self, |_, y| y))
+    }
+}
+
+/// Row-major strides of an array with these sizes.
+pub(super) fn strides(dims: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; dims.len()];
+    for k in (0..dims.len().saturating_sub(1)).rev() {
+        s[k] = s[k + 1] * dims[k + 1];
+    }
+    s
+}
+
+/// Axis names and sizes of an operand, borrowed.
+pub(super) type Axes<'x> = (&'x [Symbol], &'x [usize]);
+
+/// How an elementwise a ∘ b walks its operands: decided once from the axes, run on any numbers of those shapes
+/// (the interpreter plans and runs at once; a compiled program plans once and runs at every step).
+#[derive(Debug, Clone)]
+pub(super) enum Zip {
+    Same,
+    ScalarB,
+    ScalarA,
+    /// The result's sizes and every result axis's stride in a and in b (0 where the operand lacks it).
+    General { dims: Vec<usize>, pa: Vec<usize>, pb: Vec<usize> },
+}
+
+impl Zip {
+    /// The result's axes (a's order, then b's new axes) and the walk.
+    pub(super) fn plan((ai, ad): Axes, (bi, bd): Axes) -> (Vec<Symbol>, Vec<usize>, Zip) {
+        if ai == bi {
+            return (ai.to_vec(), ad.to_vec(), Zip::Same);
+        }
+        if bi.is_empty() {
+            return (ai.to_vec(), ad.to_vec(), Zip::ScalarB);
+        }
+        if ai.is_empty() {
+            return (bi.to_vec(), bd.to_vec(), Zip::ScalarA);
+        }
+        let mut idx = ai.to_vec();
+        let mut dims = ad.to_vec();
+        for (s, n) in bi.iter().zip(bd) {
+            if !idx.contains(s) {
+                idx.push(*s);
+                dims.push(*n);
+            }
+        }
+        let (sa, sb) = (strides(ad), strides(bd));
+        let pick = |xi: &[Symbol], st: &[usize]| -> Vec<usize> { idx.iter().map(|s| xi.iter().position(|t| t == s).map(|p| st[p]).unwrap_or(0)).collect() };
+        let (pa, pb) = (pick(ai, &sa), pick(bi, &sb));
+        (idx, dims.clone(), Zip::General { dims, pa, pb })
+    }
+
+    /// out = a ∘ b (out is cleared first).
+    pub(super) fn run(&self, a: &[f64], b: &[f64], out: &mut Vec<f64>, f: impl Fn(f64, f64) -> f64) {
+        out.clear();
+        match self {
+            Zip::Same => out.extend(a.iter().zip(b.iter()).map(|(x, y)| f(*x, *y))),
+            Zip::ScalarB => {
+                let y = b[0];
+                out.extend(a.iter().map(|x| f(*x, y)));
+            }
+            Zip::ScalarA => {
+                let x = a[0];
+                out.extend(b.iter().map(|y| f(x, *y)));
+            }
+            Zip::General { dims, pa, pb } => {
+                let total: usize = dims.iter().product();
+                out.reserve(total);
+                let last = dims.len() - 1;
+                let mut ctr = vec![0usize; dims.len()];
+                let (mut oa, mut ob) = (0usize, 0usize);
+                while out.len() < total {
+                    // the innermost axis as a tight loop
+                    for j in 0..dims[last] {
+                        out.push(f(a[oa + j * pa[last]], b[ob + j * pb[last]]));
+                    }
+                    if !advance(&mut ctr, dims, (pa, pb), (&mut oa, &mut ob), last) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How Σ_k a·b is computed without forming the product, decided from the axes.
+#[derive(Debug, Clone)]
+pub(super) enum Contract {
+    /// A matrix times a vector along the matrix's rows (k is the first of two axes): add scaled rows.
+    RowsAxpy { vector_is_a: bool, cols: usize },
+    /// A matrix times a vector along the matrix's columns (k is the last of two axes): a dot product per row.
+    DotRows { vector_is_a: bool, n: usize },
+    /// Any other: one sum of n products per result entry, walking both operands by their strides.
+    General { dims: Vec<usize>, ra: Vec<usize>, rb: Vec<usize>, ka: usize, kb: usize, n: usize },
+}
+
+impl Contract {
+    /// The result's axes (a's other axes, then b's new ones) and the walk; None when k is not an axis of both
+    /// with one size.
+    pub(super) fn plan((ai, ad): Axes, (bi, bd): Axes, k: Symbol) -> Option<(Vec<Symbol>, Vec<usize>, Contract)> {
+        let (pa, pb) = (ai.iter().position(|s| *s == k)?, bi.iter().position(|s| *s == k)?);
+        let n = ad[pa];
+        if bd[pb] != n {
+            return None;
+        }
+        let (sa, sb) = (strides(ad), strides(bd));
+        let mut idx = vec![];
+        let mut dims = vec![];
+        let (mut ra, mut rb) = (vec![], vec![]);
+        for (first, (xi, xd, st), (oi, ost)) in [(true, (ai, ad, &sa), (bi, &sb)), (false, (bi, bd, &sb), (ai, &sa))] {
+            for (j, s) in xi.iter().enumerate() {
+                if *s == k || idx.contains(s) {
+                    continue;
+                }
+                idx.push(*s);
+                dims.push(xd[j]);
+                let in_other = oi.iter().position(|t| t == s).map(|p| ost[p]).unwrap_or(0);
+                if first {
+                    ra.push(st[j]);
+                    rb.push(in_other);
+                } else {
+                    ra.push(in_other);
+                    rb.push(st[j]);
+                }
+            }
+        }
+        let plan = if dims.len() == 1 && ((ai.len() == 1 && bi.len() == 2 && pb == 0) || (bi.len() == 1 && ai.len() == 2 && pa == 0)) {
+            Contract::RowsAxpy { vector_is_a: ai.len() == 1, cols: dims[0] }
+        } else if n > 0 && dims.len() == 1 && ((ai.len() == 1 && bi.len() == 2 && pb == 1) || (bi.len() == 1 && ai.len() == 2 && pa == 1)) {
+            Contract::DotRows { vector_is_a: ai.len() == 1, n }
+        } else {
+            Contract::General { dims: dims.clone(), ra, rb, ka: sa[pa], kb: sb[pb], n }
+        };
+        Some((idx, dims, plan))
+    }
+
+    /// out = Σ_k a·b (out is cleared first).
+    pub(super) fn run(&self, a: &[f64], b: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        match self {
+            Contract::RowsAxpy { vector_is_a, cols } => {
+                let (v, m) = if *vector_is_a { (a, b) } else { (b, a) };
+                out.resize(*cols, 0.0);
+                rows_axpy(out, v, m);
+            }
+            Contract::DotRows { vector_is_a, n } => {
+                let (v, m) = if *vector_is_a { (a, b) } else { (b, a) };
+                dot_rows(m, v, *n, out);
+            }
+            Contract::General { dims, ra, rb, ka, kb, n } => {
+                let (ka, kb, n) = (*ka, *kb, *n);
+                let total: usize = dims.iter().product();
+                out.reserve(total);
+                let mut ctr = vec![0usize; dims.len()];
+                let (mut oa, mut ob) = (0usize, 0usize);
+                for _ in 0..total {
+                    let acc = if ka == 1 && kb == 1 { dot(&a[oa..oa + n], &b[ob..ob + n]) } else { (0..n).map(|j| a[oa + j * ka] * b[ob + j * kb]).sum() };
+                    out.push(acc);
+                    advance(&mut ctr, dims, (ra, rb), (&mut oa, &mut ob), dims.len());
+                }
+            }
+        }
+    }
+}
+
+/// Σ over one axis: the sizes before it, its own, after it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reduce {
+    outer: usize,
+    n: usize,
+    inner: usize,
+}
+
+impl Reduce {
+    pub(super) fn plan(dims: &[usize], p: usize) -> Reduce {
+        Reduce { outer: dims[..p].iter().product(), n: dims[p], inner: dims[p + 1..].iter().product() }
+    }
+    pub(super) fn run(&self, x: &[f64], out: &mut Vec<f64>) {
+        let Reduce { outer, n, inner } = *self;
+        out.clear();
+        out.resize(outer * inner, 0.0);
+        for o in 0..outer {
+            for j in 0..n {
+                let src = &x[(o * n + j) * inner..(o * n + j + 1) * inner];
+                for (d, s) in out[o * inner..(o + 1) * inner].iter_mut().zip(src) {
+                    *d += s;
+                }
+            }
+        }
     }
 }
 
@@ -316,29 +404,29 @@ fn rows_axpy_plain(out: &mut [f64], v: &[f64], m: &[f64]) {
 
 /// The dot product of every `n`-long row of `m` with `v` (a matrix times a vector along its columns), each row
 /// exactly as [`dot`] computes it; with AVX four rows at a time (four independent sums instead of one).
-pub(super) fn dot_rows(m: &[f64], v: &[f64], n: usize) -> Vec<f64> {
+pub(super) fn dot_rows(m: &[f64], v: &[f64], n: usize, out: &mut Vec<f64>) {
+    out.clear();
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
         // SAFETY: the CPU has AVX (checked just above)
-        return unsafe { dot_rows_avx(m, v, n) };
+        return unsafe { dot_rows_avx(m, v, n, out) };
     }
-    m.chunks_exact(n).map(|row| dot_plain(row, v)).collect()
+    out.extend(m.chunks_exact(n).map(|row| dot_plain(row, v)))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
-fn dot_rows_avx(m: &[f64], v: &[f64], n: usize) -> Vec<f64> {
+fn dot_rows_avx(m: &[f64], v: &[f64], n: usize, out: &mut Vec<f64>) {
     use std::arch::x86_64::{__m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
     if n == 0 {
-        return vec![];
+        return;
     }
-    let rows: Vec<&[f64]> = m.chunks_exact(n).collect();
-    let mut out = Vec::with_capacity(rows.len());
-    let blocks = rows.chunks_exact(4);
-    let rest = blocks.remainder();
+    out.reserve(m.len() / n);
     let k = n.min(v.len());
     let whole = k - k % 4;
-    for b in blocks {
+    let mut blocks = m.chunks_exact(4 * n);
+    for block in blocks.by_ref() {
+        let b: [&[f64]; 4] = [&block[..n], &block[n..2 * n], &block[2 * n..3 * n], &block[3 * n..]];
         let mut acc: [__m256d; 4] = [_mm256_setzero_pd(); 4];
         let mut i = 0;
         while i < whole {
@@ -359,8 +447,7 @@ fn dot_rows_avx(m: &[f64], v: &[f64], n: usize) -> Vec<f64> {
             out.push((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail);
         }
     }
-    out.extend(rest.iter().map(|row| dot_avx(row, v)));
-    out
+    out.extend(blocks.remainder().chunks_exact(n).map(|row| dot_avx(row, v)));
 }
 
 #[inline(always)]
@@ -424,7 +511,9 @@ mod tests {
                 if n > 0 {
                     let m = numbers(&mut rng, n * cols);
                     let want: Vec<u64> = m.chunks_exact(n).map(|row| dot_plain(row, &x).to_bits()).collect();
-                    assert_eq!(dot_rows(&m, &x, n).iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want, "{cols} rows of length {n}");
+                    let mut got = vec![];
+                    dot_rows(&m, &x, n, &mut got);
+                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want, "{cols} rows of length {n}");
                 }
             }
         }

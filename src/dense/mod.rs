@@ -7,13 +7,15 @@ use crate::derive::{Derivation, Where};
 use crate::error::{Error, Result};
 use crate::eval::Tensor;
 use crate::lang::Expr;
-use crate::model::{DeclKind, Model, TimeSlot};
+use crate::model::{DeclKind, Model};
 use crate::params::{Params, Sizes};
 use egg::{Id, RecExpr, Symbol};
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 mod array;
+mod program;
+mod steps;
 use array::D;
 
 type Key = (Symbol, i64);
@@ -43,6 +45,10 @@ pub struct Dense<'a> {
     /// σ(x) by the array x it was computed from (kept alive here, so its address names it) for an activation
     /// whose σ′ has a form in σ's value: σ′(x) then reuses σ(x) (the same numbers, one σ fewer per entry).
     act_values: HashMap<(usize, crate::notation::Act), ActValue>,
+    /// The recursions compiled, with every step's numbers (None: not compiled, or the interpreter runs).
+    compiled: Option<program::Compiled<'a>>,
+    /// Never compile (the interpreter alone: a test compares the two).
+    interpret: bool,
 }
 
 /// An activation's input array (kept alive: its address is the key) and σ of it.
@@ -84,7 +90,7 @@ impl<'a> Dense<'a> {
             let Some(idx) = idx else { continue };
             sides.push(Side { name, time, idx, rhs: Rc::new(w.rhs.clone()), dims: Rc::default() });
         }
-        let mut d = Dense { model, sizes, params, sides, quantities: HashMap::default(), grads: HashMap::default(), reference: None, def_dims: vec![None; model.defs.len()], act_values: HashMap::default() };
+        let mut d = Dense { model, sizes, params, sides, quantities: HashMap::default(), grads: HashMap::default(), reference: None, def_dims: vec![None; model.defs.len()], act_values: HashMap::default(), compiled: None, interpret: false };
         for i in 0..d.sides.len() {
             d.sides[i].dims = Rc::new(d.index_dims(&d.sides[i].rhs));
         }
@@ -103,6 +109,9 @@ impl<'a> Dense<'a> {
     /// Fill the caches in the order the recursions run (states forward in time, gradients backward), so that no
     /// evaluation recurses more than one step deep, whatever T is.
     fn warm(&mut self) {
+        if !self.interpret && self.warm_compiled() {
+            return;
+        }
         let steps = self.sizes.steps as i64;
         let timed: Vec<Symbol> = self.model.decls.iter().filter(|(_, d)| d.kind == DeclKind::Quantity && d.timed).map(|(n, _)| *n).collect();
         for t in 0..=steps {
@@ -110,18 +119,7 @@ impl<'a> Dense<'a> {
                 let _ = self.quantity(*q, t);
             }
         }
-        // the names each side equation covers, by step (a side equation per step or one for a range of k)
-        let mut covered: std::collections::BTreeMap<i64, Vec<Symbol>> = Default::default();
-        for s in &self.sides {
-            let (lo, hi) = match s.time {
-                Ok(t) => (t, t),
-                Err((_, lo, hi)) => (lo, hi),
-            };
-            for t in lo.max(1)..=hi.min(steps) {
-                covered.entry(t).or_default().push(s.name);
-            }
-        }
-        for (t, names) in covered.iter().rev() {
+        for (t, names) in self.covered().iter().rev() {
             for q in names {
                 let _ = self.grad(*q, *t);
             }
@@ -241,6 +239,12 @@ impl<'a> Dense<'a> {
                 {
                     return Ok(v);
                 }
+                // any other body: one compiled program run at every step, when it compiles
+                if !matches!(&e[*body], Expr::Mul(_))
+                    && let Some(v) = self.compiled_sum(e, *body, k, (lo, hi), dims)
+                {
+                    return Ok(v);
+                }
                 let mut acc: Option<D> = None;
                 for t in lo..=hi {
                     crate::limits::check("the numbers")?;
@@ -306,6 +310,9 @@ impl<'a> Dense<'a> {
         if hi < lo {
             return Ok(None);
         }
+        if let Some(((ai, ad, ra), (bi, bd, rb))) = self.compiled_rows(e, (x, y), k, (lo, hi), dims) {
+            return Ok(D::outer_sum((&ai, &ad), (&bi, &bd), &ra, &rb));
+        }
         let (mut ra, mut rb) = (vec![], vec![]);
         let mut first: Option<(D, D)> = None;
         for t in lo..=hi {
@@ -331,7 +338,7 @@ impl<'a> Dense<'a> {
                 first = Some((a, b));
             }
         }
-        Ok(first.and_then(|(a, b)| D::outer_sum(&a, &b, &ra, &rb)))
+        Ok(first.and_then(|(a, b)| D::outer_sum((&a.idx, &a.dims), (&b.idx, &b.dims), &ra, &rb)))
     }
 
     /// A parameter, data or quantity at step `t`, over placeholder axes.
@@ -367,15 +374,13 @@ impl<'a> Dense<'a> {
         if let Some(v) = self.quantities.get(&(name, t)) {
             return Ok(v.clone());
         }
+        if let Some(v) = self.stored(program::Kind::Value, name, t) {
+            return Ok(v);
+        }
         let model = self.model;
-        for (di, d) in model.defs.iter().enumerate().filter(|(_, d)| d.name == name) {
-            let mut env = vec![];
-            match (&d.time, t) {
-                (None, NO_TIME) => {}
-                (Some(TimeSlot::Fixed(v)), t) if *v == t as f64 => {}
-                (Some(TimeSlot::Var(s)), t) if t != NO_TIME && d.guards.iter().all(|(g, n)| *g != *s || t as f64 > *n) => env.push((*s, t)),
-                _ => continue,
-            }
+        if let Some((di, var)) = self.def_for(name, t) {
+            let d = &model.defs[di];
+            let mut env: Vec<(Symbol, i64)> = var.map(|s| (s, t)).into_iter().collect();
             let dims = match &self.def_dims[di] {
                 Some(x) => x.clone(),
                 None => {
@@ -415,11 +420,10 @@ impl<'a> Dense<'a> {
         if let Some(v) = self.grads.get(&(name, t)) {
             return Ok((v.idx.clone(), v.clone()));
         }
-        let at = self.sides.iter().position(|s| s.name == name && match s.time {
-            Ok(v) => v == t,
-            Err((_, lo, hi)) => (lo..=hi).contains(&t),
-        });
-        let Some(at) = at else { return self.grad_by_reference(name, t) };
+        if let Some(v) = self.stored(program::Kind::Grad, name, t) {
+            return Ok((v.idx.clone(), v));
+        }
+        let Some(at) = self.side_for(name, t) else { return self.grad_by_reference(name, t) };
         let (rhs, idx, k, dims) = (self.sides[at].rhs.clone(), self.sides[at].idx.clone(), self.sides[at].time.err().map(|x| x.0), self.sides[at].dims.clone());
         let mut env: Vec<(Symbol, i64)> = k.map(|k| (k, t)).into_iter().collect();
         let v = Rc::new(self.eval(&rhs, rhs.root(), &mut env, &dims)?.permute(&idx)?);
@@ -439,6 +443,11 @@ pub fn gradient(s: &crate::session::Session, d: &Derivation) -> Result<Tensor> {
 /// The gradient at any T without unrolling: the plan's closed form (checked for T = 1..8 by `closed::check`) at
 /// this session's T, with the side equations of the plan's last beat derived by the rules at this T.
 pub fn closed_gradient(s: &crate::session::Session, limits: crate::stepper::Limits) -> Result<Tensor> {
+    closed_gradient_by(s, limits, false).map(|(g, _)| g)
+}
+
+/// [`closed_gradient`], by the interpreter alone when `interpret`; and whether the compiled programs ran.
+fn closed_gradient_by(s: &crate::session::Session, limits: crate::stepper::Limits, interpret: bool) -> Result<(Tensor, bool)> {
     let closed = s.plan.closed.as_ref().ok_or_else(|| Error::Usage(format!("the plan for {} has no closed form", s.wrt)))?;
     let specs = s.plan.items.iter().rev().find_map(|i| match i {
         crate::plan::Item::Beat { wheres, .. } if !wheres.is_empty() => Some(wheres.clone()),
@@ -463,7 +472,54 @@ pub fn closed_gradient(s: &crate::session::Session, limits: crate::stepper::Limi
     crate::limits::reserve(per_step.saturating_mul(2).saturating_mul(s.sizes.steps + 1), "the numbers of every step (values and gradients)")?;
     let e = crate::closed::instantiate(closed, &s.model, s.sizes.steps);
     let order = crate::lang::free_indices(&s.plan.goal, s.plan.goal.root()).into_iter().filter(|x| !s.model.decls.contains_key(x)).collect::<Vec<_>>();
-    let g = Dense::new(&s.model, &s.sizes, &s.params, &wheres).tensor(&e, &order)?;
+    let mut dense = Dense::new(&s.model, &s.sizes, &s.params, &wheres);
+    dense.interpret = interpret;
+    let g = dense.tensor(&e, &order)?;
     crate::limits::check("the numbers")?;
-    Ok(g)
+    Ok((g, dense.compiled.is_some()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::session::{Options, Session};
+
+    /// The compiled programs run for every model, variant and activation, and give the interpreter's numbers
+    /// to the last bit.
+    #[test]
+    fn compiled_programs_give_the_interpreters_bits() {
+        let act = |n: &str| crate::notation::Act::named(n).unwrap();
+        let mut cases = vec![];
+        for a in ["tanh", "sigmoid", "relu", "identity", "softplus"] {
+            for wrt in ["W_r", "W_x"] {
+                cases.push(Options { model: None, wrt: Some(wrt.into()), activation: act(a), steps: Some(9), ..Options::default() });
+            }
+        }
+        for (many_to_many, loss) in [(false, "mse"), (true, "mse"), (false, "softmax-ce"), (true, "softmax-ce")] {
+            for wrt in ["W_r", "W_x", "b", "W_y"] {
+                cases.push(Options { wrt: Some(wrt.into()), bias: true, many_to_many, loss: crate::options::Loss::named(loss).unwrap(), steps: Some(7), ..Options::default() });
+            }
+        }
+        for (model, wrts) in [("lstm", &["W_fr", "W_gx", "b_o", "c0"][..]), ("gru", &["W_nr", "W_zx", "b_r"][..])] {
+            for (wrt, many_to_many) in wrts.iter().flat_map(|w| [(w, false), (w, true)]) {
+                cases.push(Options { model: Some(model.into()), wrt: Some((*wrt).into()), bias: true, many_to_many, steps: Some(6), ..Options::default() });
+            }
+        }
+        let mut compiled = 0;
+        for o in cases {
+            let case = format!("{:?} {:?} {} m2m={} {:?}", o.model, o.wrt, o.activation.name(), o.many_to_many, o.loss);
+            let Ok(s) = Session::load(o) else { continue };
+            if s.plan.closed.is_none() {
+                continue;
+            }
+            let (fast, ran) = super::closed_gradient_by(&s, Default::default(), false).unwrap();
+            let (slow, interpreted) = super::closed_gradient_by(&s, Default::default(), true).unwrap();
+            assert!(!interpreted, "{case}");
+            assert!(ran, "{case}: the programs did not run");
+            compiled += 1;
+            let bits = |g: &crate::eval::Tensor| g.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&slow), "{case}");
+            assert_eq!((fast.indices, fast.dims), (slow.indices, slow.dims), "{case}");
+        }
+        assert!(compiled >= 30, "only {compiled} cases ran compiled");
+    }
 }

@@ -119,10 +119,8 @@ impl<'a> Dense<'a> {
                 let _ = self.quantity(*q, t);
             }
         }
-        for (t, names) in self.covered().iter().rev() {
-            for q in names {
-                let _ = self.grad(*q, *t);
-            }
+        for (t, q) in self.covered() {
+            let _ = self.grad(q, t);
         }
     }
 
@@ -310,8 +308,8 @@ impl<'a> Dense<'a> {
         if hi < lo {
             return Ok(None);
         }
-        if let Some(((ai, ad, ra), (bi, bd, rb))) = self.compiled_rows(e, (x, y), k, (lo, hi), dims) {
-            return Ok(D::outer_sum((&ai, &ad), (&bi, &bd), &ra, &rb));
+        if let Some(v) = self.compiled_outer(e, (x, y), k, (lo, hi), dims) {
+            return Ok(Some(v));
         }
         let (mut ra, mut rb) = (vec![], vec![]);
         let mut first: Option<(D, D)> = None;

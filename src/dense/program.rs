@@ -58,14 +58,33 @@ enum Op<'a> {
     Grad { slot: Option<usize>, name: Symbol, time: Affine },
     /// A quantity without time (y, L), from the interpreter, computed once.
     Untimed(Symbol),
-    Zip { a: usize, b: usize, f: fn(f64, f64) -> f64, plan: Zip },
-    Map { a: usize, f: fn(f64) -> f64 },
+    Zip { a: usize, b: usize, f: Bin, plan: Zip },
+    Map { a: usize, f: Un },
     Scale { a: usize, by: f64 },
     Pow { a: usize, p: usize },
     Act { a: usize, act: Act },
     DAct { a: usize, act: Act },
     Contract { a: usize, b: usize, plan: Contract },
     Reduce { a: usize, plan: Reduce },
+}
+
+/// An elementwise operation of two (a match per array, not a call per entry).
+#[derive(Debug, Clone, Copy)]
+enum Bin {
+    Add,
+    Sub,
+    Mul,
+    /// The second operand (the interpreter's permute: zeros zipped with the value).
+    Second,
+}
+
+/// An elementwise operation of one.
+#[derive(Debug, Clone, Copy)]
+enum Un {
+    Neg,
+    Exp,
+    Log,
+    Recip,
 }
 
 /// One compiled expression.
@@ -104,6 +123,12 @@ impl Slots {
     pub(super) fn get(&self, slot: usize, t: usize) -> Option<&[f64]> {
         let n = self.size[slot];
         (*self.done[slot].get(t)?).then(|| &self.data[slot][t * n..(t + 1) * n])
+    }
+    /// Steps from … to (each stored), side by side.
+    fn range(&self, slot: usize, from: usize, to: usize) -> Option<&[f64]> {
+        let n = self.size[slot];
+        let done = self.done[slot].get(from..=to)?;
+        done.iter().all(|d| *d).then(|| &self.data[slot][from * n..(to + 1) * n])
     }
     pub(super) fn put(&mut self, slot: usize, t: usize, v: &[f64]) -> Result<()> {
         let n = self.size[slot];
@@ -204,7 +229,7 @@ impl<'a> Builder<'a, '_> {
         Some((to, decl.dims.iter().map(|d| self.dense.dim_of(*d)).collect()))
     }
 
-    fn zip(&mut self, a: usize, b: usize, f: fn(f64, f64) -> f64) -> Option<usize> {
+    fn zip(&mut self, a: usize, b: usize, f: Bin) -> Option<usize> {
         let ((ai, ad), (bi, bd)) = (&self.shapes[a], &self.shapes[b]);
         // the sizes must agree wherever the axes do (the interpreter would read past an array otherwise)
         if ai.iter().zip(ad).any(|(s, n)| bi.iter().position(|t| t == s).is_some_and(|p| bd[p] != *n)) || (ai == bi && ad != bd) {
@@ -240,13 +265,13 @@ impl<'a> Builder<'a, '_> {
                     self.push(Op::Untimed(*s), vec![], vec![], vec![])
                 }
             },
-            Expr::Add([a, b]) => (self.node(*a, d)?, self.node(*b, d)?).pipe(|(a, b)| self.zip(a, b, |x, y| x + y))?,
-            Expr::Sub([a, b]) => (self.node(*a, d)?, self.node(*b, d)?).pipe(|(a, b)| self.zip(a, b, |x, y| x - y))?,
-            Expr::Mul([a, b]) => (self.node(*a, d)?, self.node(*b, d)?).pipe(|(a, b)| self.zip(a, b, |x, y| x * y))?,
-            Expr::Neg(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: |x| -x })),
-            Expr::Exp(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: f64::exp })),
-            Expr::Log(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: f64::ln })),
-            Expr::Recip(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: |x| 1.0 / x })),
+            Expr::Add([a, b]) => (self.node(*a, d)?, self.node(*b, d)?).pipe(|(a, b)| self.zip(a, b, Bin::Add))?,
+            Expr::Sub([a, b]) => (self.node(*a, d)?, self.node(*b, d)?).pipe(|(a, b)| self.zip(a, b, Bin::Sub))?,
+            Expr::Mul([a, b]) => (self.node(*a, d)?, self.node(*b, d)?).pipe(|(a, b)| self.zip(a, b, Bin::Mul))?,
+            Expr::Neg(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: Un::Neg })),
+            Expr::Exp(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: Un::Exp })),
+            Expr::Log(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: Un::Log })),
+            Expr::Recip(a) => self.node(*a, d)?.pipe(|a| self.unary(a, Op::Map { a, f: Un::Recip })),
             Expr::Pow([a, p]) => {
                 let p = self.node(*p, d)?;
                 if !self.shapes[p].0.is_empty() {
@@ -272,7 +297,7 @@ impl<'a> Builder<'a, '_> {
                         self.done.insert(id, at);
                         return Some(at);
                     }
-                    self.zip(x, y, |p, q| p * q)?
+                    self.zip(x, y, Bin::Mul)?
                 } else {
                     self.node(*body, d)?
                 };
@@ -356,7 +381,7 @@ impl<'a> Dense<'a> {
                 // the interpreter's permute: zeros over `order`, zipped with the result, keeping the result
                 let od: Vec<usize> = order.iter().map(|s| ri.iter().position(|t| t == s).map(|p| b.shapes[root].1[p]).unwrap_or(1)).collect();
                 let zeros = b.push(Op::Const, order.to_vec(), od.clone(), vec![0.0; od.iter().product()]);
-                root = b.zip(zeros, root, |_, y| y)?;
+                root = b.zip(zeros, root, Bin::Second)?;
             }
         }
         let n = b.ops.len();
@@ -425,10 +450,21 @@ impl<'a> Dense<'a> {
                     let get = |j: usize| slice(p.vals[j], &p.bufs, &p.held, c);
                     let memo = match op {
                         Op::Zip { a, b, f, plan } => {
-                            plan.run(get(*a), get(*b), &mut out, f);
+                            let (a, b) = (get(*a), get(*b));
+                            match f {
+                                Bin::Add => plan.run(a, b, &mut out, |x, y| x + y),
+                                Bin::Sub => plan.run(a, b, &mut out, |x, y| x - y),
+                                Bin::Mul => plan.run(a, b, &mut out, |x, y| x * y),
+                                Bin::Second => plan.run(a, b, &mut out, |_, y| y),
+                            }
                             None
                         }
-                        Op::Map { a, f } => map(&mut out, get(*a), f),
+                        Op::Map { a, f } => match f {
+                            Un::Neg => map(&mut out, get(*a), |x| -x),
+                            Un::Exp => map(&mut out, get(*a), f64::exp),
+                            Un::Log => map(&mut out, get(*a), f64::ln),
+                            Un::Recip => map(&mut out, get(*a), |x| 1.0 / x),
+                        },
                         Op::Scale { a, by } => map(&mut out, get(*a), |x| x * by),
                         Op::Pow { a, p: e } => {
                             let e = get(*e).first().copied().unwrap_or(f64::NAN);
@@ -484,6 +520,35 @@ impl<'a> Dense<'a> {
 }
 
 impl Program<'_> {
+    /// The result of the last run when it is in the program's own buffer.
+    pub(super) fn own_result(&self) -> Option<&[f64]> {
+        match self.vals.last() {
+            Some(Val::Buf(i)) => Some(&self.bufs[*i]),
+            _ => None,
+        }
+    }
+
+    /// A program that is one load at k + b (a quantity or gradient over time, or data): b.
+    pub(super) fn rows_at(&self) -> Option<i64> {
+        match self.ops.as_slice() {
+            [Op::Value { time, .. } | Op::Grad { slot: Some(_), time, .. } | Op::Param { time: Some(time), .. }] if time.a == 1 => Some(time.b),
+            _ => None,
+        }
+    }
+
+    /// Such a program's numbers for k = lo … hi, one step after another, where they lie (None if a step is
+    /// not there).
+    pub(super) fn rows<'x>(&'x self, c: &'x Compiled, steps: usize, (lo, hi): (i64, i64)) -> Option<&'x [f64]> {
+        let b = self.rows_at()?;
+        let (from, to) = (usize::try_from(lo.checked_add(b)?).ok()?, usize::try_from(hi.checked_add(b)?).ok()?);
+        match self.ops.first()? {
+            Op::Value { slot, .. } => c.values.range(*slot, from, to),
+            Op::Grad { slot: Some(slot), .. } => c.grads.range(*slot, from, to),
+            Op::Param { data, n, .. } if from >= 1 && to <= steps => data.get((from - 1) * n..to * n),
+            _ => None,
+        }
+    }
+
     /// The result of the last run (empty before one).
     pub(super) fn result<'x>(&'x self, c: &'x Compiled) -> &'x [f64] {
         match self.vals.last() {

@@ -88,12 +88,10 @@ impl<'a> Dense<'a> {
                 }
             }
         }
-        for (t, names) in self.covered().iter().rev() {
+        for (t, q) in self.covered() {
             crate::limits::check("the numbers")?;
-            for q in names {
-                let slot = self.compiled.as_ref().and_then(|c| c.grads.slot(*q)).ok_or_else(busy)?;
-                self.ensure_grad(slot, *q, *t)?;
-            }
+            let slot = self.compiled.as_ref().and_then(|c| c.grads.slot(q)).ok_or_else(busy)?;
+            self.ensure_grad(slot, q, t)?;
         }
         Ok(true)
     }
@@ -103,20 +101,21 @@ impl<'a> Dense<'a> {
         self.model.decls.get(&name).is_some_and(|d| d.dims.len() == p.dims.len() && d.dims.iter().zip(&p.dims).all(|(s, n)| self.dim_of(*s) == *n))
     }
 
-    /// The names each side equation covers, by step (a side equation per step, or one for a range of k).
-    pub(super) fn covered(&self) -> std::collections::BTreeMap<i64, Vec<Symbol>> {
+    /// The names each side equation covers, by step (a side equation per step, or one for a range of k), the
+    /// latest step first: the order the backward recursion runs in.
+    pub(super) fn covered(&self) -> Vec<(i64, Symbol)> {
         let steps = self.sizes.steps as i64;
-        let mut covered: std::collections::BTreeMap<i64, Vec<Symbol>> = Default::default();
-        for s in &self.sides {
+        let mut covered: Vec<(i64, usize, Symbol)> = vec![];
+        for (at, s) in self.sides.iter().enumerate() {
             let (lo, hi) = match s.time {
                 Ok(t) => (t, t),
                 Err((_, lo, hi)) => (lo, hi),
             };
-            for t in lo.max(1)..=hi.min(steps) {
-                covered.entry(t).or_default().push(s.name);
-            }
+            covered.extend((lo.max(1)..=hi.min(steps)).map(|t| (t, at, s.name)));
         }
-        covered
+        // by step, latest first; within a step in the order of the side equations
+        covered.sort_by_key(|(t, at, _)| (std::cmp::Reverse(*t), *at));
+        covered.into_iter().map(|(t, _, q)| (t, q)).collect()
     }
 
     /// Run program `which` (a definition's or a side equation's) at `t` and store its result.
@@ -132,7 +131,11 @@ impl<'a> Dense<'a> {
         let c = self.compiled.as_mut().ok_or_else(busy)?;
         c.depth -= 1;
         let done = r.and_then(|key| {
-            let v = p.result(c).to_vec();
+            // the result straight from its buffer; copied first only when it is itself a stored step
+            let v = match p.own_result() {
+                Some(v) => std::borrow::Cow::Borrowed(v),
+                None => std::borrow::Cow::Owned(p.result(c).to_vec()),
+            };
             let slots: &mut Slots = if kind == Kind::Value { &mut c.values } else { &mut c.grads };
             slots.put(slot, t as usize, &v)?;
             if let Some(key) = key {
@@ -198,24 +201,33 @@ impl<'a> Dense<'a> {
         (hi >= lo).then(|| D { idx: p.idx.clone(), dims: p.dims.clone(), data: Rc::new(acc) })
     }
 
-    /// Σ_{k=lo}^{hi} x⁽ᵏ⁾ ⊗ y⁽ᵏ⁾ by compiled programs: the steps' x and y, one after another, for one matrix
-    /// product; None when a program does not compile or run, or the axes are not an outer product.
-    #[allow(clippy::type_complexity)]
-    pub(super) fn compiled_rows(&mut self, e: &RecExpr<crate::lang::Expr>, (x, y): (egg::Id, egg::Id), k: Symbol, (lo, hi): (i64, i64), dims: &HashMap<Symbol, usize>) -> Option<((Vec<Symbol>, Vec<usize>, Vec<f64>), (Vec<Symbol>, Vec<usize>, Vec<f64>))> {
+    /// Σ_{k=lo}^{hi} x⁽ᵏ⁾ ⊗ y⁽ᵏ⁾ by compiled programs and one matrix product; None when a program does not
+    /// compile or run, or the axes are not an outer product. A factor that is a stored quantity or data at
+    /// k + c is read where it lies (its steps are side by side); any other is gathered step by step.
+    pub(super) fn compiled_outer(&mut self, e: &RecExpr<crate::lang::Expr>, (x, y): (egg::Id, egg::Id), k: Symbol, (lo, hi): (i64, i64), dims: &HashMap<Symbol, usize>) -> Option<D> {
         let (mut px, mut py) = (self.compile_part(e, x, k, dims)?, self.compile_part(e, y, k, dims)?);
         if px.idx.iter().any(|s| py.idx.contains(s)) || px.idx.is_empty() || py.idx.is_empty() || hi < lo {
             return None;
         }
         let steps = usize::try_from(hi - lo + 1).ok()?;
-        let (mut ra, mut rb) = (Vec::with_capacity(px.dims.iter().product::<usize>() * steps), Vec::with_capacity(py.dims.iter().product::<usize>() * steps));
-        for t in lo..=hi {
-            crate::limits::check("the numbers").ok()?;
-            self.run(&mut px, t).ok()?;
-            ra.extend_from_slice(px.result(self.compiled.as_ref()?));
-            self.run(&mut py, t).ok()?;
-            rb.extend_from_slice(py.result(self.compiled.as_ref()?));
+        let (mut ga, mut gb) = (vec![], vec![]);
+        for (p, rows) in [(&mut px, &mut ga), (&mut py, &mut gb)] {
+            let direct = p.rows_at().is_some();
+            if !direct {
+                rows.reserve(p.dims.iter().product::<usize>().saturating_mul(steps));
+            }
+            for t in lo..=hi {
+                crate::limits::check("the numbers").ok()?;
+                self.run(p, t).ok()?;
+                if !direct {
+                    rows.extend_from_slice(p.result(self.compiled.as_ref()?));
+                }
+            }
         }
-        Some(((px.idx.clone(), px.dims.clone(), ra), (py.idx.clone(), py.dims.clone(), rb)))
+        let c = self.compiled.as_ref()?;
+        let ra = if px.rows_at().is_some() { px.rows(c, self.sizes.steps, (lo, hi))? } else { &ga };
+        let rb = if py.rows_at().is_some() { py.rows(c, self.sizes.steps, (lo, hi))? } else { &gb };
+        D::outer_sum((&px.idx, &px.dims), (&py.idx, &py.dims), ra, rb)
     }
 
     /// A sub-expression of `e` (a Σ's body) compiled on its own, at the Σ's index.

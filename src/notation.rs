@@ -3,6 +3,7 @@
 //! chain rule in `rules/calculus.rules`; no other Rust code names one.
 //!
 //! Must not know: expressions, models, rules, or any network.
+pub mod fast;
 
 /// One activation function σ: the name of its node (`(tanh a)`) and of its derivative's (`(dtanh a)`), its
 /// value, first and second derivative, and how it is written.
@@ -18,6 +19,9 @@ pub struct Activation {
     /// σ′ from the value y = σ(x), where it has such a form (tanh′ = 1 − y², the logistic σ′ = y(1 − y)): the
     /// same numbers as `df` (the same operations on the same y), so the fast evaluator can reuse σ(x) for σ′(x).
     pub df_of_value: Option<fn(f64) -> f64>,
+    /// σ over a whole array at once, where a faster form exists ([`fast`]): within 2 ulp of `f`, for the fast
+    /// evaluator only (the evaluator that checks every step uses `f`).
+    pub f_many: Option<fn(&[f64], &mut Vec<f64>)>,
     /// As printed: Unicode text, ASCII text, LaTeX.
     pub unicode: &'static str,
     pub ascii: &'static str,
@@ -44,6 +48,7 @@ pub const ACTIVATIONS: &[Activation] = &[
             -2.0 * t * (1.0 - t * t)
         },
         df_of_value: Some(|y| 1.0 - y.powi(2)),
+        f_many: Some(fast::tanh_into),
         unicode: "tanh",
         ascii: "tanh",
         latex: "\\tanh",
@@ -62,6 +67,7 @@ pub const ACTIVATIONS: &[Activation] = &[
             s * (1.0 - s) * (1.0 - 2.0 * s)
         },
         df_of_value: Some(|s| s * (1.0 - s)),
+        f_many: None,
         unicode: "σ",
         ascii: "sigmoid",
         latex: "\\sigma",
@@ -74,6 +80,7 @@ pub const ACTIVATIONS: &[Activation] = &[
         df: |x| if x > 0.0 { 1.0 } else { 0.0 },
         ddf: |_| 0.0,
         df_of_value: None,
+        f_many: None,
         unicode: "relu",
         ascii: "relu",
         latex: "\\mathrm{relu}",
@@ -86,6 +93,7 @@ pub const ACTIVATIONS: &[Activation] = &[
         df: |_| 1.0,
         ddf: |_| 0.0,
         df_of_value: None,
+        f_many: None,
         unicode: "id",
         ascii: "id",
         latex: "\\mathrm{id}",
@@ -103,6 +111,7 @@ pub const ACTIVATIONS: &[Activation] = &[
             s * (1.0 - s)
         },
         df_of_value: None,
+        f_many: None,
         unicode: "softplus",
         ascii: "softplus",
         latex: "\\mathrm{softplus}",

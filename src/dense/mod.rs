@@ -199,11 +199,18 @@ impl<'a> Dense<'a> {
             Expr::Recip(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 / x),
             Expr::Act(f, a) => {
                 let x = self.eval(e, *a, env, dims)?;
+                let y = match f.row().f_many {
+                    Some(many) => {
+                        let mut out = vec![];
+                        many(&x.data, &mut out);
+                        D { data: Rc::new(out), idx: x.idx.clone(), dims: x.dims.clone() }
+                    }
+                    None => x.clone().map(f.row().f),
+                };
                 if f.row().df_of_value.is_none() {
-                    return Ok(x.map(f.row().f));
+                    return Ok(y);
                 }
                 let input = x.data.clone();
-                let y = x.map(f.row().f);
                 self.act_values.insert((Rc::as_ptr(&input) as usize, *f), (input, y.data.clone()));
                 y
             }

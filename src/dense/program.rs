@@ -479,7 +479,10 @@ impl<'a> Dense<'a> {
                             None
                         }
                         Op::Act { a, act } => {
-                            map(&mut out, get(*a), act.row().f);
+                            match act.row().f_many {
+                                Some(many) => many(get(*a), &mut out),
+                                None => _ = map(&mut out, get(*a), act.row().f),
+                            }
                             match (act.row().df_of_value, p.vals[*a]) {
                                 (Some(_), Val::Stored(kind, q, t)) => Some((*act, kind, q, t)),
                                 _ => None,

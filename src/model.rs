@@ -533,6 +533,10 @@ pub fn size_words<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
         for line in t.lines() {
             let line = line.trim_start();
             let line = if line.starts_with('[') { line.split_once(']').map(|x| x.1.trim_start()).unwrap_or(line) } else { line };
+            // (most lines are not `dim` lines: skipped before splitting, at every start of the program)
+            if !line.starts_with("dim") {
+                continue;
+            }
             if let ["dim", _, word, ..] = line.split_whitespace().collect::<Vec<_>>().as_slice()
                 && !out.iter().any(|w| w == word)
             {

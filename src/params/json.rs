@@ -103,12 +103,13 @@ fn checked_arrays(model: &Model, text: &str, file: &str) -> Result<BTreeMap<Symb
     Ok(arrays)
 }
 
-/// The arrays of a well-formed params text, read in one pass straight into numbers (no JSON values: at
-/// (64, 64, 1000) the values were most of `grad --params`). `None` when anything is not as it should be — a key
-/// twice, unknown or missing, a string, an empty, ragged or wrongly nested array, a non-finite number, a target
-/// that is not a distribution — and [`checked_arrays`] then reports it.
+/// The arrays of a well-formed params text, read in one pass straight into numbers by [`Scan`] (no JSON
+/// values, no visitor per number: at (64, 64, 1000) reading was most of `grad --params`). `None` when anything
+/// is not as it should be — a key twice, unknown or missing, an escaped key, a string, an empty, ragged or
+/// wrongly nested array, a number JSON does not allow or that is not finite, a target that is not a
+/// distribution, text after the object — and [`checked_arrays`] then reports it.
 fn fast_arrays(model: &Model, text: &str) -> Option<BTreeMap<Symbol, Array>> {
-    let Fast(mut read) = serde_json::from_str::<Fast>(text).ok()?;
+    let mut read = Scan { b: text.as_bytes(), at: 0 }.object()?;
     let mut arrays = BTreeMap::new();
     for name in &model.order {
         let d = model.decls.get(name)?;
@@ -123,77 +124,219 @@ fn fast_arrays(model: &Model, text: &str) -> Option<BTreeMap<Symbol, Array>> {
     read.is_empty().then_some(arrays)
 }
 
-/// A params object whose every value is a number or a rectangular array of finite numbers, each key once.
-struct Fast(Vec<(String, Array)>);
+/// A byte scanner for the one shape a params file has: an object of numbers and rectangular arrays of numbers.
+struct Scan<'t> {
+    b: &'t [u8],
+    at: usize,
+}
 
-impl<'de> serde::Deserialize<'de> for Fast {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Fast;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of numeric arrays")
+impl<'t> Scan<'t> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.at) {
+            self.at += 1;
+        }
+    }
+    /// The next byte after white space, consumed.
+    fn next(&mut self) -> Option<u8> {
+        self.ws();
+        let c = *self.b.get(self.at)?;
+        self.at += 1;
+        Some(c)
+    }
+    fn object(&mut self) -> Option<Vec<(&'t str, Array)>> {
+        let mut out: Vec<(&str, Array)> = vec![];
+        (self.next()? == b'{').then_some(())?;
+        loop {
+            (self.next()? == b'"').then_some(())?;
+            let start = self.at;
+            // a key without escapes (every key a model declares is one)
+            let len = self.b.get(start..)?.iter().position(|c| *c == b'"' || *c == b'\\' || *c < 0x20)?;
+            (self.b[start + len] == b'"').then_some(())?;
+            let key = std::str::from_utf8(&self.b[start..start + len]).ok()?;
+            self.at = start + len + 1;
+            (self.next()? == b':').then_some(())?;
+            if out.iter().any(|(k, _)| *k == key) {
+                return None;
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> std::result::Result<Fast, A::Error> {
-                let mut out: Vec<(String, Array)> = vec![];
-                while let Some(k) = a.next_key::<String>()? {
-                    if out.iter().any(|(o, _)| *o == k) {
-                        return Err(serde::de::Error::custom("a key twice"));
-                    }
-                    let mut data = vec![];
-                    let shape = a.next_value_seed(Numbers(&mut data))?;
-                    out.push((k, Array { shape, data }));
+            let mut data = vec![];
+            let shape = self.value(&mut data, 0)?;
+            out.push((key, Array { shape, data }));
+            match self.next()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        self.ws();
+        (self.at == self.b.len()).then_some(out)
+    }
+    /// A number or a non-empty rectangular array of them, appended to `data`; its shape.
+    fn value(&mut self, data: &mut Vec<f64>, depth: usize) -> Option<Vec<usize>> {
+        self.ws();
+        if self.b.get(self.at) != Some(&b'[') {
+            data.push(self.number()?);
+            return Some(vec![]);
+        }
+        if depth >= 4 {
+            return None;
+        }
+        self.at += 1;
+        self.ws();
+        // a row of numbers (most of a file): read straight through
+        if self.b.get(self.at) != Some(&b'[') {
+            let mut n = 0;
+            loop {
+                self.ws();
+                data.push(self.number()?);
+                n += 1;
+                match self.next()? {
+                    b',' => continue,
+                    b']' => return Some(vec![n]),
+                    _ => return None,
                 }
-                Ok(Fast(out))
             }
         }
-        d.deserialize_map(V)
-    }
-}
-
-/// Appends the numbers of one value to a row-major buffer and gives its shape.
-struct Numbers<'a>(&'a mut Vec<f64>);
-
-impl<'de> serde::de::DeserializeSeed<'de> for Numbers<'_> {
-    type Value = Vec<usize>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Vec<usize>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Numbers<'_> {
-    type Value = Vec<usize>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a finite number or a rectangular array of them")
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Vec<usize>, E> {
-        if !v.is_finite() {
-            return Err(E::custom("not finite"));
+        // a long list of rows of numbers (the data over time): its second half read on another core
+        if depth == 0
+            && let Some(v) = self.halves(data)
+        {
+            return v;
         }
-        self.0.push(v);
-        Ok(vec![])
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Vec<usize>, E> {
-        self.visit_f64(v as f64)
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Vec<usize>, E> {
-        self.visit_f64(v as f64)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Vec<usize>, A::Error> {
-        let mut rows = 0;
-        let mut shape: Option<Vec<usize>> = None;
-        while let Some(sh) = a.next_element_seed(Numbers(self.0))? {
+        let (mut rows, mut shape) = (0, None::<Vec<usize>>);
+        loop {
+            let sh = self.value(data, depth + 1)?;
             match &shape {
                 None => shape = Some(sh),
-                // (a row of numbers compares empty shapes: no call into memcmp for them)
-                Some(s) if s.len() != sh.len() || (!s.is_empty() && *s != sh) => return Err(serde::de::Error::custom("ragged")),
+                Some(s) if *s != sh => return None,
                 _ => {}
             }
             rows += 1;
+            match self.next()? {
+                b',' => continue,
+                b']' => break,
+                _ => return None,
+            }
         }
-        let Some(mut inner) = shape else { return Err(serde::de::Error::custom("empty")) };
-        inner.insert(0, rows);
-        Ok(inner)
+        let mut full = shape?;
+        full.insert(0, rows);
+        Some(full)
+    }
+    /// A long list of rows of numbers `[…], […], …]` (the scanner just past the list's `[`), its second half read
+    /// on another thread: the rows up to the row end nearest the middle of what is left here, the rest there.
+    /// None when the list is short or is not such a list, or the thread does not start: then it is read as
+    /// usual, from where it was. The numbers and the verdict are those of reading it in one go.
+    fn halves(&mut self, data: &mut Vec<f64>) -> Option<Option<Vec<usize>>> {
+        const LONG: usize = 1 << 18;
+        let (b, start) = (self.b, self.at);
+        if b.len() - start < LONG || b.get(start) != Some(&b'[') {
+            return None;
+        }
+        let mut peek = Scan { b, at: start + 1 };
+        peek.ws();
+        if peek.b.get(peek.at) == Some(&b'[') {
+            return None;
+        }
+        // the first `],` after the middle: the comma between two rows, if the middle is in this list
+        let mid = start + (b.len() - start) / 2;
+        let close = mid + b[mid..].iter().position(|c| *c == b']')?;
+        let mut probe = Scan { b, at: close + 1 };
+        (probe.next()? == b',').then_some(())?;
+        let comma = probe.at - 1;
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let stop = &stop;
+            let second = std::thread::Builder::new()
+                .spawn_scoped(scope, move || {
+                    let mut sc = Scan { b, at: comma + 1 };
+                    let mut d = vec![];
+                    sc.rows(&mut d, None, stop).map(|(rows, n, _)| (rows, n, d, sc.at))
+                })
+                .ok()?;
+            let mut sc = Scan { b, at: start };
+            let first = sc.rows(data, Some(comma), &std::sync::atomic::AtomicBool::new(false));
+            if !matches!(first, Some((_, _, false))) {
+                // the list ended before the middle (or is not rows of numbers): the other half is not needed
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            let second = second.join().ok().flatten();
+            Some(match (first, second) {
+                (Some((rows, n, true)), _) => {
+                    self.at = sc.at;
+                    Some(vec![rows, n])
+                }
+                (Some((r1, n1, false)), Some((r2, n2, d, end))) if n1 == n2 => {
+                    data.extend_from_slice(&d);
+                    self.at = end;
+                    Some(vec![r1 + r2, n1])
+                }
+                _ => None,
+            })
+        })
+    }
+    /// Rows of numbers, each `[n, …]` with one length, separated by commas, until the `]` that closes the list
+    /// (then: true) or the comma at `until` (false); their count and length. None for anything else, or when
+    /// `stop` is set.
+    fn rows(&mut self, data: &mut Vec<f64>, until: Option<usize>, stop: &std::sync::atomic::AtomicBool) -> Option<(usize, usize, bool)> {
+        let (mut rows, mut len) = (0, None);
+        loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
+            (self.next()? == b'[').then_some(())?;
+            let mut n = 0;
+            loop {
+                self.ws();
+                data.push(self.number()?);
+                n += 1;
+                match self.next()? {
+                    b',' => continue,
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+            (*len.get_or_insert(n) == n).then_some(())?;
+            rows += 1;
+            match self.next()? {
+                b',' if Some(self.at - 1) == until => return Some((rows, n, false)),
+                b',' => continue,
+                b']' => return Some((rows, n, true)),
+                _ => return None,
+            }
+        }
+    }
+    /// A number as JSON writes it — -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? — finite, correctly rounded.
+    fn number(&mut self) -> Option<f64> {
+        let start = self.at;
+        let digits = |s: &mut Scan| {
+            let from = s.at;
+            while s.b.get(s.at).is_some_and(u8::is_ascii_digit) {
+                s.at += 1;
+            }
+            s.at > from
+        };
+        if self.b.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        let lead = self.at;
+        digits(self).then_some(())?;
+        if self.b[lead] == b'0' && self.at > lead + 1 {
+            return None;
+        }
+        if self.b.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            digits(self).then_some(())?;
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.at) {
+                self.at += 1;
+            }
+            digits(self).then_some(())?;
+        }
+        // SAFETY: the bytes from `start` to here are ASCII (digits, '-', '+', '.', 'e', 'E', checked above): UTF-8
+        let text = unsafe { std::str::from_utf8_unchecked(&self.b[start..self.at]) };
+        let v: f64 = text.parse().ok()?;
+        v.is_finite().then_some(v)
     }
 }
 
@@ -359,12 +502,104 @@ mod tests {
             good.replacen("]]", "], [1]]", 1),                       // a short row
             good.replacen("[[", "[[[1]], [", 1),                     // nested too deep
             good.replacen("[[", "[[1e999, ", 1),                     // out of range
+            good.replacen("[[", "[[+1, ", 1),                        // numbers JSON does not allow …
+            good.replacen("[[", "[[.5, ", 1),
+            good.replacen("[[", "[[1., ", 1),
+            good.replacen("[[", "[[01, ", 1),
+            good.replacen("[[", "[[1e, ", 1),
+            good.replacen("[[", "[[-, ", 1),
+            good.replacen("[[", "[[NaN, ", 1),
+            good.replacen("[[", "[[1,, ", 1),                        // … and lists it does not allow
+            good.replacen("]]", "],]]", 1),
             "[]".to_string(),                                        // not an object
             format!("{good} x"),                                     // trailing text
         ];
         for b in &bad {
             assert!(fast_arrays(&s.model, b).is_none(), "steps aside for {}", &b[..b.len().min(80)]);
             assert!(checked_arrays(&s.model, b, "p.json").is_err() || Params::from_json(&s.model, b, "p.json").is_err(), "an error for {}", &b[..b.len().min(80)]);
+        }
+        // an escaped key is fine JSON: the general reader decodes it
+        let escaped = good.replacen("\"W_r\"", "\"W\\u005fr\"", 1);
+        assert!(fast_arrays(&s.model, &escaped).is_none());
+        assert_eq!(checked_arrays(&s.model, &escaped, "p.json").unwrap()[&Symbol::from("W_r")].data, s.params.values[&Symbol::from("W_r")].data);
+    }
+
+    /// A long list of rows is read in two halves, on two threads: the same numbers as the general reader, the
+    /// same verdict on a bad row in either half, wherever the list is in the file.
+    #[test]
+    fn a_long_list_read_in_halves_is_read_as_in_one_go() {
+        let o = crate::session::Options { sizes: vec![("hidden".into(), 4), ("input".into(), 12)], steps: Some(6000), ..Default::default() };
+        let s = crate::session::Session::load(o).unwrap();
+        let j = s.params.to_json(&s.model);
+        let map = j.as_object().unwrap();
+        let pretty = |keys: &[&str], sep: &str| format!("{{{}}}", keys.iter().map(|k| format!("\"{k}\":{sep}{}", serde_json::to_string(&map[*k]).unwrap().replace(",", &format!(",{sep}")))).collect::<Vec<_>>().join(","));
+        let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        let mut xs = vec![];
+        for sep in ["", "", "\n "] {
+            xs.push(pretty(&keys, sep));
+            keys.rotate_left(1);
+        }
+        xs.push(pretty(&["x", "W_r", "W_x", "W_y", "s0", "target"], " "));
+        for text in &xs {
+            assert!(text.len() > 1 << 18, "long enough to be split");
+            let fast = fast_arrays(&s.model, text).expect("read fast");
+            let slow = checked_arrays(&s.model, text, "p.json").unwrap();
+            for (k, a) in &slow {
+                assert_eq!(fast[k].shape, a.shape, "{k}");
+                assert_eq!(fast[k].data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), a.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{k}");
+            }
+            // a short row early, in the middle or late in the list; a string there instead of a number
+            let at = text.find("\"x\"").unwrap();
+            let end = at + text[at..].find("]]").unwrap();
+            for frac in [0.05, 0.5, 0.95] {
+                let from = at + ((end - at) as f64 * frac) as usize;
+                // a comma before a number, and where that number ends
+                let comma = from + text[from..].find(|c: char| c == ',').unwrap();
+                let comma = comma + text[comma..].find(", ").map(|_| 0).unwrap_or(0);
+                let next = comma + 1 + text[comma + 1..].find(|c: char| c.is_ascii_digit() || c == '-').unwrap();
+                let stop = next + text[next..].find(|c: char| c == ',' || c == ']').unwrap();
+                if text[comma + 1..next].contains('[') {
+                    continue;
+                }
+                let ragged = format!("{}{}", &text[..comma], &text[stop..]);
+                assert!(fast_arrays(&s.model, &ragged).is_none(), "a short row at {frac}");
+                assert!(Params::from_json(&s.model, &ragged, "p.json").is_err(), "a short row at {frac}");
+                let stringy = format!("{}\"a\"{}", &text[..next], &text[stop..]);
+                assert!(fast_arrays(&s.model, &stringy).is_none(), "a string at {frac}");
+                assert!(Params::from_json(&s.model, &stringy, "p.json").is_err(), "a string at {frac}");
+            }
+        }
+    }
+
+    /// Both readers round every number correctly: the same bits for numbers of every size and spelling.
+    #[test]
+    fn both_readers_give_the_same_bits_for_any_number() {
+        use rand_core::{RngCore, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let s = session(false, false);
+        let mut j = s.params.to_json(&s.model);
+        let mut spelled = vec![];
+        for _ in 0..20_000 {
+            let v = f64::from_bits(rng.next_u64());
+            if !v.is_finite() {
+                continue;
+            }
+            let w = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi((rng.next_u32() % 40) as i32 - 20);
+            // shortest round trip, scientific, and 25 significant digits (more than f64 holds: rounding matters)
+            spelled.extend([format!("{v:?}"), format!("{w:e}"), format!("{w:.24e}"), format!("{}", w.round())]);
+        }
+        let x = format!("[{}]", spelled.iter().map(|t| format!("[{t}, 0, 0]")).collect::<Vec<_>>().join(", "));
+        j["x"] = serde_json::from_str::<serde_json::Value>("[]").unwrap();
+        let text = serde_json::to_string(&j).unwrap().replace("\"x\":[]", &format!("\"x\":{x}"));
+        let fast = fast_arrays(&s.model, &text).expect("the fast reader reads it");
+        let slow = checked_arrays(&s.model, &text, "p.json").unwrap();
+        let key = Symbol::from("x");
+        assert_eq!(fast[&key].data.len(), spelled.len() * 3);
+        let bits = |a: &Array| a.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast[&key]), bits(&slow[&key]));
+        // and each is the correctly rounded value of what is written
+        for (t, v) in spelled.iter().zip(fast[&key].data.iter().step_by(3)) {
+            assert_eq!(t.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{t}");
         }
     }
 }

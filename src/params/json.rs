@@ -196,12 +196,6 @@ impl<'t> Scan<'t> {
                 }
             }
         }
-        // a long list of rows of numbers (the data over time): its second half read on another core
-        if depth == 0
-            && let Some(v) = self.halves(data)
-        {
-            return v;
-        }
         let (mut rows, mut shape) = (0, None::<Vec<usize>>);
         loop {
             let sh = self.value(data, depth + 1)?;
@@ -220,89 +214,6 @@ impl<'t> Scan<'t> {
         let mut full = shape?;
         full.insert(0, rows);
         Some(full)
-    }
-    /// A long list of rows of numbers `[…], […], …]` (the scanner just past the list's `[`), its second half read
-    /// on another thread: the rows up to the row end nearest the middle of what is left here, the rest there.
-    /// None when the list is short or is not such a list, or the thread does not start: then it is read as
-    /// usual, from where it was. The numbers and the verdict are those of reading it in one go.
-    fn halves(&mut self, data: &mut Vec<f64>) -> Option<Option<Vec<usize>>> {
-        const LONG: usize = 1 << 18;
-        let (b, start) = (self.b, self.at);
-        if b.len() - start < LONG || b.get(start) != Some(&b'[') {
-            return None;
-        }
-        let mut peek = Scan { b, at: start + 1 };
-        peek.ws();
-        if peek.b.get(peek.at) == Some(&b'[') {
-            return None;
-        }
-        // the first `],` after the middle: the comma between two rows, if the middle is in this list
-        let mid = start + (b.len() - start) / 2;
-        let close = mid + b[mid..].iter().position(|c| *c == b']')?;
-        let mut probe = Scan { b, at: close + 1 };
-        (probe.next()? == b',').then_some(())?;
-        let comma = probe.at - 1;
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            let stop = &stop;
-            let second = std::thread::Builder::new()
-                .spawn_scoped(scope, move || {
-                    let mut sc = Scan { b, at: comma + 1 };
-                    let mut d = vec![];
-                    sc.rows(&mut d, None, stop).map(|(rows, n, _)| (rows, n, d, sc.at))
-                })
-                .ok()?;
-            let mut sc = Scan { b, at: start };
-            let first = sc.rows(data, Some(comma), &std::sync::atomic::AtomicBool::new(false));
-            if !matches!(first, Some((_, _, false))) {
-                // the list ended before the middle (or is not rows of numbers): the other half is not needed
-                stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            let second = second.join().ok().flatten();
-            Some(match (first, second) {
-                (Some((rows, n, true)), _) => {
-                    self.at = sc.at;
-                    Some(vec![rows, n])
-                }
-                (Some((r1, n1, false)), Some((r2, n2, d, end))) if n1 == n2 => {
-                    data.extend_from_slice(&d);
-                    self.at = end;
-                    Some(vec![r1 + r2, n1])
-                }
-                _ => None,
-            })
-        })
-    }
-    /// Rows of numbers, each `[n, …]` with one length, separated by commas, until the `]` that closes the list
-    /// (then: true) or the comma at `until` (false); their count and length. None for anything else, or when
-    /// `stop` is set.
-    fn rows(&mut self, data: &mut Vec<f64>, until: Option<usize>, stop: &std::sync::atomic::AtomicBool) -> Option<(usize, usize, bool)> {
-        let (mut rows, mut len) = (0, None);
-        loop {
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                return None;
-            }
-            (self.next()? == b'[').then_some(())?;
-            let mut n = 0;
-            loop {
-                self.ws();
-                data.push(self.number()?);
-                n += 1;
-                match self.next()? {
-                    b',' => continue,
-                    b']' => break,
-                    _ => return None,
-                }
-            }
-            (*len.get_or_insert(n) == n).then_some(())?;
-            rows += 1;
-            match self.next()? {
-                b',' if Some(self.at - 1) == until => return Some((rows, n, false)),
-                b',' => continue,
-                b']' => return Some((rows, n, true)),
-                _ => return None,
-            }
-        }
     }
     /// A number as JSON writes it — -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? — finite, correctly rounded.
     fn number(&mut self) -> Option<f64> {
@@ -522,53 +433,6 @@ mod tests {
         let escaped = good.replacen("\"W_r\"", "\"W\\u005fr\"", 1);
         assert!(fast_arrays(&s.model, &escaped).is_none());
         assert_eq!(checked_arrays(&s.model, &escaped, "p.json").unwrap()[&Symbol::from("W_r")].data, s.params.values[&Symbol::from("W_r")].data);
-    }
-
-    /// A long list of rows is read in two halves, on two threads: the same numbers as the general reader, the
-    /// same verdict on a bad row in either half, wherever the list is in the file.
-    #[test]
-    fn a_long_list_read_in_halves_is_read_as_in_one_go() {
-        let o = crate::session::Options { sizes: vec![("hidden".into(), 4), ("input".into(), 12)], steps: Some(6000), ..Default::default() };
-        let s = crate::session::Session::load(o).unwrap();
-        let j = s.params.to_json(&s.model);
-        let map = j.as_object().unwrap();
-        let pretty = |keys: &[&str], sep: &str| format!("{{{}}}", keys.iter().map(|k| format!("\"{k}\":{sep}{}", serde_json::to_string(&map[*k]).unwrap().replace(",", &format!(",{sep}")))).collect::<Vec<_>>().join(","));
-        let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
-        let mut xs = vec![];
-        for sep in ["", "", "\n "] {
-            xs.push(pretty(&keys, sep));
-            keys.rotate_left(1);
-        }
-        xs.push(pretty(&["x", "W_r", "W_x", "W_y", "s0", "target"], " "));
-        for text in &xs {
-            assert!(text.len() > 1 << 18, "long enough to be split");
-            let fast = fast_arrays(&s.model, text).expect("read fast");
-            let slow = checked_arrays(&s.model, text, "p.json").unwrap();
-            for (k, a) in &slow {
-                assert_eq!(fast[k].shape, a.shape, "{k}");
-                assert_eq!(fast[k].data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), a.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{k}");
-            }
-            // a short row early, in the middle or late in the list; a string there instead of a number
-            let at = text.find("\"x\"").unwrap();
-            let end = at + text[at..].find("]]").unwrap();
-            for frac in [0.05, 0.5, 0.95] {
-                let from = at + ((end - at) as f64 * frac) as usize;
-                // a comma before a number, and where that number ends
-                let comma = from + text[from..].find(|c: char| c == ',').unwrap();
-                let comma = comma + text[comma..].find(", ").map(|_| 0).unwrap_or(0);
-                let next = comma + 1 + text[comma + 1..].find(|c: char| c.is_ascii_digit() || c == '-').unwrap();
-                let stop = next + text[next..].find(|c: char| c == ',' || c == ']').unwrap();
-                if text[comma + 1..next].contains('[') {
-                    continue;
-                }
-                let ragged = format!("{}{}", &text[..comma], &text[stop..]);
-                assert!(fast_arrays(&s.model, &ragged).is_none(), "a short row at {frac}");
-                assert!(Params::from_json(&s.model, &ragged, "p.json").is_err(), "a short row at {frac}");
-                let stringy = format!("{}\"a\"{}", &text[..next], &text[stop..]);
-                assert!(fast_arrays(&s.model, &stringy).is_none(), "a string at {frac}");
-                assert!(Params::from_json(&s.model, &stringy, "p.json").is_err(), "a string at {frac}");
-            }
-        }
     }
 
     /// Both readers round every number correctly: the same bits for numbers of every size and spelling.

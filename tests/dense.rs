@@ -54,3 +54,16 @@ fn the_fast_closed_form_of_every_variant_matches_the_derivation() {
     let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(j["gradient"].as_array().map(|a| a.iter().all(|x| x.is_f64())), Some(true), "{j}");
 }
+
+#[test]
+fn grad_repeat_gives_the_same_numbers_and_a_steady_state_figure() {
+    let once = run(&["grad", "--steps", "40", "--hidden", "6", "--format", "json"]);
+    let many = run(&["grad", "--steps", "40", "--hidden", "6", "--format", "json", "--repeat", "3", "--stats"]);
+    assert_eq!(once.status.code(), Some(0));
+    assert_eq!(many.status.code(), Some(0));
+    assert_eq!(stdout(&once), stdout(&many), "the same gradient, to the byte");
+    let err = stderr(&many);
+    assert!(err.contains("evaluate ") && err.contains(" ms, then ") && err.contains("(the median of 2 more)"), "{err}");
+    let bad = run(&["grad", "--repeat", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}

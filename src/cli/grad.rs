@@ -27,6 +27,10 @@ pub struct GradArgs {
     /// Print the time the evaluation took to stderr
     #[arg(long)]
     pub stats: bool,
+    /// Evaluate N times (the same numbers each time); with --stats, report the first evaluation and the median of
+    /// the others: a steady-state figure, comparable to a jit-compiled library's call after its compilation
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
     /// Read rule, model and plan files from DIR instead of the built-in set
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
@@ -40,15 +44,24 @@ pub fn run_grad(a: &GradArgs, out: &mut dyn Write) -> Result<u8, Error> {
     // by every `derive` and by the tests
     let (s, _) = crate::pipeline::closed_form(model_options(&a.model, a.wrt.as_deref(), &a.rules)?, Default::default(), a.rules.is_some())?;
     let loaded = started.elapsed();
-    let g = crate::dense::closed_gradient(&s, Default::default())?;
+    let mut g = crate::dense::closed_gradient(&s, Default::default())?;
+    let first = started.elapsed() - loaded;
+    let mut again = vec![];
+    for _ in 1..a.repeat {
+        let t0 = std::time::Instant::now();
+        g = crate::dense::closed_gradient(&s, Default::default())?;
+        again.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
     if a.stats {
+        again.sort_by(f64::total_cmp);
+        let steady = again.get(again.len() / 2).map(|m| format!(", then {m:.1} ms (the median of {} more)", again.len())).unwrap_or_default();
         super::output::note(&format!(
-            "stats grad {}: T={} sizes {:?}: load {:.1} ms, evaluate {:.1} ms",
+            "stats grad {}: T={} sizes {:?}: load {:.1} ms, evaluate {:.1} ms{steady}",
             s.wrt,
             s.sizes.steps,
             g.dims,
             loaded.as_secs_f64() * 1e3,
-            (started.elapsed() - loaded).as_secs_f64() * 1e3
+            first.as_secs_f64() * 1e3
         ));
     }
     let cols = g.dims.last().copied().unwrap_or(1).max(1);

@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 mod array;
+mod compile;
 mod program;
 mod steps;
 use array::D;

@@ -21,7 +21,7 @@ pub struct Activation {
     pub df_of_value: Option<fn(f64) -> f64>,
     /// σ over a whole array at once, where a faster form exists ([`fast`]): within 2 ulp of `f`, for the fast
     /// evaluator only (the evaluator that checks every step uses `f`).
-    pub f_many: Option<fn(&[f64], &mut Vec<f64>)>,
+    pub f_many: Option<ManyFn>,
     /// As printed: Unicode text, ASCII text, LaTeX.
     pub unicode: &'static str,
     pub ascii: &'static str,
@@ -30,6 +30,9 @@ pub struct Activation {
     /// are written without the backslash.
     pub aliases: &'static [&'static str],
 }
+
+/// σ over a whole array: the inputs, and the outputs (cleared, then one per input).
+pub type ManyFn = fn(&[f64], &mut Vec<f64>);
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())

@@ -5,6 +5,7 @@
 //!
 //! tanh follows Cephes (S. L. Moshier, `tanh.c` and `exp.c`): below |x| = 0.625 a rational function of x², above
 //! it 1 − 2/(e^{2|x|} + 1) with e^y as 2ⁿ · e^r (r = y − n ln 2 in two parts, e^r by a Padé form).
+#![allow(clippy::excessive_precision)] // the constants as Cephes publishes them
 
 /// tanh of every entry of `x`, into `out` (cleared first).
 pub fn tanh_into(x: &[f64], out: &mut Vec<f64>) {

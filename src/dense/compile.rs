@@ -228,6 +228,7 @@ impl<'a> Dense<'a> {
                 _ => {}
             }
         }
-        Some(Program { ops, bufs: b.consts, vals: vec![Val::Buf(0); n], held: vec![None; n], idx, dims })
+        let lens = b.shapes.iter().map(|(_, d)| d.iter().product()).collect();
+        Some(Program { ops, bufs: b.consts, vals: vec![Val::Buf(0); n], held: vec![None; n], lens, idx, dims })
     }
 }

@@ -92,6 +92,8 @@ pub(super) struct Program<'a> {
     pub(super) bufs: Vec<Vec<f64>>,
     pub(super) vals: Vec<Val<'a>>,
     pub(super) held: Vec<Option<Rc<D>>>,
+    /// Each node's number of entries (its sizes multiplied).
+    pub(super) lens: Vec<usize>,
     /// The result's axes and sizes.
     pub(super) idx: Vec<Symbol>,
     pub(super) dims: Vec<usize>,
@@ -293,6 +295,12 @@ impl<'a> Dense<'a> {
                     Val::Buf(i)
                 }
             };
+            // a value from the interpreter must have the size the program was compiled for (the kernels index by it)
+            if let Val::Held(h) = v
+                && p.held[h].as_ref().map(|d| d.data.len()) != Some(p.lens[i])
+            {
+                return Err(Error::Eval("a value of another size than compiled".into()));
+            }
             p.vals[i] = v;
         }
         Ok(last)

@@ -300,7 +300,8 @@ pub fn lines(text: &str) -> Vec<(Range<usize>, Line)> {
         } else if let Some(c) = t.strip_prefix('#') {
             Line::Comment(c.trim().to_string())
         } else {
-            let content_end = s.find(" #").map(|i| start + i).unwrap_or(end);
+            // (a byte scan: `find(" #")` set up a substring searcher for every line of every file, 2 % of derive)
+            let content_end = s.as_bytes().windows(2).position(|w| w == b" #").map(|i| start + i).unwrap_or(end);
             Line::Content(start..content_end)
         };
         out.push((start..end, kind));

@@ -60,10 +60,15 @@ impl<'a> Builder<'a, '_> {
         Some((to, decl.dims.iter().map(|d| self.dense.dim_of(*d)).collect()))
     }
 
+    /// Nodes `a` and `b` give every axis they share one size (a kernel would read past an array otherwise).
+    fn sizes_agree(&self, a: usize, b: usize) -> bool {
+        let ((ai, ad), (bi, bd)) = (&self.shapes[a], &self.shapes[b]);
+        ai.iter().zip(ad).all(|(s, n)| bi.iter().position(|t| t == s).is_none_or(|p| bd[p] == *n))
+    }
+
     fn zip(&mut self, a: usize, b: usize, f: Bin) -> Option<usize> {
         let ((ai, ad), (bi, bd)) = (&self.shapes[a], &self.shapes[b]);
-        // the sizes must agree wherever the axes do (the interpreter would read past an array otherwise)
-        if ai.iter().zip(ad).any(|(s, n)| bi.iter().position(|t| t == s).is_some_and(|p| bd[p] != *n)) || (ai == bi && ad != bd) {
+        if !self.sizes_agree(a, b) || (ai == bi && ad != bd) {
             return None;
         }
         let (idx, dims, plan) = Zip::plan((ai, ad), (bi, bd));
@@ -120,8 +125,8 @@ impl<'a> Builder<'a, '_> {
                     let (x, y) = (self.node(*x, d)?, self.node(*y, d)?);
                     let ((xi, xd), (yi, yd)) = (&self.shapes[x], &self.shapes[y]);
                     if let Some((idx, dims, plan)) = Contract::plan((xi, xd), (yi, yd), k) {
-                        // the other axes the two share must have one size
-                        if xi.iter().zip(xd).any(|(s, m)| *s != k && yi.iter().position(|t| t == s).is_some_and(|p| yd[p] != *m)) {
+                        // the other axes the two share must have one size too (the plan checked k's)
+                        if !self.sizes_agree(x, y) {
                             return None;
                         }
                         let at = self.push(Op::Contract { a: x, b: y, plan }, idx, dims, vec![]);

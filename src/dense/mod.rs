@@ -114,7 +114,7 @@ impl<'a> Dense<'a> {
             return;
         }
         let steps = self.sizes.steps as i64;
-        let timed: Vec<Symbol> = self.model.decls.iter().filter(|(_, d)| d.kind == DeclKind::Quantity && d.timed).map(|(n, _)| *n).collect();
+        let timed = self.timed_quantities();
         for t in 0..=steps {
             for q in &timed {
                 let _ = self.quantity(*q, t);
@@ -123,6 +123,11 @@ impl<'a> Dense<'a> {
         for (t, q) in self.covered() {
             let _ = self.grad(q, t);
         }
+    }
+
+    /// The model's quantities over time, in declaration order (the order the forward pass computes them in).
+    fn timed_quantities(&self) -> Vec<Symbol> {
+        self.model.decls.iter().filter(|(_, d)| d.kind == DeclKind::Quantity && d.timed).map(|(n, _)| *n).collect()
     }
 
     fn dim_of(&self, d: Symbol) -> usize {
@@ -200,19 +205,19 @@ impl<'a> Dense<'a> {
             Expr::Recip(a) => self.eval(e, *a, env, dims)?.map(|x| 1.0 / x),
             Expr::Act(f, a) => {
                 let x = self.eval(e, *a, env, dims)?;
+                // the input is kept (its address names it) only where σ′ can reuse σ's values
+                let input = f.row().df_of_value.is_some().then(|| x.data.clone());
                 let y = match f.row().f_many {
                     Some(many) => {
                         let mut out = vec![];
                         many(&x.data, &mut out);
-                        D { data: Rc::new(out), idx: x.idx.clone(), dims: x.dims.clone() }
+                        D { data: Rc::new(out), ..x }
                     }
-                    None => x.clone().map(f.row().f),
+                    None => x.map(f.row().f),
                 };
-                if f.row().df_of_value.is_none() {
-                    return Ok(y);
+                if let Some(input) = input {
+                    self.act_values.insert((Rc::as_ptr(&input) as usize, *f), (input, y.data.clone()));
                 }
-                let input = x.data.clone();
-                self.act_values.insert((Rc::as_ptr(&input) as usize, *f), (input, y.data.clone()));
                 y
             }
             Expr::DAct(f, a) => {

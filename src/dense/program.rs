@@ -157,6 +157,22 @@ pub(super) struct Compiled<'a> {
     pub(super) depth: usize,
 }
 
+impl Compiled<'_> {
+    /// The store of values or of gradients.
+    pub(super) fn slots(&self, kind: Kind) -> &Slots {
+        match kind {
+            Kind::Value => &self.values,
+            Kind::Grad => &self.grads,
+        }
+    }
+    pub(super) fn slots_mut(&mut self, kind: Kind) -> &mut Slots {
+        match kind {
+            Kind::Value => &mut self.values,
+            Kind::Grad => &mut self.grads,
+        }
+    }
+}
+
 /// σ, and the stored x it was computed from.
 pub(super) type MemoKey = (Act, Kind, usize, usize);
 
@@ -172,8 +188,7 @@ fn slice<'x>(v: Val<'x>, bufs: &'x [Vec<f64>], held: &'x [Option<Rc<D>>], c: &'x
     match v {
         Val::Buf(i) => &bufs[i],
         Val::Param(s) => s,
-        Val::Stored(Kind::Value, q, t) => c.values.get(q, t).unwrap_or(&[]),
-        Val::Stored(Kind::Grad, q, t) => c.grads.get(q, t).unwrap_or(&[]),
+        Val::Stored(kind, q, t) => c.slots(kind).get(q, t).unwrap_or(&[]),
         Val::Held(i) => held[i].as_ref().map(|d| d.data.as_slice()).unwrap_or(&[]),
     }
 }

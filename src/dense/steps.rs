@@ -4,10 +4,9 @@
 //! (as the interpreter's memo would), to a small depth. Any error discards the compiled run: the interpreter
 //! then does it all, and gives the error where it arises.
 use super::array::D;
-use super::program::{Compiled, Kind, Memo, Program, Slots};
+use super::program::{Compiled, Kind, Memo, Program};
 use super::{Dense, NO_TIME};
 use crate::error::{Error, Result};
-use crate::model::DeclKind;
 use egg::{Language, RecExpr, Symbol};
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
@@ -33,7 +32,7 @@ impl<'a> Dense<'a> {
 
     fn try_warm(&mut self) -> Result<bool> {
         let steps = self.sizes.steps;
-        let timed: Vec<Symbol> = self.model.decls.iter().filter(|(_, d)| d.kind == DeclKind::Quantity && d.timed).map(|(n, _)| *n).collect();
+        let timed = self.timed_quantities();
         let size = |d: &Dense, n: Symbol| d.model.decls.get(&n).map(|x| x.dims.iter().map(|s| d.dim_of(*s)).product::<usize>());
         let mut c = Compiled::default();
         for q in &timed {
@@ -136,8 +135,7 @@ impl<'a> Dense<'a> {
                 Some(v) => std::borrow::Cow::Borrowed(v),
                 None => std::borrow::Cow::Owned(p.result(c).to_vec()),
             };
-            let slots: &mut Slots = if kind == Kind::Value { &mut c.values } else { &mut c.grads };
-            slots.put(slot, t as usize, &v)?;
+            c.slots_mut(kind).put(slot, t as usize, &v)?;
             if let Some(key) = key {
                 c.memo.insert(key, Memo::Stored(kind, slot, t as usize));
             }
@@ -176,7 +174,7 @@ impl<'a> Dense<'a> {
     /// A stored step as an array (over placeholder axes) for the interpreter.
     pub(super) fn stored(&self, kind: Kind, name: Symbol, t: i64) -> Option<Rc<D>> {
         let c = self.compiled.as_ref()?;
-        let slots = if kind == Kind::Value { &c.values } else { &c.grads };
+        let slots = c.slots(kind);
         let v = slots.get(slots.slot(name)?, usize::try_from(t).ok()?)?;
         let decl = self.model.decls.get(&name)?;
         let dims: Vec<usize> = decl.dims.iter().map(|d| self.dim_of(*d)).collect();

@@ -87,8 +87,8 @@ pub struct Options {
     pub wrt: Option<String>,
     pub seed: u64,
     /// A params file: its name and text (shared: options are copied for every session of a run, and the text
-    /// can be megabytes).
-    pub params: Option<(String, std::sync::Arc<str>)>,
+    /// can be megabytes; an `Arc<String>` takes the text as read, where an `Arc<str>` would copy it).
+    pub params: Option<(String, std::sync::Arc<String>)>,
     pub rules_dir: Option<PathBuf>,
     /// The model with biases (its `-bias` model file).
     pub bias: bool,

@@ -277,7 +277,7 @@ pub const OK: u8 = 0;
 pub const MISMATCH: u8 = 1;
 pub const ERROR: u8 = 2;
 
-fn read_params(p: &Option<PathBuf>) -> Result<Option<(String, std::sync::Arc<str>)>, Error> {
+fn read_params(p: &Option<PathBuf>) -> Result<Option<(String, std::sync::Arc<String>)>, Error> {
     let Some(p) = p else { return Ok(None) };
     let bytes = crate::limits::read_file(p)?;
     let text = String::from_utf8(bytes).map_err(|_| Error::Io { path: p.display().to_string(), reason: "not UTF-8 text".into() })?;

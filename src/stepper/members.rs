@@ -43,8 +43,10 @@ pub(super) struct Members {
     /// For every pool class, the references to it from the term: one per child slot of a term class that holds
     /// it, one more for the root. A class is part of the term while it has any.
     pub refs: Vec<u32>,
-    /// For every pool class, the term classes that took it as a child (an entry per time; one that is no longer
-    /// in the term, or no longer holds it, is skipped where the list is read).
+    /// For every pool class, the term classes that took it as a child: an entry per child slot. An entry whose
+    /// class left the term stays (it is skipped where the list is read), but a term class holds every child it
+    /// has an entry for: an in-place edit that puts another class in a slot takes its entry off the old child's
+    /// list ([`Members::unlink`]), so that reading a list needs no look at the nodes.
     pub parents: Vec<SmallVec<[Id; 2]>>,
     /// The classes of the term, and the same by operator ([`crate::lang::op_index`]).
     pub all: Set,
@@ -70,9 +72,22 @@ impl Members {
         self.refs.get(usize::from(id)).is_some_and(|r| *r > 0)
     }
 
-    /// Is `p` (an entry of `c`'s parent list) a term class that holds `c` now?
+    /// Is `p` (an entry of `c`'s parent list) a term class that holds `c` now? (A term class holds every child
+    /// it has an entry for: checked in debug builds, which the stepper test runs.)
     pub fn holds(&self, eg: &EG, p: Id, c: Id) -> bool {
-        self.live(p) && eg.id_to_node(p).children().contains(&c)
+        let live = self.live(p);
+        debug_assert!(!live || eg.id_to_node(p).children().contains(&c), "a stale parent entry");
+        live
+    }
+
+    /// `p` no longer holds `c` in one of its child slots (an in-place edit put another class there): one entry
+    /// fewer in `c`'s parent list.
+    pub fn unlink(&mut self, c: Id, p: Id) {
+        if let Some(list) = self.parents.get_mut(usize::from(c))
+            && let Some(at) = list.iter().position(|q| *q == p)
+        {
+            list.swap_remove(at);
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -378,18 +378,22 @@ impl Pool {
             return None;
         };
         self.grow();
-        // the term's references follow the edits: new children first, so that no class leaves and comes back
+        // the term's references follow the edits, slot by slot (an edit keeps the operator and the number of
+        // children): new children first, so that no class leaves and comes back
         let mut gone = vec![];
         for (id, old, _) in &undo {
             if self.m.live(*id) && self.eg.id_to_node(*id) != old {
                 let kids: SmallVec<[Id; 4]> = self.eg.id_to_node(*id).children().iter().copied().collect();
-                for c in kids {
-                    self.m.add_ref(&self.eg, c, Some(*id));
+                for (new, was) in kids.iter().zip(old.children()) {
+                    if new != was {
+                        self.m.add_ref(&self.eg, *new, Some(*id));
+                        gone.push((*was, *id));
+                    }
                 }
-                gone.extend(old.children().iter().copied());
             }
         }
-        for c in gone {
+        for (c, p) in gone {
+            self.m.unlink(c, p);
             self.m.drop_ref(&mut self.eg, c);
         }
         // A class whose subterm changed may now match where it did not: its misses are forgotten — for a rule that

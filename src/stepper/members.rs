@@ -53,6 +53,11 @@ pub(super) struct Members {
     pub by_op: Vec<Set>,
     /// The symbols of the term.
     pub symbols: Names,
+    /// The classes that joined the term since the pool last looked (it empties the list).
+    pub joined: Vec<Id>,
+    /// For every pool class that was ever in the term, its node's operator ([`crate::lang::op_index`]; a class's
+    /// node keeps its operator): read where a walk up the term would otherwise look at every node it passes.
+    pub op: Vec<u8>,
 }
 
 impl Members {
@@ -65,6 +70,7 @@ impl Members {
         if self.refs.len() < n {
             self.refs.resize(n, 0);
             self.parents.resize(n, SmallVec::new());
+            self.op.resize(n, 0);
         }
     }
 
@@ -107,8 +113,11 @@ impl Members {
             self.refs[k] += 1;
             if self.refs[k] == 1 {
                 let node = eg.id_to_node(id);
+                self.joined.push(id);
+                let op = crate::lang::op_index(node);
+                self.op[k] = op as u8;
                 self.all.insert(id);
-                self.by_op[crate::lang::op_index(node)].insert(id);
+                self.by_op[op].insert(id);
                 if let Expr::Symbol(s) = node {
                     self.symbols.insert(*s);
                 }

@@ -4,14 +4,15 @@
 //! right-hand side in place of its class (numbers for constant results, as the fresh e-graph's constant folding
 //! does). A class above a replaced one is edited in place (its node gets the new child), so a step adds only its
 //! right-hand sides, and its bookkeeping (which classes are in the term, which rules are known not to match
-//! them) touches only the replaced classes and their ancestors — not the rest of the term.
+//! them, [`super::candidates`]) touches only the replaced classes and their ancestors — not the rest of the term.
 //!
 //! The result equals the reference step ([`super::one_step`]: a fresh e-graph of the term, rules united, the new
 //! form extracted); the cases where uniting could pick differently (a right-hand side that is itself rewritten,
 //! two right-hand sides for one class, a cycle) are handed to the reference step. `tests/stepper.rs` checks
 //! that both give the same derivation for every plan and variant.
 use super::members::Members;
-use super::reads::{order_matters, reach, shape_fits};
+use super::candidates::Candidates;
+use super::reads::shape_fits;
 use super::{Stats, Step, one_step};
 use crate::lang::{Data, EG, Expr, Meta, Reserved};
 use crate::plan::RuleUse;
@@ -29,16 +30,11 @@ pub struct Pool {
     root: Id,
     /// Which pool classes form the term (reference counts, parent lists, by operator, the term's symbols).
     m: Members,
-    /// For the rule at each position of the run's list, the classes it is known not to match, or where applying
-    /// it changed nothing (a bit per class); forgotten within the rule's reach above a change ([`reach`]).
-    misses: Vec<Vec<u64>>,
-    /// For the rule at each position of the run's list: does the order of its matches matter (it picks fresh
-    /// names, or its named applier says so)? Then its matches are applied in term order, as the reference step
-    /// does; otherwise by class.
-    ordered: Vec<Option<bool>>,
-    /// For the rule at each position of the run's list: how far below a class it reads (`None`: the whole
-    /// subterm), so how far above a change its misses must be forgotten ([`reach`]).
-    reach: Vec<Option<Option<usize>>>,
+    /// For the rule at each position of the run's list: the classes it is known not to match, or where applying
+    /// it changed nothing (forgotten within the rule's reach above a change, [`super::reads::reach`]), and the
+    /// candidates it may still match. Where the order of its matches matters (it picks fresh names, or its named
+    /// applier says so), they are applied in term order, as the reference step does; otherwise by class.
+    cands: Candidates,
     /// The number of pool classes when the current step began: the classes made since then that are not part of
     /// the new term are dropped from the hash-cons table when the step ends.
     since: usize,
@@ -65,9 +61,7 @@ impl Pool {
             eg,
             root,
             m: Members::new(),
-            misses: vec![],
-            ordered: vec![],
-            reach: vec![],
+            cands: Candidates::default(),
             since: 0,
             mark: vec![],
             stamp: 0,
@@ -141,35 +135,28 @@ impl Pool {
         self.eg.clean = true;
         let pat = rule.lhs.as_ref();
         let Some(top) = pat.len().checked_sub(1) else { return vec![] };
-        let candidates = match &pat[top] {
-            egg::ENodeOrVar::ENode(n) => &self.m.by_op[crate::lang::op_index(n)].items,
-            egg::ENodeOrVar::Var(_) => &self.m.all.items,
+        for id in self.m.joined.drain(..) {
+            self.cands.joined(self.m.op[usize::from(id)], id);
+        }
+        let (op, now) = match &pat[top] {
+            egg::ENodeOrVar::ENode(n) => (Some(crate::lang::op_index(n)), &self.m.by_op[crate::lang::op_index(n)].items),
+            egg::ENodeOrVar::Var(_) => (None, &self.m.all.items),
         };
-        if self.misses.len() <= at {
-            self.misses.resize(at + 1, vec![]);
-            self.ordered.resize(at + 1, None);
-            self.reach.resize(at + 1, None);
+        if !self.cands.is_known(at) {
+            self.cands.know(at, rule, op, now);
         }
-        if self.reach[at].is_none() {
-            self.reach[at] = Some(reach(rule));
-        }
-        let misses = &mut self.misses[at];
-        misses.resize(self.eg.number_of_classes().div_ceil(64), 0);
+        debug_assert!(self.cands.covers(at, now), "a candidate of {} is neither listed nor known to miss", rule.name);
         let mut out = vec![];
-        for id in candidates {
-            let (word, bit) = (usize::from(*id) / 64, 1u64 << (usize::from(*id) % 64));
-            if misses[word] & bit != 0 {
-                continue;
+        let (eg, m) = (&self.eg, &self.m);
+        self.cands.sweep(at, |id| {
+            if !m.live(id) {
+                return None;
             }
-            let found = if shape_fits(pat, top, &self.eg, *id, 2) { rule.rewrite.searcher.search_eclass_with_limit(&self.eg, *id, usize::MAX) } else { None };
-            match found {
-                Some(m) => out.push(SearchMatches { eclass: m.eclass, substs: m.substs, ast: None }),
-                None => misses[word] |= bit,
-            }
-        }
+            let found = if shape_fits(pat, top, eg, id, 2) { rule.rewrite.searcher.search_eclass_with_limit(eg, id, usize::MAX) } else { None };
+            Some(found.map(|f| out.push(SearchMatches { eclass: f.eclass, substs: f.substs, ast: None })).is_some())
+        });
         if out.len() > 1 {
-            let ordered = *self.ordered[at].get_or_insert_with(|| order_matters(rule));
-            if ordered {
+            if self.cands.ordered(at) {
                 let (pos, _) = self.order();
                 out.sort_by_key(|m| pos[usize::from(m.eclass)]);
             } else {
@@ -261,12 +248,9 @@ impl Pool {
     /// the rule does not match (forgotten when a step changes the subterm), so that a later step does not apply
     /// the rule there again (otherwise every step that reaches `delta-contract` would try it at every Σ).
     fn remember_no_ops(&mut self, at: usize, matches: &[SearchMatches<'static, Expr>], changed: &[(Id, Id)]) {
-        let Some(misses) = self.misses.get_mut(at) else { return };
         for m in matches {
-            if changed.binary_search_by_key(&m.eclass, |(c, _)| *c).is_err()
-                && let Some(word) = misses.get_mut(usize::from(m.eclass) / 64)
-            {
-                *word |= 1u64 << (usize::from(m.eclass) % 64);
+            if changed.binary_search_by_key(&m.eclass, |(c, _)| *c).is_err() {
+                self.cands.miss(at, m.eclass);
             }
         }
     }
@@ -402,19 +386,12 @@ impl Pool {
         // same classes, nodes and data as before).
         let mut touched: Vec<Id> = changed.into_iter().filter(|c| self.m.live(*c)).collect();
         touched.extend(undo.iter().filter(|(id, old, _)| self.m.live(*id) && self.eg.id_to_node(*id) != old).map(|(id, _, _)| *id));
-        let far = self.reach.iter().filter_map(|r| r.flatten()).max().unwrap_or(0);
-        let near = self.near_above(&touched, far);
-        for (at, misses) in self.misses.iter_mut().enumerate() {
-            let forget = |misses: &mut Vec<u64>, id: Id| {
-                let k = usize::from(id);
-                if let Some(word) = misses.get_mut(k / 64) {
-                    *word &= !(1u64 << (k % 64));
-                }
-            };
-            match self.reach.get(at).copied().flatten() {
-                Some(Some(d)) => near.iter().filter(|(_, h)| *h <= d).for_each(|(id, _)| forget(misses, *id)),
-                _ => marked.iter().for_each(|id| forget(misses, *id)),
-            }
+        let near = self.near_above(&touched, self.cands.farthest());
+        for (id, h) in near {
+            self.cands.forget(self.m.op[usize::from(id)], id, Some(h));
+        }
+        for id in marked {
+            self.cands.forget(self.m.op[usize::from(id)], id, None);
         }
         Some((root, !undo.is_empty()))
     }

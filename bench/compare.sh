@@ -122,10 +122,12 @@ rm -f "$rows"
 echo
 echo "bptt alone (whole process, median of 5 runs):"
 printf '\n| command | T | time (ms) | output bytes |\n|---|---|---|---|\n'
-median() { for i in 1 2 3 4 5; do s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); done | sort -n | sed -n 3p; }
+median() { for i in 1 2 3 4 5; do s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1e3}'; }
 for T in 3 10 30 100; do
   echo "| derive | $T | $(median $B derive --steps $T) | $($B derive --steps $T | wc -c) |"
 done
+# the issue's own command for the gradient: seeded numbers, no params file to read
+echo "| grad --hidden 64 --input 64 | 1000 | $(median $B grad --steps 1000 --hidden 64 --input 64) | $($B grad --steps 1000 --hidden 64 --input 64 | wc -c) |"
 for T in 3 50; do
   echo "| derive --wrt all | $T | $(median $B derive --wrt all --steps $T) | $($B derive --wrt all --steps $T | wc -c) |"
 done

@@ -47,53 +47,78 @@ pub fn check(base: &Options, closed: &RecExpr<Expr>, limits: Limits) -> Result<V
 }
 
 /// [`check`] for a closed form not known yet: the derivations start at once (they need only the options) and
-/// wait for `closed` before they compare (`derive` starts them before its own session is loaded, so the two
-/// run side by side). `None` when `closed` is set to `None` (the plan has no closed form, or the caller
-/// failed) or a session at some T has none; `stop` ends the check after the derivation under way.
+/// wait for `closed` before they compare. `None` when `closed` is set to `None` (the plan has no closed form, or
+/// the caller failed) or a session at some T has none; `stop` ends the check after the derivation under way.
+/// The calling thread works on it too, beside one more thread where there are two cores.
 pub fn check_when(base: &Options, closed: &OnceLock<Option<RecExpr<Expr>>>, limits: Limits, stop: &AtomicBool) -> Result<Option<Vec<AtT>>> {
-    // largest first, taken from a shared counter: the two threads finish together
-    let steps: Vec<usize> = CHECK_STEPS.rev().collect();
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 2);
-    let mut results: Vec<Option<Result<Option<AtT>>>> = (0..steps.len()).map(|_| None).collect();
+    let work = AnyT::new(base, closed, limits, stop);
+    let two = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) > 1;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let (steps, next) = (&steps, &next);
-                scope.spawn(move || {
-                    let mut done = vec![];
-                    while !stop.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(t) = steps.get(i) else { break };
-                        let r = crate::without_egg_timing(|| at(base, closed, *t, limits));
-                        let end = !matches!(r, Ok(Some(_)));
-                        done.push((i, r));
-                        if end {
-                            break;
-                        }
-                    }
-                    done
-                })
-            })
-            .collect();
-        for h in handles {
-            for (i, r) in h.join().unwrap_or_default() {
-                results[i] = Some(r);
+        let helper = two.then(|| scope.spawn(|| work.help()));
+        work.help();
+        // (a helper that panicked leaves its derivation unfinished: `finish` says so)
+        let _ = helper.map(|h| h.join());
+    });
+    work.finish()
+}
+
+/// The any-T check's derivations, T = 8 down to 1, taken one at a time from a shared counter by every thread
+/// that helps (largest first: the threads finish together). `derive` starts a thread on it before its own
+/// session is loaded, and its own thread helps when its derivation and numbers are done — two threads on two
+/// cores, rather than a third one beside them.
+pub struct AnyT<'a> {
+    base: &'a Options,
+    closed: &'a OnceLock<Option<RecExpr<Expr>>>,
+    limits: Limits,
+    stop: &'a AtomicBool,
+    steps: Vec<usize>,
+    next: AtomicUsize,
+    results: std::sync::Mutex<Vec<Option<Result<Option<AtT>>>>>,
+}
+
+impl<'a> AnyT<'a> {
+    pub fn new(base: &'a Options, closed: &'a OnceLock<Option<RecExpr<Expr>>>, limits: Limits, stop: &'a AtomicBool) -> AnyT<'a> {
+        let steps: Vec<usize> = CHECK_STEPS.rev().collect();
+        let results = std::sync::Mutex::new((0..steps.len()).map(|_| None).collect());
+        AnyT { base, closed, limits, stop, steps, next: AtomicUsize::new(0), results }
+    }
+
+    /// Take derivations and run them until none is left, the check is stopped, or one ends it (an error, or no
+    /// closed form at that T: the later ones are not needed).
+    pub fn help(&self) {
+        while !self.stop.load(Ordering::Relaxed) {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(t) = self.steps.get(i) else { break };
+            let r = crate::without_egg_timing(|| at(self.base, self.closed, *t, self.limits));
+            let end = !matches!(r, Ok(Some(_)));
+            if let Some(slot) = self.results.lock().unwrap_or_else(|e| e.into_inner()).get_mut(i) {
+                *slot = Some(r);
+            }
+            if end {
+                break;
             }
         }
-    });
-    let mut out = vec![];
-    for r in results {
-        match r {
-            Some(Ok(Some(a))) => out.push(a),
-            Some(Ok(None)) => return Ok(None),
-            Some(Err(e)) => return Err(e),
-            None if stop.load(Ordering::Relaxed) => return Ok(None),
-            None => return Err(crate::error::Error::Stuck("the any-T check did not finish".into())),
-        }
     }
-    out.sort_by_key(|a| a.steps);
-    Ok(Some(out))
+
+    /// The outcome, in order of T, once every helper has returned (taken: a second call finds nothing done).
+    pub fn finish(&self) -> Result<Option<Vec<AtT>>> {
+        let results = std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()));
+        if results.is_empty() {
+            return Err(crate::error::Error::Stuck("the any-T check did not finish".into()));
+        }
+        let mut out = vec![];
+        for r in results {
+            match r {
+                Some(Ok(Some(a))) => out.push(a),
+                Some(Ok(None)) => return Ok(None),
+                Some(Err(e)) => return Err(e),
+                None if self.stop.load(Ordering::Relaxed) => return Ok(None),
+                None => return Err(crate::error::Error::Stuck("the any-T check did not finish".into())),
+            }
+        }
+        out.sort_by_key(|a| a.steps);
+        Ok(Some(out))
+    }
 }
 
 fn at(base: &Options, closed: &OnceLock<Option<RecExpr<Expr>>>, steps: usize, limits: Limits) -> Result<Option<AtT>> {

@@ -48,8 +48,9 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
     let base = options.clone();
     let form: OnceLock<Option<RecExpr<Expr>>> = OnceLock::new();
     let stop = AtomicBool::new(false);
+    let any_t = &crate::closed::AnyT::new(&base, &form, limits, &stop);
     std::thread::scope(|scope| -> Result<Checked> {
-        let any_t = scope.spawn(|| crate::closed::check_when(&base, &form, limits, &stop));
+        let helper = scope.spawn(move || any_t.help());
         let _release = Release { form: &form, stop: &stop };
         let session = Session::load(options)?;
         let loaded = started.elapsed();
@@ -94,7 +95,10 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
             Ok((derivation, derived, numbers))
         })?;
         let verified = started.elapsed();
-        let checks = any_t.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))??;
+        // this thread's own work is done: it helps with what is left of the any-T check
+        any_t.help();
+        helper.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))?;
+        let checks = any_t.finish()?;
         let closed = session.plan.closed.clone().zip(checks);
         Ok(Checked { session, derivation, numbers, closed, times: [loaded, derived, verified] })
     })

@@ -2,6 +2,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    keep_freed_pages();
     if std::env::args_os().len() == 1 {
         let out = bptt::cli::output::to_stream(bptt::cli::ORIENTATION.as_bytes(), &mut std::io::stdout());
         return ExitCode::from(if out.is_ok() { bptt::cli::OK } else { bptt::cli::ERROR });
@@ -53,3 +54,34 @@ fn main() -> ExitCode {
 // and 10–15 % slower at T = 100 (382 vs 336 ms), which stays far inside its budget.
 #[global_allocator]
 static GLOBAL: bptt::limits::Counting<mimalloc::MiMalloc> = bptt::limits::Counting(mimalloc::MiMalloc);
+
+// When a thread ends, and again when the process does, mimalloc hands the pages it freed back to the kernel: at
+// `derive --steps 3` 51 madvise calls (each a page-table walk and a TLB flush on both cores), at `grad` about a
+// hundred — just before the kernel takes everything anyway. A run of bptt is one short process, so the freed pages
+// stay with it (mimalloc still reuses them; the peak is the same: 127 MB at `derive --steps 1000` either way).
+fn keep_freed_pages() {
+    // SAFETY: sets one of mimalloc's options, a plain integer it reads when it would purge
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
+/// mimalloc's `mi_option_purge_delay`: its place in `mi_option_e` (mimalloc.h, v3.3 as libmimalloc-sys 0.1.49
+/// builds it; that crate names only the options before it). The test below checks that the option there reads
+/// its documented default, so a mimalloc that numbers its options otherwise is caught.
+const MI_OPTION_PURGE_DELAY: i32 = 15;
+
+unsafe extern "C" {
+    fn mi_option_set(option: i32, value: std::ffi::c_long);
+    #[cfg(test)]
+    fn mi_option_get(option: i32) -> std::ffi::c_long;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_purge_delay_option_is_where_we_set_it() {
+        // mimalloc's default purge delay, 1000 ms (or what MIMALLOC_PURGE_DELAY says); `eager_commit_delay` (the
+        // option before it) defaults to 1 and `use_numa_nodes` (after it) to 0, so a shifted number reads neither
+        let want = std::env::var("MIMALLOC_PURGE_DELAY").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+        assert_eq!(unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, want);
+    }
+}

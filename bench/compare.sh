@@ -15,7 +15,11 @@ if [ -z "${BPTT:-}" ]; then
   cargo build --release -q
 fi
 B=${BPTT:-target/release/bptt}
-now() { date +%s.%N; }
+# the shell's own clock ($EPOCHREALTIME, bash 5): reading it starts no process, so a timing holds only the
+# command (with date, the second reading's own fork and exec, about a millisecond here, was counted too)
+now() { echo "$EPOCHREALTIME"; }
+# whole microseconds from one reading to another (both $EPOCHREALTIME: seconds, six decimals)
+us() { echo $(( ${2/./} - ${1/./} )); }
 secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
@@ -71,7 +75,7 @@ PYEOF
   for i in 1 2 3 4 5; do $B grad --params "$f" --stats --repeat 21 --format json 2>"$tmp/stats" >"$tmp/ours.json"; sed -n 's/.*evaluate \([0-9.]*\) ms, then \([0-9.]*\) ms.*/\1 \2/p' "$tmp/stats"; done > "$tmp/evals"
   ours=$(awk '{print $1}' "$tmp/evals" | sort -g | sed -n 3p)
   steady=$(awk '{print $2}' "$tmp/evals" | sort -g | sed -n 3p)
-  whole=$(for i in 1 2 3 4 5; do s0=$(date +%s%N); $B grad --params "$f" >/dev/null; e0=$(date +%s%N); echo $(( (e0 - s0) / 1000 )); done | sort -n | sed -n 3p)
+  whole=$(for i in 1 2 3 4 5; do s0=$EPOCHREALTIME; $B grad --params "$f" >/dev/null; e0=$EPOCHREALTIME; us $s0 $e0; done | sort -n | sed -n 3p)
   np_s=$(for i in 1 2 3 4 5; do $PY bench/peers.py numpy "$n" "$d" "$T" "$f" > "$tmp/np.json"; $PY -c "import json; print(json.load(open('$tmp/np.json'))['seconds'])"; done | sort -g | sed -n 3p)
   timeout "$TIMEOUT" $PY bench/peers.py jax "$n" "$d" "$T" "$f" > "$tmp/jax.json" 2>/dev/null || echo '{"seconds": null}' > "$tmp/jax.json"
   floor=$("$tmp/floor" "$tmp/floor-in.txt" | cut -d' ' -f1)
@@ -99,12 +103,14 @@ echo "included, with its peak memory; bptt: the median of three runs). The chart
 printf '\n| T | bptt (s) | bptt peak (MB) | SymPy (s) | SymPy peak (MB) | SymEngine (s) | SymEngine peak (MB) |\n|---|---|---|---|---|---|---|\n'
 rows=$(mktemp)
 for T in 2 3 4 6 8 10 30 100 300 1000; do
-  # bptt: the median of three runs (this VM pauses now and then; one run can be 50x slow), the largest peak
+  # bptt: the median of three runs (this VM pauses now and then; one run can be 50x slow), the largest peak; the
+  # time of the bare process, the peak from a run of its own under /usr/bin/time (whose start would be timed too)
   runs=$(for i in 1 2 3; do
-    s0=$(date +%s%N)
+    s0=$EPOCHREALTIME
+    $B derive --steps $T >/dev/null
+    e0=$EPOCHREALTIME
     m=$( { /usr/bin/time -f '%M' $B derive --steps $T >/dev/null; } 2>&1 | tail -1)
-    e0=$(date +%s%N)
-    echo "$(( (e0 - s0) / 1000 )) $m"
+    echo "$(us $s0 $e0) $m"
   done | sort -n)
   bt=$(echo "$runs" | sed -n 2p | awk '{printf "%.3f", $1 / 1e6}')
   bm=$(echo "$runs" | awk '{print $2}' | sort -n | tail -1)
@@ -122,7 +128,7 @@ rm -f "$rows"
 echo
 echo "bptt alone (whole process, median of 5 runs):"
 printf '\n| command | T | time (ms) | output bytes |\n|---|---|---|---|\n'
-median() { for i in 1 2 3 4 5; do s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1e3}'; }
+median() { for i in 1 2 3 4 5; do s=$EPOCHREALTIME; "$@" >/dev/null 2>&1 || true; e=$EPOCHREALTIME; us $s $e; done | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1e3}'; }
 for T in 3 10 30 100; do
   echo "| derive | $T | $(median $B derive --steps $T) | $($B derive --steps $T | wc -c) |"
 done

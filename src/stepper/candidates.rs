@@ -41,8 +41,10 @@ struct Known {
     reach: Option<usize>,
     /// Does the order of its matches matter (it picks fresh names, or its named applier says so)?
     ordered: bool,
-    /// The classes it is known not to match, or where applying it changed nothing.
+    /// The classes it is known not to match, or where applying it changed nothing: here, or for a rule that
+    /// reads whole subterms, as bit `lane` of each class's word in [`Candidates::lanes`].
     misses: Bits,
+    lane: Option<u32>,
     /// The candidates not known to miss (and perhaps some that left the term or missed since), each once.
     pending: Vec<Id>,
     queued: Bits,
@@ -59,8 +61,17 @@ impl Known {
 
 pub(super) struct Candidates {
     known: Vec<Option<Known>>,
-    /// By operator ([`crate::lang::op_index`]): the positions of the known rules that read whole subterms and have a class
-    /// with this operator as a candidate (its pattern's top, or a variable), and of the others.
+    /// For every class, a bit per rule that reads whole subterms (its lane, the first 64 such rules): it is known
+    /// not to match the class. Kept by class rather than by rule because such a rule forgets its misses at every
+    /// class above a replaced one — about a thousand classes a step at T = 1000 — and a class's word answers for
+    /// all of them at once.
+    lanes: Vec<u64>,
+    /// The position of the rule in each lane.
+    lane_rule: Vec<usize>,
+    /// By operator ([`crate::lang::op_index`]): the lanes of the known rules that have a class with this operator
+    /// as a candidate (its pattern's top, or a variable); the positions of those that read whole subterms beyond
+    /// the 64 lanes, and of the others.
+    lane_ops: [u64; crate::lang::OPS],
     deep: [Vec<usize>; crate::lang::OPS],
     shallow: [Vec<usize>; crate::lang::OPS],
     /// By operator: how far below a class the shallow rules read (0 when there are none), so that a class above
@@ -70,8 +81,49 @@ pub(super) struct Candidates {
 
 impl Default for Candidates {
     fn default() -> Candidates {
-        Candidates { known: vec![], deep: Default::default(), shallow: Default::default(), far: [0; crate::lang::OPS] }
+        Candidates {
+            known: vec![],
+            lanes: vec![],
+            lane_rule: vec![],
+            lane_ops: [0; crate::lang::OPS],
+            deep: Default::default(),
+            shallow: Default::default(),
+            far: [0; crate::lang::OPS],
+        }
     }
+}
+
+/// Is `id` known not to match the rule `k`?
+fn missed(lanes: &[u64], k: &Known, id: Id) -> bool {
+    match k.lane {
+        Some(l) => lanes.get(usize::from(id)).is_some_and(|w| w >> l & 1 != 0),
+        None => k.misses.has(id),
+    }
+}
+
+/// `id` does not match the rule `k` (or applying it there changed nothing).
+fn set_missed(lanes: &mut Vec<u64>, k: &mut Known, id: Id) {
+    match k.lane {
+        Some(l) => {
+            let c = usize::from(id);
+            if lanes.len() <= c {
+                lanes.resize(c + 1, 0);
+            }
+            lanes[c] |= 1 << l;
+        }
+        None => k.misses.set(id),
+    }
+}
+
+/// The lanes set in `word`, lowest first.
+fn lanes_of(mut word: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (word != 0).then(|| {
+            let l = word.trailing_zeros() as usize;
+            word &= word - 1;
+            l
+        })
+    })
 }
 
 impl Candidates {
@@ -87,7 +139,11 @@ impl Candidates {
             self.known.resize_with(at + 1, || None);
         }
         let reach = reach(rule);
-        let mut k = Known { reach, ordered: order_matters(rule), misses: Bits::default(), pending: Vec::with_capacity(now.len()), queued: Bits::default() };
+        let lane = (reach.is_none() && self.lane_rule.len() < 64).then(|| {
+            self.lane_rule.push(at);
+            self.lane_rule.len() as u32 - 1
+        });
+        let mut k = Known { reach, ordered: order_matters(rule), misses: Bits::default(), lane, pending: Vec::with_capacity(now.len()), queued: Bits::default() };
         for id in now {
             k.queue(*id);
         }
@@ -97,9 +153,10 @@ impl Candidates {
             None => 0..crate::lang::OPS,
         };
         for op in ops.filter(|op| *op < crate::lang::OPS) {
-            match reach {
-                None => self.deep[op].push(at),
-                Some(d) => {
+            match (reach, lane) {
+                (None, Some(l)) => self.lane_ops[op] |= 1 << l,
+                (None, None) => self.deep[op].push(at),
+                (Some(d), _) => {
                     self.shallow[op].push(at);
                     self.far[op] = self.far[op].max(d);
                 }
@@ -120,29 +177,53 @@ impl Candidates {
     /// operator, not yet judged unless known to miss (a class that left the term and came back unchanged).
     pub fn joined(&mut self, op: u8, id: Id) {
         let op = usize::from(op);
-        let (Some(deep), Some(shallow)) = (self.deep.get(op), self.shallow.get(op)) else { return };
-        for at in deep.iter().chain(shallow) {
+        let (Some(deep), Some(shallow), Some(lanes)) = (self.deep.get(op), self.shallow.get(op), self.lane_ops.get(op)) else { return };
+        let unmissed = lanes & !self.lanes.get(usize::from(id)).copied().unwrap_or(0);
+        for at in lanes_of(unmissed).map(|l| &self.lane_rule[l]).chain(deep).chain(shallow) {
             if let Some(k) = self.known[*at].as_mut()
-                && !k.misses.has(id)
+                && !missed(&self.lanes, k, id)
             {
                 k.queue(id);
             }
         }
     }
 
-    /// What a rule reads below `id` (a term class with node operator `op`) may have changed: `height` levels
-    /// above a changed class (`None`: above a replaced one, at any height). Its misses there are forgotten for
-    /// the rules that read that far (every rule reading whole subterms, when `height` is `None`; the others when
-    /// `height` is within their reach).
-    pub fn forget(&mut self, op: u8, id: Id, height: Option<usize>) {
+    /// Every class of `above` (the classes at or above a replaced one; `ops`: each pool class's operator) may
+    /// now match a rule that reads whole subterms where it did not: those rules' misses there are forgotten.
+    pub fn forget_above(&mut self, ops: &[u8], above: &[Id]) {
+        for id in above {
+            let op = usize::from(ops[usize::from(*id)]);
+            let (Some(lanes), Some(word)) = (self.lane_ops.get(op), self.lanes.get_mut(usize::from(*id))) else { continue };
+            let stale = *word & lanes;
+            if stale != 0 {
+                *word &= !stale;
+                for l in lanes_of(stale) {
+                    if let Some(k) = self.known[self.lane_rule[l]].as_mut() {
+                        k.queue(*id);
+                    }
+                }
+            }
+            // (rules beyond the 64 lanes)
+            for at in &self.deep[op] {
+                if let Some(k) = self.known[*at].as_mut()
+                    && k.misses.has(*id)
+                {
+                    k.misses.clear(*id);
+                    k.queue(*id);
+                }
+            }
+        }
+    }
+
+    /// What a rule reads below `id` (a term class with node operator `op`, `height` levels above a class whose
+    /// node, place or data changed) may have changed: its misses there are forgotten for the rules with a bounded
+    /// reach that read that far.
+    pub fn forget_near(&mut self, op: u8, id: Id, height: usize) {
         let op = usize::from(op);
-        let rules = match height {
-            None => self.deep.get(op),
-            Some(h) => self.shallow.get(op).filter(|_| h <= self.far[op]),
-        };
-        for at in rules.into_iter().flatten() {
+        let Some(rules) = self.shallow.get(op).filter(|_| height <= self.far[op]) else { return };
+        for at in rules {
             let Some(k) = self.known[*at].as_mut() else { continue };
-            if (height.is_none() || height <= k.reach) && k.misses.has(id) {
+            if k.reach.is_some_and(|d| height <= d) && k.misses.has(id) {
                 k.misses.clear(id);
                 k.queue(id);
             }
@@ -153,15 +234,16 @@ impl Candidates {
     /// leaves the list), `Some(false)`: no match (a miss, remembered), `Some(true)`: a match (it stays listed).
     pub fn sweep(&mut self, at: usize, mut test: impl FnMut(Id) -> Option<bool>) {
         let Some(k) = self.known.get_mut(at).and_then(Option::as_mut) else { return };
+        let lanes = &mut self.lanes;
         let mut i = 0;
         while let Some(&id) = k.pending.get(i) {
-            let verdict = if k.misses.has(id) { None } else { test(id) };
+            let verdict = if missed(lanes, k, id) { None } else { test(id) };
             if verdict == Some(true) {
                 i += 1;
                 continue;
             }
             if verdict == Some(false) {
-                k.misses.set(id);
+                set_missed(lanes, k, id);
             }
             k.queued.clear(id);
             k.pending.swap_remove(i);
@@ -171,13 +253,13 @@ impl Candidates {
     /// The invariant, for the rule at `at` whose candidates in the term are `now`: each is listed or known to
     /// miss (checked in debug builds, which the stepper test runs).
     pub fn covers(&self, at: usize, now: &[Id]) -> bool {
-        self.known.get(at).and_then(Option::as_ref).is_some_and(|k| now.iter().all(|id| k.queued.has(*id) || k.misses.has(*id)))
+        self.known.get(at).and_then(Option::as_ref).is_some_and(|k| now.iter().all(|id| k.queued.has(*id) || missed(&self.lanes, k, *id)))
     }
 
     /// The rule at `at` changed nothing where it matched `id`: remembered as a miss.
     pub fn miss(&mut self, at: usize, id: Id) {
         if let Some(k) = self.known.get_mut(at).and_then(Option::as_mut) {
-            k.misses.set(id);
+            set_missed(&mut self.lanes, k, id);
         }
     }
 }

@@ -388,11 +388,9 @@ impl Pool {
         touched.extend(undo.iter().filter(|(id, old, _)| self.m.live(*id) && self.eg.id_to_node(*id) != old).map(|(id, _, _)| *id));
         let near = self.near_above(&touched, self.cands.farthest());
         for (id, h) in near {
-            self.cands.forget(self.m.op[usize::from(id)], id, Some(h));
+            self.cands.forget_near(self.m.op[usize::from(id)], id, h);
         }
-        for id in marked {
-            self.cands.forget(self.m.op[usize::from(id)], id, None);
-        }
+        self.cands.forget_above(&self.m.op, &marked);
         Some((root, !undo.is_empty()))
     }
 

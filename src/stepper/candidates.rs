@@ -3,7 +3,7 @@
 //! rule reads below the class). Beside the misses, each rule keeps a list of the candidates that are not known to
 //! miss — the classes that joined the term, and those whose miss was forgotten — so that a search looks at these
 //! alone: a step costs what it changed, not a pass over every candidate of every rule it tries (at T = 1000 that
-//! pass was 100 million bit tests, a fifth of the derivation).
+//! pass was 100 million bit tests over 88 000 searches; the lists make it 380 000 tests).
 //!
 //! Invariant: every term class that is a candidate of a known rule and is not marked as a miss is in the rule's
 //! list (the list may hold more: classes that left the term, or were marked since; a search drops them).

@@ -43,6 +43,8 @@ pub struct Pool {
     stamp: u32,
     /// The replaced classes of the current step: `keyed[id] == stamp`.
     keyed: Vec<u32>,
+    /// The classes [`Pool::mark_above`] marked in the current step (kept between steps for its room).
+    marked: Vec<Id>,
     /// The classes [`Pool::near_above`] listed: `seen[id] == stamp2`.
     seen: Vec<u32>,
     stamp2: u32,
@@ -66,6 +68,7 @@ impl Pool {
             mark: vec![],
             stamp: 0,
             keyed: vec![],
+            marked: vec![],
             seen: vec![],
             stamp2: 0,
             done: vec![],
@@ -266,8 +269,9 @@ impl Pool {
         }
     }
 
-    /// Mark the term classes at or above a replaced class (`with`'s keys) for this step; the marked classes.
-    fn mark_above(&mut self, with: &HashMap<Id, Id>) -> Vec<Id> {
+    /// Mark the term classes at or above a replaced class (`with`'s keys) for this step; they are listed in
+    /// `self.marked`.
+    fn mark_above(&mut self, with: &HashMap<Id, Id>) {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             self.mark.iter_mut().for_each(|m| *m = 0);
@@ -275,7 +279,8 @@ impl Pool {
             self.keyed.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
         }
-        let mut marked: Vec<Id> = vec![];
+        let mut marked = std::mem::take(&mut self.marked);
+        marked.clear();
         for c in with.keys() {
             self.keyed[usize::from(*c)] = self.stamp;
             if self.m.live(*c) && self.mark[usize::from(*c)] != self.stamp {
@@ -294,7 +299,7 @@ impl Pool {
                 }
             }
         }
-        marked
+        self.marked = marked;
     }
 
     /// The term classes at most `far` levels above one of `from` (0: the class itself), each with its height
@@ -350,7 +355,7 @@ impl Pool {
             return None;
         }
         self.grow();
-        let marked = self.mark_above(&with);
+        self.mark_above(&with);
         let mut stack = vec![];
         let mut undo = vec![];
         let mut changed = vec![];
@@ -390,7 +395,7 @@ impl Pool {
         for (id, h) in near {
             self.cands.forget_near(self.m.op[usize::from(id)], id, h);
         }
-        self.cands.forget_above(&self.m.op, &marked);
+        self.cands.forget_above(&self.m.op, &self.marked);
         Some((root, !undo.is_empty()))
     }
 

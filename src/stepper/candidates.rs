@@ -188,11 +188,11 @@ impl Candidates {
         }
     }
 
-    /// Every class of `above` (the classes at or above a replaced one; `ops`: each pool class's operator) may
-    /// now match a rule that reads whole subterms where it did not: those rules' misses there are forgotten.
-    pub fn forget_above(&mut self, ops: &[u8], above: &[Id]) {
+    /// Every class of `above` (the classes at or above a replaced one; `op_of`: a class's operator) may now
+    /// match a rule that reads whole subterms where it did not: those rules' misses there are forgotten.
+    pub fn forget_above(&mut self, op_of: impl Fn(Id) -> u8, above: &[Id]) {
         for id in above {
-            let op = usize::from(ops[usize::from(*id)]);
+            let op = usize::from(op_of(*id));
             let (Some(lanes), Some(word)) = (self.lane_ops.get(op), self.lanes.get_mut(usize::from(*id))) else { continue };
             let stale = *word & lanes;
             if stale != 0 {

@@ -37,17 +37,28 @@ impl Set {
     }
 }
 
+/// What the pool keeps for every class, side by side (a walk up the term reads a class's parents, references and
+/// operator together: one cache line rather than three).
+#[derive(Default, Clone)]
+pub(super) struct Info {
+    /// The term classes that took the class as a child: an entry per child slot. An entry whose class left the
+    /// term stays (it is skipped where the list is read), but a term class holds every child it has an entry for:
+    /// an in-place edit that puts another class in a slot takes its entry off the old child's list
+    /// ([`Members::unlink`]), so that reading a list needs no look at the nodes.
+    pub parents: SmallVec<[Id; 2]>,
+    /// The references to the class from the term: one per child slot of a term class that holds it, one more for
+    /// the root. A class is part of the term while it has any.
+    pub refs: u32,
+    /// Its node's operator ([`crate::lang::op_index`]; a class's node keeps its operator), set when it first
+    /// joins the term.
+    pub op: u8,
+}
+
 /// The classes of the term.
 #[derive(Default)]
 pub(super) struct Members {
-    /// For every pool class, the references to it from the term: one per child slot of a term class that holds
-    /// it, one more for the root. A class is part of the term while it has any.
-    pub refs: Vec<u32>,
-    /// For every pool class, the term classes that took it as a child: an entry per child slot. An entry whose
-    /// class left the term stays (it is skipped where the list is read), but a term class holds every child it
-    /// has an entry for: an in-place edit that puts another class in a slot takes its entry off the old child's
-    /// list ([`Members::unlink`]), so that reading a list needs no look at the nodes.
-    pub parents: Vec<SmallVec<[Id; 2]>>,
+    /// For every pool class, its parents, references and operator.
+    pub info: Vec<Info>,
     /// The classes of the term, and the same by operator ([`crate::lang::op_index`]).
     pub all: Set,
     pub by_op: Vec<Set>,
@@ -55,9 +66,6 @@ pub(super) struct Members {
     pub symbols: Names,
     /// The classes that joined the term since the pool last looked (it empties the list).
     pub joined: Vec<Id>,
-    /// For every pool class that was ever in the term, its node's operator ([`crate::lang::op_index`]; a class's
-    /// node keeps its operator): read where a walk up the term would otherwise look at every node it passes.
-    pub op: Vec<u8>,
 }
 
 impl Members {
@@ -67,15 +75,13 @@ impl Members {
 
     /// The tables cover `n` classes.
     pub fn grow(&mut self, n: usize) {
-        if self.refs.len() < n {
-            self.refs.resize(n, 0);
-            self.parents.resize(n, SmallVec::new());
-            self.op.resize(n, 0);
+        if self.info.len() < n {
+            self.info.resize(n, Info::default());
         }
     }
 
     pub fn live(&self, id: Id) -> bool {
-        self.refs.get(usize::from(id)).is_some_and(|r| *r > 0)
+        self.info.get(usize::from(id)).is_some_and(|i| i.refs > 0)
     }
 
     /// Is `p` (an entry of `c`'s parent list) a term class that holds `c` now? (A term class holds every child
@@ -89,11 +95,16 @@ impl Members {
     /// `p` no longer holds `c` in one of its child slots (an in-place edit put another class there): one entry
     /// fewer in `c`'s parent list.
     pub fn unlink(&mut self, c: Id, p: Id) {
-        if let Some(list) = self.parents.get_mut(usize::from(c))
+        if let Some(list) = self.info.get_mut(usize::from(c)).map(|i| &mut i.parents)
             && let Some(at) = list.iter().position(|q| *q == p)
         {
             list.swap_remove(at);
         }
+    }
+
+    /// The operator of a class that was ever in the term.
+    pub fn op(&self, id: Id) -> u8 {
+        self.info.get(usize::from(id)).map_or(0, |i| i.op)
     }
 
     pub fn len(&self) -> usize {
@@ -108,14 +119,14 @@ impl Members {
         while let Some((id, parent)) = todo.pop() {
             let k = usize::from(id);
             if let Some(p) = parent {
-                self.parents[k].push(p);
+                self.info[k].parents.push(p);
             }
-            self.refs[k] += 1;
-            if self.refs[k] == 1 {
+            self.info[k].refs += 1;
+            if self.info[k].refs == 1 {
                 let node = eg.id_to_node(id);
                 self.joined.push(id);
                 let op = crate::lang::op_index(node);
-                self.op[k] = op as u8;
+                self.info[k].op = op as u8;
                 self.all.insert(id);
                 self.by_op[op].insert(id);
                 if let Expr::Symbol(s) = node {
@@ -133,8 +144,8 @@ impl Members {
         let mut todo = vec![id];
         while let Some(id) = todo.pop() {
             let k = usize::from(id);
-            self.refs[k] = self.refs[k].saturating_sub(1);
-            if self.refs[k] == 0 {
+            self.info[k].refs = self.info[k].refs.saturating_sub(1);
+            if self.info[k].refs == 0 {
                 let node = eg.id_to_node(id);
                 self.all.remove(id);
                 self.by_op[crate::lang::op_index(node)].remove(id);

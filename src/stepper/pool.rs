@@ -138,9 +138,11 @@ impl Pool {
         self.eg.clean = true;
         let pat = rule.lhs.as_ref();
         let Some(top) = pat.len().checked_sub(1) else { return vec![] };
-        for id in self.m.joined.drain(..) {
-            self.cands.joined(self.m.op[usize::from(id)], id);
+        let mut joined = std::mem::take(&mut self.m.joined);
+        for id in joined.drain(..) {
+            self.cands.joined(self.m.op(id), id);
         }
+        self.m.joined = joined;
         let (op, now) = match &pat[top] {
             egg::ENodeOrVar::ENode(n) => (Some(crate::lang::op_index(n)), &self.m.by_op[crate::lang::op_index(n)].items),
             egg::ENodeOrVar::Var(_) => (None, &self.m.all.items),
@@ -239,7 +241,7 @@ impl Pool {
     fn end_step(&mut self) {
         self.grow();
         for k in self.since..self.eg.number_of_classes() {
-            if self.m.refs[k] == 0 {
+            if self.m.info[k].refs == 0 {
                 self.eg.forget(Id::from(k));
             }
         }
@@ -291,7 +293,7 @@ impl Pool {
         let mut at = 0;
         while let Some(&c) = marked.get(at) {
             at += 1;
-            for p in &self.m.parents[usize::from(c)] {
+            for p in &self.m.info[usize::from(c)].parents {
                 let k = usize::from(*p);
                 if self.mark[k] != self.stamp && self.m.holds(&self.eg, *p, c) {
                     self.mark[k] = self.stamp;
@@ -324,8 +326,8 @@ impl Pool {
             if h >= far {
                 continue;
             }
-            for i in 0..self.m.parents[usize::from(c)].len() {
-                let p = self.m.parents[usize::from(c)][i];
+            for i in 0..self.m.info[usize::from(c)].parents.len() {
+                let p = self.m.info[usize::from(c)].parents[i];
                 let k = usize::from(p);
                 if self.seen[k] != self.stamp2 && self.m.holds(&self.eg, p, c) {
                     self.seen[k] = self.stamp2;
@@ -393,9 +395,10 @@ impl Pool {
         touched.extend(undo.iter().filter(|(id, old, _)| self.m.live(*id) && self.eg.id_to_node(*id) != old).map(|(id, _, _)| *id));
         let near = self.near_above(&touched, self.cands.farthest());
         for (id, h) in near {
-            self.cands.forget_near(self.m.op[usize::from(id)], id, h);
+            self.cands.forget_near(self.m.op(id), id, h);
         }
-        self.cands.forget_above(&self.m.op, &self.marked);
+        let m = &self.m;
+        self.cands.forget_above(|id| m.op(id), &self.marked);
         Some((root, !undo.is_empty()))
     }
 
@@ -412,8 +415,8 @@ impl Pool {
         let mut at = 0;
         while let Some(&x) = changed.get(at) {
             at += 1;
-            for i in 0..self.m.parents[usize::from(x)].len() {
-                let p = self.m.parents[usize::from(x)][i];
+            for i in 0..self.m.info[usize::from(x)].parents.len() {
+                let p = self.m.info[usize::from(x)].parents[i];
                 let k = usize::from(p);
                 if self.done[k] != self.stamp && self.m.holds(&self.eg, p, x) {
                     self.rebuild(p, with, stack, undo, changed)?;
@@ -458,7 +461,7 @@ impl Pool {
         for c in &old {
             // a term class with nothing replaced below stays (the check of the call below, without the call)
             let ck = usize::from(*c);
-            if self.m.refs.get(ck).is_some_and(|r| *r > 0) && self.mark[ck] != self.stamp {
+            if self.m.info.get(ck).is_some_and(|i| i.refs > 0) && self.mark[ck] != self.stamp {
                 kids.push(*c);
                 continue;
             }

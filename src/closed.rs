@@ -51,7 +51,7 @@ pub fn check(base: &Options, closed: &RecExpr<Expr>, limits: Limits) -> Result<V
 /// the caller failed) or a session at some T has none; `stop` ends the check after the derivation under way.
 /// The calling thread works on it too, beside one more thread where there are two cores.
 pub fn check_when(base: &Options, closed: &OnceLock<Option<RecExpr<Expr>>>, limits: Limits, stop: &AtomicBool) -> Result<Option<Vec<AtT>>> {
-    let work = AnyT::new(base, closed, limits, stop);
+    let work = AnyT::new(base, closed, limits, stop, None);
     let two = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) > 1;
     std::thread::scope(|scope| {
         let helper = two.then(|| scope.spawn(|| work.help()));
@@ -65,22 +65,36 @@ pub fn check_when(base: &Options, closed: &OnceLock<Option<RecExpr<Expr>>>, limi
 /// The any-T check's derivations, T = 8 down to 1, taken one at a time from a shared counter by every thread
 /// that helps (largest first: the threads finish together). `derive` starts a thread on it before its own
 /// session is loaded, and its own thread helps when its derivation and numbers are done — two threads on two
-/// cores, rather than a third one beside them.
+/// cores, rather than a third one beside them. A T the caller derives anyway (`derive --steps 3` with seeded
+/// parameters is the check's own session at T = 3) is left to it: it hands its outcome in with [`AnyT::give`].
 pub struct AnyT<'a> {
     base: &'a Options,
     closed: &'a OnceLock<Option<RecExpr<Expr>>>,
     limits: Limits,
     stop: &'a AtomicBool,
     steps: Vec<usize>,
+    /// The T whose outcome the caller gives rather than the helpers derive.
+    own: Option<usize>,
     next: AtomicUsize,
     results: std::sync::Mutex<Vec<Option<Result<Option<AtT>>>>>,
 }
 
 impl<'a> AnyT<'a> {
-    pub fn new(base: &'a Options, closed: &'a OnceLock<Option<RecExpr<Expr>>>, limits: Limits, stop: &'a AtomicBool) -> AnyT<'a> {
+    /// `own`: a T of [`CHECK_STEPS`] the caller derives with exactly the session the check would load there
+    /// (same options, seeded parameters) and gives with [`AnyT::give`]; the helpers skip it.
+    pub fn new(base: &'a Options, closed: &'a OnceLock<Option<RecExpr<Expr>>>, limits: Limits, stop: &'a AtomicBool, own: Option<usize>) -> AnyT<'a> {
         let steps: Vec<usize> = CHECK_STEPS.rev().collect();
         let results = std::sync::Mutex::new((0..steps.len()).map(|_| None).collect());
-        AnyT { base, closed, limits, stop, steps, next: AtomicUsize::new(0), results }
+        let own = own.filter(|t| CHECK_STEPS.contains(t));
+        AnyT { base, closed, limits, stop, steps, own, next: AtomicUsize::new(0), results }
+    }
+
+    /// The outcome at the caller's own T (see [`AnyT::new`]): [`outcome`] of its session and derivation.
+    pub fn give(&self, r: Result<Option<AtT>>) {
+        let Some(i) = self.own.and_then(|t| self.steps.iter().position(|s| *s == t)) else { return };
+        if let Some(slot) = self.results.lock().unwrap_or_else(|e| e.into_inner()).get_mut(i) {
+            *slot = Some(r);
+        }
     }
 
     /// Take derivations and run them until none is left, the check is stopped, or one ends it (an error, or no
@@ -89,6 +103,9 @@ impl<'a> AnyT<'a> {
         while !self.stop.load(Ordering::Relaxed) {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(t) = self.steps.get(i) else { break };
+            if Some(*t) == self.own {
+                continue;
+            }
             let r = crate::without_egg_timing(|| at(self.base, self.closed, *t, self.limits));
             let end = !matches!(r, Ok(Some(_)));
             if let Some(slot) = self.results.lock().unwrap_or_else(|e| e.into_inner()).get_mut(i) {
@@ -138,14 +155,22 @@ fn at(base: &Options, closed: &OnceLock<Option<RecExpr<Expr>>>, steps: usize, li
     }
     let d = derive(&plan, &s.rules, Limits { keep_every_step: false, ..limits })?;
     let Some(closed) = closed.wait() else { return Ok(None) };
-    let last = d.beats.last().map(|b| b.whole.clone()).unwrap_or_else(|| d.goal.clone());
-    let inst = instantiate(closed, &s.model, steps);
-    // the same expression up to the order of + and ×, compared as trees (never as printed text)
-    let same_form = crate::lang::normal_form(&last) == crate::lang::normal_form(&inst);
     let mut num = Numeric::new(&s.model, &s.sizes, &s.params);
     let goal = num.tensor(&d.goal)?;
+    outcome(&s, &d, &goal, closed, &mut num).map(Some)
+}
+
+/// The check at one T from its session, its derivation (side equations or not: they leave the chain alone),
+/// the goal's value at the session's parameters and a [`Numeric`] of that session: the last form against
+/// `closed` with T replaced, as trees, and the closed form's value against the goal's.
+pub fn outcome(s: &Session, d: &crate::derive::Derivation, goal: &crate::eval::Tensor, closed: &RecExpr<Expr>, num: &mut Numeric) -> Result<AtT> {
+    let steps = s.sizes.steps;
+    let last = d.beats.last().map(|b| &b.whole).unwrap_or(&d.goal);
+    let inst = instantiate(closed, &s.model, steps);
+    // the same expression up to the order of + and ×, compared as trees (never as printed text)
+    let same_form = crate::lang::normal_form(last) == crate::lang::normal_form(&inst);
     let value = num.tensor_with(&inst, &goal.indices, &goal.dims, &[])?;
-    Ok(Some(AtT { steps, same_form, rel_error: value.rel_diff(&goal) }))
+    Ok(AtT { steps, same_form, rel_error: value.rel_diff(goal) })
 }
 
 /// The closed form holds: the rules derive exactly it at every checked T, and its value is the gradient's.

@@ -48,7 +48,10 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
     let base = options.clone();
     let form: OnceLock<Option<RecExpr<Expr>>> = OnceLock::new();
     let stop = AtomicBool::new(false);
-    let any_t = &crate::closed::AnyT::new(&base, &form, limits, &stop);
+    // With seeded parameters at a T the check covers, this run's session is the check's own session at that T:
+    // its derivation counts for that T, and the check derives only the other seven.
+    let own = options.params.is_none().then(|| options.steps.unwrap_or(crate::session::DEFAULT_STEPS));
+    let any_t = &crate::closed::AnyT::new(&base, &form, limits, &stop, own);
     std::thread::scope(|scope| -> Result<Checked> {
         let helper = scope.spawn(move || any_t.help());
         let _release = Release { form: &form, stop: &stop };
@@ -95,6 +98,12 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
             Ok((derivation, derived, numbers))
         })?;
         let verified = started.elapsed();
+        if let Some(closed) = &session.plan.closed {
+            let mut num = crate::eval::Numeric::new(&session.model, &session.sizes, &session.params);
+            any_t.give(crate::closed::outcome(&session, &derivation, &numbers.goal, closed, &mut num).map(Some));
+        } else {
+            any_t.give(Ok(None));
+        }
         // this thread's own work is done: it helps with what is left of the any-T check
         any_t.help();
         helper.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))?;

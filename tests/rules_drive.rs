@@ -110,3 +110,32 @@ fn the_many_to_many_derivation_comes_from_its_rules() {
     let beat = out.split("\n\n").find(|b| b.contains("sum-merge, fold-s\n") && b.contains("✗ (change")).unwrap_or("");
     assert!(!beat.is_empty(), "the beat that used fold-s is marked wrong: {out}");
 }
+
+/// `derive` at a T of 1..8 with seeded parameters hands its own derivation to the any-T check for that T (the
+/// check's session there is the same): the outcome must be exactly what the check derives on its own, bit for bit.
+#[test]
+fn derive_s_own_t_counts_for_the_any_t_check_exactly_as_the_check_derives_it() {
+    let cases: [(&str, &[&str], bool, bool); 5] = [
+        ("rnn", &["W_r", "W_x"], false, false),
+        ("rnn", &["b", "W_y"], true, true),
+        ("lstm", &["W_fr", "c0"], false, false),
+        ("gru", &["W_zx", "W_rx"], false, false),
+        ("gru", &["W_nr", "b_z"], true, true),
+    ];
+    for (model, wrts, bias, many_to_many) in cases {
+        for wrt in wrts {
+            for steps in [1, 3, 8] {
+                let o = bptt::session::Options { model: Some(model.into()), wrt: Some(wrt.to_string()), bias, many_to_many, steps: Some(steps), seed: 5, ..Default::default() };
+                let case = format!("{model} {wrt} bias={bias} m2m={many_to_many} T={steps}");
+                let c = bptt::pipeline::derive_checked(o.clone(), Default::default(), false, &mut |_| {}).unwrap_or_else(|e| panic!("{case}: {e}"));
+                let (form, own) = c.closed.unwrap_or_else(|| panic!("{case}: no closed form"));
+                let alone = bptt::closed::check(&bptt::session::Options { steps: None, ..o }, &form, Default::default()).unwrap();
+                assert_eq!(own.len(), 8, "{case}");
+                for (a, b) in own.iter().zip(&alone) {
+                    assert_eq!((a.steps, a.same_form, a.rel_error.to_bits()), (b.steps, b.same_form, b.rel_error.to_bits()), "{case}");
+                    assert!(a.same_form && a.rel_error <= 1e-9, "{case}: T = {} fails", a.steps);
+                }
+            }
+        }
+    }
+}

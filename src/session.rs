@@ -5,7 +5,7 @@ use crate::model::Model;
 use crate::params::{Params, Sizes};
 use crate::plan::Plan;
 use crate::rules::apply::Ctx;
-use crate::rules::{Kind, RuleSet, Sources, Template, finish, read_rules};
+use crate::rules::{RuleSet, Sources, Template, finish};
 use egg::Symbol;
 use std::sync::Arc;
 
@@ -115,10 +115,10 @@ fn read_rule_files(sources: &Sources, ctx: &Arc<Ctx>, model_file: &str) -> Resul
     let mut model = None;
     for (name, text) in &sources.files {
         if name.ends_with(".rules") {
-            all.extend(read_rules(name, text, ctx, Kind::Rule, &|_| false, &mut diags));
+            all.extend(crate::rules::read_rule_file(name, text, ctx, &mut diags));
         } else if name.ends_with(model_file) {
             let (m, rules) = Model::read(name, text, ctx, &mut diags);
-            all.extend(rules);
+            all.extend(rules.into_iter().map(Arc::new));
             model = Some(m);
         }
     }

@@ -42,7 +42,7 @@ impl Catalogue {
             return Ok(Catalogue { mistakes: vec![], rules: RuleSet::new(vec![], &mut diags, &s.sources) });
         };
         let rules = read_rules(file, text, &s.ctx, Kind::Rule, &|_| false, &mut diags);
-        let rules = RuleSet::new(rules, &mut diags, &s.sources);
+        let rules = RuleSet::new(rules.into_iter().map(std::sync::Arc::new).collect(), &mut diags, &s.sources);
         finish(diags)?;
         let mistakes = rules.rules.iter().map(|r| Mistake { name: r.name.clone(), words: r.comment.clone(), words_ko: r.comment_ko.clone(), at: format!("{}:{}", r.file, r.line) }).collect();
         Ok(Catalogue { mistakes, rules })

@@ -206,7 +206,10 @@ impl Sources {
         for (name, text) in all.filter(|(n, _)| keep(n)) {
             let name = name.as_str();
             let raw = match (dir, text) {
-                (None, Some(text)) => text.to_string(),
+                (None, Some(text)) => {
+                    files.push((format!("rules/{name}"), cache::expanded(text, t)));
+                    continue;
+                }
                 (None, None) => continue,
                 (Some(d), _) => {
                     let p = d.join(name);
@@ -222,7 +225,7 @@ impl Sources {
                 None => format!("rules/{name}"),
                 Some(d) => d.join(name).display().to_string(),
             };
-            files.push((shown, Arc::from(t.expand(&raw))));
+            files.push((shown, cache::expanded(&raw, t)));
         }
         Ok(Sources { files })
     }
@@ -335,7 +338,8 @@ pub struct Rule {
 
 /// All loaded rules, by name.
 pub struct RuleSet {
-    pub rules: Vec<Rule>,
+    /// Shared: the rules of a file read before in this process (the any-T check's sessions) are the same.
+    pub rules: Vec<Arc<Rule>>,
     index: rustc_hash::FxHashMap<String, usize>,
     /// Names a fresh Σ index never takes: the model's names (a cell's quantity c is never also a dummy index c).
     pub reserved: std::collections::BTreeSet<egg::Symbol>,
@@ -343,16 +347,16 @@ pub struct RuleSet {
 
 impl RuleSet {
     pub fn get(&self, name: &str) -> Option<&Rule> {
-        self.index.get(name).map(|i| &self.rules[*i])
+        self.index.get(name).map(|i| &*self.rules[*i])
     }
 
     /// Build the set from rules already read, reporting duplicate names.
-    pub fn new(rules: Vec<Rule>, diags: &mut Vec<Diag>, sources: &Sources) -> RuleSet {
-        let mut index = rustc_hash::FxHashMap::default();
-        let mut kept = vec![];
+    pub fn new(rules: Vec<Arc<Rule>>, diags: &mut Vec<Diag>, sources: &Sources) -> RuleSet {
+        let mut index: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
+        let mut kept: Vec<Arc<Rule>> = vec![];
         for r in rules {
             if let Some(&first) = index.get(&r.name) {
-                let f: &Rule = &kept[first];
+                let f: &Rule = kept[first].as_ref();
                 if let Some((_, text)) = sources.files.iter().find(|(n, _)| *n == r.file) {
                     let start = line_start_of(text, r.line);
                     diags.push(
@@ -468,6 +472,12 @@ pub fn read_rules(
         }
     }
     out
+}
+
+/// The rules of one `.rules` file, as [`read_rules`] reads them; read once per process and context, and shared
+/// (the any-T check's sessions load the same files at eight T, and a file without T reads the same each time).
+pub fn read_rule_file(file: &str, text: &Arc<str>, ctx: &Arc<Ctx>, diags: &mut Vec<Diag>) -> Vec<Arc<Rule>> {
+    cache::rules_of(file, text, ctx, diags, |d| read_rules(file, text, ctx, Kind::Rule, &|_| false, d))
 }
 
 /// Fail with every collected diagnostic, if there are any.

@@ -130,62 +130,84 @@ impl Template {
     /// Keep the lines whose `[TAG …]` prefix holds (the prefix becomes spaces, so columns in error messages stay
     /// right) and blank the others; then replace the placeholders.
     pub fn expand(&self, text: &str) -> String {
-        let mut kept = String::with_capacity(text.len());
-        for line in text.split_inclusive('\n') {
-            let body = line.trim_end_matches(['\n', '\r']);
-            let lead = body.len() - body.trim_start().len();
-            let tags = body[lead..].strip_prefix('[').and_then(|r| r.split_once(']')).filter(|(t, _)| {
-                let t: Vec<&str> = t.split_whitespace().collect();
-                !t.is_empty() && t.iter().all(|w| TAGS.contains(w))
-            });
-            match tags {
-                Some((t, _)) if t.split_whitespace().all(|w| self.tags.iter().any(|h| h == w)) => {
-                    kept.push_str(&body[..lead]);
-                    kept.push_str(&" ".repeat(t.len() + 2));
-                    kept.push_str(&line[lead + t.len() + 2..]);
-                }
-                Some(_) => {
-                    kept.push_str(&" ".repeat(body.len()));
-                    kept.push_str(&line[body.len()..]);
-                }
-                None => kept.push_str(line),
-            }
-        }
-        self.placeholders(&kept)
-    }
-
-    /// Replace `{act}`, `{out}`, `{T}`, `{T-1}`, `{Tsup}`, `{T-1sup}` in one pass; any other
-    /// `{…}` is left as it is.
-    fn placeholders(&self, text: &str) -> String {
+        let values = self.values();
         let mut out = String::with_capacity(text.len() + 64);
-        let mut rest = text;
-        while let Some(at) = rest.find('{') {
-            out.push_str(&rest[..at]);
-            let tail = &rest[at..];
-            let end = tail.find('}').map(|e| e + 1).unwrap_or(tail.len());
-            let value = match &tail[..end] {
-                "{act}" => Some(self.act.clone()),
-                "{out}" => Some(self.out.clone()),
-                "{T}" => Some(self.steps.to_string()),
-                "{T-1}" => Some(self.steps.saturating_sub(1).to_string()),
-                "{Tsup}" => Some(crate::notation::superscript(&self.steps.to_string())),
-                "{T-1sup}" => Some(crate::notation::superscript(&self.steps.saturating_sub(1).to_string())),
-                _ => None,
-            };
-            match value {
-                Some(v) => {
-                    out.push_str(&v);
-                    rest = &tail[end..];
-                }
-                None => {
-                    out.push('{');
-                    rest = &tail[1..];
+        let mut kept = String::new();
+        let mut start = 0;
+        while start < text.len() {
+            let end = memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i + 1);
+            let line = &text[start..end];
+            start = end;
+            let b = line.as_bytes();
+            let lead = b.iter().take_while(|c| matches!(c, b' ' | b'\t')).count();
+            // most lines have no tag: a printable ASCII character other than `[` after the indent (anything else
+            // — `[`, other white space, a non-ASCII character — takes the careful way)
+            match b.get(lead) {
+                Some(c) if c.is_ascii_graphic() && *c != b'[' => placeholders(line, &values, &mut out),
+                _ => {
+                    kept.clear();
+                    self.keep_line(line, &mut kept);
+                    placeholders(&kept, &values, &mut out);
                 }
             }
         }
-        out.push_str(rest);
         out
     }
+
+    /// One line of [`Template::expand`]'s first part: kept (its tag prefix made spaces), or blanked.
+    fn keep_line(&self, line: &str, kept: &mut String) {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let lead = body.len() - body.trim_start().len();
+        let tags = body[lead..].strip_prefix('[').and_then(|r| r.split_once(']')).filter(|(t, _)| {
+            let t: Vec<&str> = t.split_whitespace().collect();
+            !t.is_empty() && t.iter().all(|w| TAGS.contains(w))
+        });
+        match tags {
+            Some((t, _)) if t.split_whitespace().all(|w| self.tags.iter().any(|h| h == w)) => {
+                kept.push_str(&body[..lead]);
+                kept.push_str(&" ".repeat(t.len() + 2));
+                kept.push_str(&line[lead + t.len() + 2..]);
+            }
+            Some(_) => {
+                kept.push_str(&" ".repeat(body.len()));
+                kept.push_str(&line[body.len()..]);
+            }
+            None => kept.push_str(line),
+        }
+    }
+
+    /// The placeholders and what each becomes: `{act}`, `{out}`, `{T}`, `{T-1}`, `{Tsup}`, `{T-1sup}`.
+    fn values(&self) -> [(&'static str, String); 6] {
+        let before = self.steps.saturating_sub(1).to_string();
+        [
+            ("{act}", self.act.clone()),
+            ("{out}", self.out.clone()),
+            ("{T}", self.steps.to_string()),
+            ("{T-1}", before.clone()),
+            ("{Tsup}", crate::notation::superscript(&self.steps.to_string())),
+            ("{T-1sup}", crate::notation::superscript(&before)),
+        ]
+    }
+}
+
+/// Copy `text` to `out` with each placeholder of `values` replaced; any other `{…}` is left as it is.
+fn placeholders(text: &str, values: &[(&'static str, String)], out: &mut String) {
+    let mut rest = text;
+    while let Some(at) = memchr::memchr(b'{', rest.as_bytes()) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match values.iter().find(|(p, _)| tail.starts_with(p)) {
+            Some((p, v)) => {
+                out.push_str(v);
+                rest = &tail[p.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
 }
 
 impl Sources {
@@ -292,10 +314,15 @@ pub enum Line {
 
 /// The lines of a file with their byte ranges (trailing comments after content are cut off).
 pub fn lines(text: &str) -> Vec<(Range<usize>, Line)> {
-    let mut out = vec![];
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', b).count() + 1);
     let mut start = 0;
-    for l in text.split_inclusive('\n') {
-        let end = start + l.trim_end_matches(['\n', '\r']).len();
+    while start < b.len() {
+        let next = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i + 1);
+        let mut end = next;
+        while end > start && matches!(b[end - 1], b'\n' | b'\r') {
+            end -= 1;
+        }
         let s = &text[start..end];
         let t = s.trim();
         let kind = if t.is_empty() {
@@ -303,12 +330,12 @@ pub fn lines(text: &str) -> Vec<(Range<usize>, Line)> {
         } else if let Some(c) = t.strip_prefix('#') {
             Line::Comment(c.trim().to_string())
         } else {
-            // (a byte scan: `find(" #")` set up a substring searcher for every line of every file, 2 % of derive)
-            let content_end = s.as_bytes().windows(2).position(|w| w == b" #").map(|i| start + i).unwrap_or(end);
+            // the first ` #` cuts the line: each `#` after a space
+            let content_end = memchr::memchr_iter(b'#', s.as_bytes()).find(|&i| i > 0 && s.as_bytes()[i - 1] == b' ').map_or(end, |i| start + i - 1);
             Line::Content(start..content_end)
         };
         out.push((start..end, kind));
-        start += l.len();
+        start = next;
     }
     out
 }

@@ -89,9 +89,11 @@ impl<'a> AnyT<'a> {
         AnyT { base, closed, limits, stop, steps, own, next: AtomicUsize::new(0), results }
     }
 
-    /// The outcome at the caller's own T (see [`AnyT::new`]): [`outcome`] of its session and derivation.
-    pub fn give(&self, r: Result<Option<AtT>>) {
+    /// The outcome at the caller's own T (see [`AnyT::new`]), [`outcome`] of its session and derivation: `at`
+    /// works it out, only when the check has left that T to the caller.
+    pub fn give(&self, at: impl FnOnce() -> Result<Option<AtT>>) {
         let Some(i) = self.own.and_then(|t| self.steps.iter().position(|s| *s == t)) else { return };
+        let r = at();
         if let Some(slot) = self.results.lock().unwrap_or_else(|e| e.into_inner()).get_mut(i) {
             *slot = Some(r);
         }

@@ -98,12 +98,13 @@ pub fn derive_checked(options: Options, limits: Limits, trace: bool, progress: &
             Ok((derivation, derived, numbers))
         })?;
         let verified = started.elapsed();
-        if let Some(closed) = &session.plan.closed {
-            let mut num = crate::eval::Numeric::new(&session.model, &session.sizes, &session.params);
-            any_t.give(crate::closed::outcome(&session, &derivation, &numbers.goal, closed, &mut num).map(Some));
-        } else {
-            any_t.give(Ok(None));
-        }
+        any_t.give(|| match &session.plan.closed {
+            Some(closed) => {
+                let mut num = crate::eval::Numeric::new(&session.model, &session.sizes, &session.params);
+                crate::closed::outcome(&session, &derivation, &numbers.goal, closed, &mut num).map(Some)
+            }
+            None => Ok(None),
+        });
         // this thread's own work is done: it helps with what is left of the any-T check
         any_t.help();
         helper.join().map_err(|_| Error::Stuck("the any-T check stopped".into()))?;

@@ -51,6 +51,8 @@ pub struct Pool {
     /// What [`Pool::rebuild`] gave for each class in the current step (valid where `done[id] == stamp`).
     done: Vec<u32>,
     gave: Vec<(Id, bool)>,
+    /// The (matched class, right-hand side) pairs an application records, kept between steps for its room.
+    pairs: Vec<(Id, Id)>,
 }
 
 impl Pool {
@@ -73,6 +75,7 @@ impl Pool {
             stamp2: 0,
             done: vec![],
             gave: vec![],
+            pairs: vec![],
         };
         pool.m.add_ref(&pool.eg, root, None);
         pool.since = pool.eg.number_of_classes();
@@ -185,26 +188,30 @@ impl Pool {
             if matches.is_empty() {
                 continue;
             }
-            self.eg.analysis.record = Some(vec![]);
+            self.eg.analysis.record = Some(std::mem::take(&mut self.pairs));
             // the term's symbols are lent to the appliers, and taken back without what they added
             self.check_symbols();
             self.eg.analysis.live = Some(std::mem::take(&mut self.m.symbols));
             rule.rewrite.apply(&mut self.eg, &matches);
-            let pairs = self.eg.analysis.record.take().unwrap_or_default();
+            let mut pairs = self.eg.analysis.record.take().unwrap_or_default();
             self.m.symbols = self.eg.analysis.live.take().unwrap_or_default();
             for s in self.eg.analysis.live_added.drain(..) {
                 self.m.symbols.remove(&s);
             }
             stats.largest_egraph = stats.largest_egraph.max(self.size());
             // the places rewritten: distinct (class, new form) pairs, as uniting counts the unions that did something
-            let mut changed: Vec<(Id, Id)> = pairs.iter().copied().filter(|(c, r)| c != r).collect();
-            changed.sort_unstable();
-            changed.dedup();
+            pairs.retain(|(c, r)| c != r);
+            pairs.sort_unstable();
+            pairs.dedup();
+            let changed = pairs;
             self.remember_no_ops(i, &matches, &changed);
-            if changed.is_empty() {
-                continue;
-            }
-            let Some((root, edited)) = self.replace(&changed) else {
+            let replaced = if changed.is_empty() { None } else { Some(self.replace(&changed)) };
+            let count = changed.len();
+            // (the list's room is kept for the next step)
+            self.pairs = changed;
+            self.pairs.clear();
+            let Some(replaced) = replaced else { continue };
+            let Some((root, edited)) = replaced else {
                 // a case the pool does not model: the reference step, from the same term
                 let next = one_step(&self.term(), uses, fired, rules, reserved, stats);
                 if let Some((_, step)) = &next {
@@ -222,7 +229,7 @@ impl Pool {
             self.end_step();
             self.compact(reserved);
             let term = if keep { self.term() } else { RecExpr::default() };
-            return Some((i, Step { rule: u.name.clone(), count: changed.len(), term }));
+            return Some((i, Step { rule: u.name.clone(), count, term }));
         }
         None
     }

@@ -307,7 +307,8 @@ impl<L: Language> Program<L> {
             return vec![];
         }
 
-        let mut machine = Machine::default();
+        // bptt's patch: the registers start with room for a usual pattern (they grew from empty at every search)
+        let mut machine = Machine { reg: Vec::with_capacity(16), lookup: Vec::new() };
         assert_eq!(machine.reg.len(), 0);
         machine.reg.push(eclass);
 

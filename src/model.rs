@@ -216,9 +216,10 @@ impl Model {
         out
     }
 
-    /// Read a model file: declarations first, then definitions (each a rule). Returns the model and the unfold
-    /// rules; problems go to `diags`.
-    pub fn read(file: &str, text: &Arc<str>, ctx: &Arc<crate::rules::apply::Ctx>, diags: &mut Vec<Diag>) -> (Model, Vec<Rule>) {
+    /// The declarations of a model file alone (its sizes, names, parameters, loss, output, step count, rule
+    /// files), with their problems: what is known before the rules are read (the sizes fix T, and T the rules).
+    /// Its definitions are left unread: [`Model::read`] reads them.
+    pub fn read_decls(file: &str, text: &Arc<str>, diags: &mut Vec<Diag>) -> Model {
         let src = Src { file, text };
         let mut m = Model::default();
         for (_, l) in lines(text) {
@@ -247,6 +248,14 @@ impl Model {
             }
             Some(_) => {}
         }
+        m
+    }
+
+    /// Read a model file: declarations first, then definitions (each a rule). Returns the model and the unfold
+    /// rules; problems go to `diags`.
+    pub fn read(file: &str, text: &Arc<str>, ctx: &Arc<crate::rules::apply::Ctx>, diags: &mut Vec<Diag>) -> (Model, Vec<Rule>) {
+        let src = Src { file, text };
+        let mut m = Model::read_decls(file, text, diags);
         let rules = read_rules(file, text, ctx, Kind::Definition, &is_decl, diags);
         for r in &rules {
             match m.def_of(r) {

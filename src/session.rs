@@ -79,8 +79,8 @@ fn targets_of(options: &Options, model: &Model, names: &[String]) -> Vec<String>
     model.params().map(|p| p.to_string()).filter(|p| planned(p)).collect()
 }
 
-/// The model file alone, read at `steps` steps (the sizes, the names and the output come from it before the
-/// other files are read).
+/// The model file's declarations alone, read at `steps` steps (the sizes, the names and the output come from them
+/// before the other files are read).
 fn probe(options: &Options, steps: usize) -> Result<Model> {
     let file = model_file(options);
     let t = template(options, steps, "");
@@ -101,8 +101,9 @@ fn probe(options: &Options, steps: usize) -> Result<Model> {
             return Err(Error::Usage(format!("{name} has no variant for {variant} (no line tagged for it); leave the flag out for this model")));
         }
     }
+    // the declarations alone: the definitions are read (and their problems told) with the rules, at the final T
     let mut diags = vec![];
-    let (m, _) = Model::read(name, text, &Arc::new(Ctx::default()), &mut diags);
+    let m = Model::read_decls(name, text, &mut diags);
     finish(diags)?;
     Ok(m)
 }

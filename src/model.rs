@@ -90,7 +90,7 @@ pub struct Model {
 const DECL_WORDS: &[&str] = &["activation", "cell", "knob", "dim", "param", "data", "quantity", "steps", "loss", "out", "notation", "rules"];
 
 fn is_decl(line: &str) -> bool {
-    DECL_WORDS.iter().any(|w| line.split_whitespace().next() == Some(*w))
+    line.split_whitespace().next().is_some_and(|first| DECL_WORDS.contains(&first))
 }
 
 pub use crate::rules::parse::{WRT, definition_to_unfold};

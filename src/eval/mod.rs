@@ -106,7 +106,7 @@ impl<'a> Numeric<'a> {
         let total = dims.iter().try_fold(1usize, |a, d| a.checked_mul(*d)).ok_or_else(|| Error::Limit("a value with more entries than memory can hold".into()))?;
         crate::limits::reserve(total.saturating_mul(8), "a value")?;
         let free = free_sets(e);
-        let mut memo = HashMap::default();
+        let mut memo = HashMap::with_capacity_and_hasher(e.as_ref().len(), Default::default());
         let mut data = Vec::with_capacity(total);
         for flat in 0..total {
             let mut env = Env::from(fixed);
@@ -400,7 +400,8 @@ impl<'a> Numeric<'a> {
     fn defined(&mut self, k: &QKey, seed: usize) -> Result<Dual> {
         let (di, mut env, free) = self.definition(k)?;
         let rhs = &self.model.defs[di].rhs;
-        let mut memo = HashMap::default();
+        // (room for every node once: the table grew from empty for each quantity)
+        let mut memo = HashMap::with_capacity_and_hasher(rhs.as_ref().len(), Default::default());
         self.eval(rhs, rhs.root(), &mut env, seed, &free, &mut memo)
     }
 

@@ -59,7 +59,10 @@ type Expansions = Vec<(String, Vec<String>, String, Option<usize>, Arc<str>)>;
 /// The most expanded texts and read files kept (a process reads a handful of files at a few T).
 const MAX_FILES: usize = 1000;
 
-static EXPANDED: LazyLock<Mutex<(usize, rustc_hash::FxHashMap<Box<str>, Expansions>)>> = LazyLock::new(Default::default);
+/// Per raw text, its expansions; with the count of entries kept.
+type ExpandedTable = (usize, rustc_hash::FxHashMap<Box<str>, Expansions>);
+
+static EXPANDED: LazyLock<Mutex<ExpandedTable>> = LazyLock::new(Default::default);
 
 /// `raw` expanded by `t` ([`Template::expand`]), shared with every earlier expansion of the same text alike.
 pub fn expanded(raw: &str, t: &super::Template) -> Arc<str> {

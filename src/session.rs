@@ -101,9 +101,14 @@ fn probe(options: &Options, steps: usize) -> Result<Model> {
             return Err(Error::Usage(format!("{name} has no variant for {variant} (no line tagged for it); leave the flag out for this model")));
         }
     }
-    // the declarations alone: the definitions are read (and their problems told) with the rules, at the final T
+    // the declarations alone: the definitions are read (and their problems told) with the rules, at the final T —
+    // unless the declarations have problems: then the whole file is read, so that every problem is told at once
     let mut diags = vec![];
     let m = Model::read_decls(name, text, &mut diags);
+    if !diags.is_empty() {
+        diags.clear();
+        let _ = Model::read(name, text, &Arc::new(Ctx::default()), &mut diags);
+    }
     finish(diags)?;
     Ok(m)
 }

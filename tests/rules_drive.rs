@@ -139,3 +139,22 @@ fn derive_s_own_t_counts_for_the_any_t_check_exactly_as_the_check_derives_it() {
         }
     }
 }
+
+/// A model file with a broken declaration and a broken definition: both are told at once, each at its line (the
+/// sizes are read from the declarations alone first; with a problem there the whole file is read for the report).
+#[test]
+fn a_model_file_s_problems_are_all_told_at_once() {
+    let dir = copy_rules(
+        "model-two-problems",
+        &[
+            ("models/rnn.model", "dim n_h hidden 3", "dim n_h hidden three"),
+            ("models/rnn.model", "unfold-s: (tx s ?t ?i) := ({act} (tx h ?t ?i)) if ?t > 0", "unfold-s: (tx s ?t ?i) := ({act} (tx h ?t ?i) if ?t > 0"),
+        ],
+    );
+    let o = run(&["derive", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("rnn.model:24:"), "the declaration's line: {err}");
+    assert!(err.contains("rnn.model:50:"), "the definition's line: {err}");
+    assert!(err.contains("is never closed"), "{err}");
+}

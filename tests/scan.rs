@@ -133,3 +133,17 @@ fn every_built_in_file_expands_and_splits_as_plainly_defined() {
         }
     }
 }
+
+/// A file expands once per process and template: one that does not mention T is the same text (shared) at every T,
+/// one that does is expanded at each T with that T.
+#[test]
+fn a_file_without_t_is_expanded_once_and_shared_across_t() {
+    let at = |steps| bptt::rules::Sources::load_only(None, &template(steps, &["m2o", "mse"]), |n| n == "calculus.rules" || n == "models/rnn.model").unwrap();
+    let (a, b) = (at(4), at(7));
+    let free = |s: &bptt::rules::Sources| s.get("calculus.rules").unwrap().1.clone();
+    let model = |s: &bptt::rules::Sources| s.get("models/rnn.model").unwrap().1.clone();
+    assert!(!bptt::rules::MANIFEST.iter().find(|(n, _)| *n == "calculus.rules").unwrap().1.contains("{T"));
+    assert!(std::sync::Arc::ptr_eq(&free(&a), &free(&b)), "the T-free file is shared");
+    assert!(model(&a).contains("(tx s 4 ?a)") && model(&b).contains("(tx s 7 ?a)"), "the model is expanded at each T");
+    assert!(std::sync::Arc::ptr_eq(&model(&a), &model(&at(4))), "and shared at the same T");
+}

@@ -77,6 +77,9 @@ pub(super) struct Candidates {
     /// By operator: how far below a class the shallow rules read (0 when there are none), so that a class above
     /// a change whose misses no rule would forget is passed over at once (most are).
     far: [usize; crate::lang::OPS],
+    /// The classes where a lane bit was set since the pool last looked (it empties the list): the pool keeps
+    /// track of those on its cached chain of classes ([`super::above`]).
+    pub lane_log: Vec<Id>,
 }
 
 impl Default for Candidates {
@@ -89,6 +92,7 @@ impl Default for Candidates {
             deep: Default::default(),
             shallow: Default::default(),
             far: [0; crate::lang::OPS],
+            lane_log: vec![],
         }
     }
 }
@@ -101,8 +105,8 @@ fn missed(lanes: &[u64], k: &Known, id: Id) -> bool {
     }
 }
 
-/// `id` does not match the rule `k` (or applying it there changed nothing).
-fn set_missed(lanes: &mut Vec<u64>, k: &mut Known, id: Id) {
+/// `id` does not match the rule `k` (or applying it there changed nothing); a lane bit set is logged in `log`.
+fn set_missed(lanes: &mut Vec<u64>, log: &mut Vec<Id>, k: &mut Known, id: Id) {
     match k.lane {
         Some(l) => {
             let c = usize::from(id);
@@ -110,6 +114,7 @@ fn set_missed(lanes: &mut Vec<u64>, k: &mut Known, id: Id) {
                 lanes.resize(c + 1, 0);
             }
             lanes[c] |= 1 << l;
+            log.push(id);
         }
         None => k.misses.set(id),
     }
@@ -192,27 +197,51 @@ impl Candidates {
     /// match a rule that reads whole subterms where it did not: those rules' misses there are forgotten.
     pub fn forget_above(&mut self, op_of: impl Fn(Id) -> u8, above: &[Id]) {
         for id in above {
-            let op = usize::from(op_of(*id));
-            let (Some(lanes), Some(word)) = (self.lane_ops.get(op), self.lanes.get_mut(usize::from(*id))) else { continue };
-            let stale = *word & lanes;
-            if stale != 0 {
-                *word &= !stale;
-                for l in lanes_of(stale) {
-                    if let Some(k) = self.known[self.lane_rule[l]].as_mut() {
-                        k.queue(*id);
-                    }
-                }
-            }
-            // (rules beyond the 64 lanes)
-            for at in &self.deep[op] {
-                if let Some(k) = self.known[*at].as_mut()
-                    && k.misses.has(*id)
-                {
-                    k.misses.clear(*id);
-                    k.queue(*id);
+            self.forget_deep(op_of(*id), *id);
+        }
+    }
+
+    /// The same at one class `id` (its operator `op`).
+    pub fn forget_deep(&mut self, op: u8, id: Id) {
+        let op = usize::from(op);
+        let (Some(lanes), Some(word)) = (self.lane_ops.get(op), self.lanes.get_mut(usize::from(id))) else { return };
+        let stale = *word & lanes;
+        if stale != 0 {
+            *word &= !stale;
+            for l in lanes_of(stale) {
+                if let Some(k) = self.known[self.lane_rule[l]].as_mut() {
+                    k.queue(id);
                 }
             }
         }
+        // (rules beyond the 64 lanes)
+        for at in &self.deep[op] {
+            if let Some(k) = self.known[*at].as_mut()
+                && k.misses.has(id)
+            {
+                k.misses.clear(id);
+                k.queue(id);
+            }
+        }
+    }
+
+    /// Are all rules that read whole subterms kept in lanes (so that a class's misses of them show in its word)?
+    pub fn deep_in_lanes(&self) -> bool {
+        self.deep.iter().all(Vec::is_empty)
+    }
+
+    /// May `id` hold a miss of a rule that reads whole subterms (a lane bit)?
+    pub fn has_lanes(&self, id: Id) -> bool {
+        self.lanes.get(usize::from(id)).is_some_and(|w| *w != 0)
+    }
+
+    /// Would [`Candidates::forget_deep`] forget anything at `id` (operator `op`)? (For the checks of debug
+    /// builds.)
+    #[cfg(debug_assertions)]
+    pub fn stale_deep(&self, op: u8, id: Id) -> bool {
+        let op = usize::from(op);
+        let word = self.lanes.get(usize::from(id)).copied().unwrap_or(0);
+        self.lane_ops.get(op).is_some_and(|l| word & l != 0) || self.deep.get(op).is_some_and(|d| d.iter().any(|at| self.known[*at].as_ref().is_some_and(|k| k.misses.has(id))))
     }
 
     /// What a rule reads below `id` (a term class with node operator `op`, `height` levels above a class whose
@@ -234,7 +263,7 @@ impl Candidates {
     /// leaves the list), `Some(false)`: no match (a miss, remembered), `Some(true)`: a match (it stays listed).
     pub fn sweep(&mut self, at: usize, mut test: impl FnMut(Id) -> Option<bool>) {
         let Some(k) = self.known.get_mut(at).and_then(Option::as_mut) else { return };
-        let lanes = &mut self.lanes;
+        let (lanes, log) = (&mut self.lanes, &mut self.lane_log);
         let mut i = 0;
         while let Some(&id) = k.pending.get(i) {
             let verdict = if missed(lanes, k, id) { None } else { test(id) };
@@ -243,7 +272,7 @@ impl Candidates {
                 continue;
             }
             if verdict == Some(false) {
-                set_missed(lanes, k, id);
+                set_missed(lanes, log, k, id);
             }
             k.queued.clear(id);
             k.pending.swap_remove(i);
@@ -259,7 +288,7 @@ impl Candidates {
     /// The rule at `at` changed nothing where it matched `id`: remembered as a miss.
     pub fn miss(&mut self, at: usize, id: Id) {
         if let Some(k) = self.known.get_mut(at).and_then(Option::as_mut) {
-            set_missed(&mut self.lanes, k, id);
+            set_missed(&mut self.lanes, &mut self.lane_log, k, id);
         }
     }
 }

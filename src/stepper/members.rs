@@ -66,6 +66,12 @@ pub(super) struct Members {
     pub symbols: Names,
     /// The classes that joined the term since the pool last looked (it empties the list).
     pub joined: Vec<Id>,
+    /// The classes whose term parents may have changed since the pool last looked (an entry added to or taken
+    /// off their parent list, or they left the term): the pool's cached chain of classes ([`super::above`]) is
+    /// cut above them.
+    pub moved: Vec<Id>,
+    /// Whether to keep that list (the pool says: only while it has a chain).
+    pub log_moves: bool,
 }
 
 impl Members {
@@ -100,6 +106,9 @@ impl Members {
         {
             list.swap_remove(at);
         }
+        if self.log_moves {
+            self.moved.push(c);
+        }
     }
 
     /// The operator of a class that was ever in the term.
@@ -120,6 +129,9 @@ impl Members {
             let k = usize::from(id);
             if let Some(p) = parent {
                 self.info[k].parents.push(p);
+                if self.log_moves {
+                    self.moved.push(id);
+                }
             }
             self.info[k].refs += 1;
             if self.info[k].refs == 1 {
@@ -147,6 +159,9 @@ impl Members {
             self.info[k].refs = self.info[k].refs.saturating_sub(1);
             if self.info[k].refs == 0 {
                 let node = eg.id_to_node(id);
+                if self.log_moves {
+                    self.moved.push(id);
+                }
                 self.all.remove(id);
                 self.by_op[crate::lang::op_index(node)].remove(id);
                 if let Expr::Symbol(s) = node {

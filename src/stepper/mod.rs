@@ -3,6 +3,7 @@
 //! applies it at every match (in term order), and extracts the rewritten term (old nodes of rewritten classes
 //! are banned, so the new form is taken). [`run`] takes the same steps on a pool e-graph that keeps what did not
 //! change from one step to the next ([`pool`]).
+mod above;
 mod candidates;
 mod members;
 mod pool;

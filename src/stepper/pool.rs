@@ -10,6 +10,7 @@
 //! form extracted); the cases where uniting could pick differently (a right-hand side that is itself rewritten,
 //! two right-hand sides for one class, a cycle) are handed to the reference step. `tests/stepper.rs` checks
 //! that both give the same derivation for every plan and variant.
+use super::above::Above;
 use super::members::Members;
 use super::candidates::Candidates;
 use super::reads::shape_fits;
@@ -38,17 +39,11 @@ pub struct Pool {
     /// The number of pool classes when the current step began: the classes made since then that are not part of
     /// the new term are dropped from the hash-cons table when the step ends.
     since: usize,
-    /// The classes at or above a replaced one in the current step: `mark[id] == stamp`.
-    mark: Vec<u32>,
-    stamp: u32,
-    /// The replaced classes of the current step: `keyed[id] == stamp`.
+    /// The classes at or above a replaced one in the current step (`above.stamp` is the step's stamp).
+    above: Above,
+    /// The replaced classes of the current step: `keyed[id] == above.stamp`.
     keyed: Vec<u32>,
-    /// The classes [`Pool::mark_above`] marked in the current step (kept between steps for its room).
-    marked: Vec<Id>,
-    /// The classes [`Pool::near_above`] listed: `seen[id] == stamp2`.
-    seen: Vec<u32>,
-    stamp2: u32,
-    /// What [`Pool::rebuild`] gave for each class in the current step (valid where `done[id] == stamp`).
+    /// What [`Pool::rebuild`] gave for each class in the current step (valid where `done[id] == above.stamp`).
     done: Vec<u32>,
     gave: Vec<(Id, bool)>,
     /// The (matched class, right-hand side) pairs an application records, kept between steps for its room.
@@ -67,12 +62,8 @@ impl Pool {
             m: Members::new(),
             cands: Candidates::default(),
             since: 0,
-            mark: vec![],
-            stamp: 0,
+            above: Above::default(),
             keyed: vec![],
-            marked: vec![],
-            seen: vec![],
-            stamp2: 0,
             done: vec![],
             gave: vec![],
             pairs: vec![],
@@ -104,11 +95,10 @@ impl Pool {
     fn grow(&mut self) {
         let n = self.eg.number_of_classes();
         self.m.grow(n);
-        if self.mark.len() < n {
-            self.mark.resize(n, 0);
+        self.above.grow(n);
+        if self.done.len() < n {
             self.done.resize(n, 0);
             self.keyed.resize(n, 0);
-            self.seen.resize(n, 0);
             self.gave.resize(n, (Id::from(0usize), false));
         }
     }
@@ -278,71 +268,16 @@ impl Pool {
         }
     }
 
-    /// Mark the term classes at or above a replaced class (`with`'s keys) for this step; they are listed in
-    /// `self.marked`.
+    /// Mark the term classes at or above a replaced class (`with`'s keys) for this step ([`Above`]).
     fn mark_above(&mut self, with: &HashMap<Id, Id>) {
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.mark.iter_mut().for_each(|m| *m = 0);
+        if self.above.next_stamp() {
             self.done.iter_mut().for_each(|m| *m = 0);
             self.keyed.iter_mut().for_each(|m| *m = 0);
-            self.stamp = 1;
         }
-        let mut marked = std::mem::take(&mut self.marked);
-        marked.clear();
         for c in with.keys() {
-            self.keyed[usize::from(*c)] = self.stamp;
-            if self.m.live(*c) && self.mark[usize::from(*c)] != self.stamp {
-                self.mark[usize::from(*c)] = self.stamp;
-                marked.push(*c);
-            }
+            self.keyed[usize::from(*c)] = self.above.stamp;
         }
-        let mut at = 0;
-        while let Some(&c) = marked.get(at) {
-            at += 1;
-            for p in &self.m.info[usize::from(c)].parents {
-                let k = usize::from(*p);
-                if self.mark[k] != self.stamp && self.m.holds(&self.eg, *p, c) {
-                    self.mark[k] = self.stamp;
-                    marked.push(*p);
-                }
-            }
-        }
-        self.marked = marked;
-    }
-
-    /// The term classes at most `far` levels above one of `from` (0: the class itself), each with its height
-    /// above the nearest.
-    fn near_above(&mut self, from: &[Id], far: usize) -> Vec<(Id, usize)> {
-        self.grow();
-        self.stamp2 = self.stamp2.wrapping_add(1);
-        if self.stamp2 == 0 {
-            self.seen.iter_mut().for_each(|m| *m = 0);
-            self.stamp2 = 1;
-        }
-        let mut out: Vec<(Id, usize)> = vec![];
-        for id in from {
-            if self.seen[usize::from(*id)] != self.stamp2 {
-                self.seen[usize::from(*id)] = self.stamp2;
-                out.push((*id, 0));
-            }
-        }
-        let mut at = 0;
-        while let Some(&(c, h)) = out.get(at) {
-            at += 1;
-            if h >= far {
-                continue;
-            }
-            for i in 0..self.m.info[usize::from(c)].parents.len() {
-                let p = self.m.info[usize::from(c)].parents[i];
-                let k = usize::from(p);
-                if self.seen[k] != self.stamp2 && self.m.holds(&self.eg, p, c) {
-                    self.seen[k] = self.stamp2;
-                    out.push((p, h + 1));
-                }
-            }
-        }
-        out
+        self.above.walk(with.keys().copied(), &mut self.m, &self.eg, &mut self.cands);
     }
 
     /// Put every matched class's right-hand side in its place (`pairs`: distinct (class, right-hand side) pairs,
@@ -400,12 +335,12 @@ impl Pool {
         // same classes, nodes and data as before).
         let mut touched: Vec<Id> = changed.into_iter().filter(|c| self.m.live(*c)).collect();
         touched.extend(undo.iter().filter(|(id, old, _)| self.m.live(*id) && self.eg.id_to_node(*id) != old).map(|(id, _, _)| *id));
-        let near = self.near_above(&touched, self.cands.farthest());
+        self.grow();
+        let near = self.above.near(&self.m, &self.eg, &touched, self.cands.farthest());
         for (id, h) in near {
             self.cands.forget_near(self.m.op(id), id, h);
         }
-        let m = &self.m;
-        self.cands.forget_above(|id| m.op(id), &self.marked);
+        self.above.forget(&mut self.cands, &self.m);
         Some((root, !undo.is_empty()))
     }
 
@@ -425,13 +360,13 @@ impl Pool {
             for i in 0..self.m.info[usize::from(x)].parents.len() {
                 let p = self.m.info[usize::from(x)].parents[i];
                 let k = usize::from(p);
-                if self.done[k] != self.stamp && self.m.holds(&self.eg, p, x) {
+                if self.done[k] != self.above.stamp && self.m.holds(&self.eg, p, x) {
                     self.rebuild(p, with, stack, undo, changed)?;
                 }
             }
         }
         let k = usize::from(self.root);
-        Some(if self.done[k] == self.stamp { self.gave[k].0 } else { self.root })
+        Some(if self.done[k] == self.above.stamp { self.gave[k].0 } else { self.root })
     }
 
     /// The class that takes the place of `id` in the new term, and whether its analysis data changed in place.
@@ -443,21 +378,21 @@ impl Pool {
         let k = usize::from(id);
         let live = self.m.live(id);
         // a term node with nothing replaced below stays as it is
-        if live && self.mark[k] != self.stamp {
+        if live && !self.above.is_marked(id) {
             return Some((id, false));
         }
-        if self.done[k] == self.stamp {
+        if self.done[k] == self.above.stamp {
             return Some(self.gave[k]);
         }
         // (only a term class can be a replaced one: a match is found in the term)
-        if let Some(r) = if live && self.keyed[k] == self.stamp { with.get(&id) } else { None } {
+        if let Some(r) = if live && self.keyed[k] == self.above.stamp { with.get(&id) } else { None } {
             if stack.contains(&id) {
                 return None;
             }
             stack.push(id);
             let out = self.rebuild(*r, with, stack, undo, changed)?;
             stack.pop();
-            self.done[k] = self.stamp;
+            self.done[k] = self.above.stamp;
             self.gave[k] = out;
             changed.push(id);
             return Some(out);
@@ -468,7 +403,7 @@ impl Pool {
         for c in &old {
             // a term class with nothing replaced below stays (the check of the call below, without the call)
             let ck = usize::from(*c);
-            if self.m.info.get(ck).is_some_and(|i| i.refs > 0) && self.mark[ck] != self.stamp {
+            if self.m.info.get(ck).is_some_and(|i| i.refs > 0) && !self.above.is_marked(*c) {
                 kids.push(*c);
                 continue;
             }
@@ -498,7 +433,7 @@ impl Pool {
         {
             out = (self.eg.add(Expr::Num(v)), false);
         }
-        self.done[k] = self.stamp;
+        self.done[k] = self.above.stamp;
         self.gave[k] = out;
         if live && (out.0 != id || out.1) {
             changed.push(id);

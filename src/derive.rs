@@ -205,6 +205,14 @@ pub fn derive_with(plan: &Plan, rules: &RuleSet, limits: Limits, progress: &mut 
             Item::Unfocus => focus = None,
             Item::Final => {
                 if whole.as_ref().iter().any(|n| matches!(n, Expr::D([x, _]) if !matches!(&whole[*x], Expr::Symbol(_)))) {
+                    if let Some(n) = too_long_to_unroll(&whole) {
+                        return Err(Error::Stuck(format!(
+                            "the derivation ended with a derivative the rules could not resolve:\n  {}\nhint: a Σ over {n} time steps is left: `@time-unroll` writes out at most {} terms, and this plan writes that Σ out term by term; use --steps {} or fewer",
+                            crate::print::render(&whole, crate::print::Style::Ascii, 100),
+                            crate::rules::apply::UNROLL_MAX,
+                            crate::rules::apply::UNROLL_MAX
+                        )));
+                    }
                     return Err(Error::Stuck(format!(
                         "the derivation ended with a derivative the rules could not resolve:\n  {}\nhint: a rule the plan needs is missing or was changed",
                         crate::print::render(&whole, crate::print::Style::Ascii, 100)
@@ -316,4 +324,21 @@ fn run_beat(
         trace,
         aside: false,
     }))
+}
+
+/// The length of the longest Σ over time in `e` with numeric bounds that is too long for `@time-unroll`.
+fn too_long_to_unroll(e: &RecExpr<Expr>) -> Option<usize> {
+    let num = |id: egg::Id| match &e[id] {
+        Expr::Num(v) => Some(v.into_inner()),
+        _ => None,
+    };
+    e.as_ref()
+        .iter()
+        .filter_map(|n| match n {
+            Expr::TSum([_, lo, hi, _]) => Some(num(*hi)? - num(*lo)? + 1.0),
+            _ => None,
+        })
+        .filter(|n| *n > crate::rules::apply::UNROLL_MAX as f64)
+        .map(|n| n as usize)
+        .max()
 }

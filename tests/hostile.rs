@@ -108,3 +108,16 @@ fn sizes_too_large_for_the_step_by_step_check_point_to_grad() {
     let v: serde_json::Value = serde_json::from_slice(&g.stdout).unwrap();
     assert_eq!(v["shape"], serde_json::json!([64, 64]));
 }
+
+/// A plan that writes a Σ over time out term by term (`--many-to-many --wrt W_y`) works up to the unroll limit,
+/// and past it says which limit stopped it instead of only that a derivative was left.
+#[test]
+fn a_sum_too_long_to_write_out_is_named_in_the_error() {
+    let o = run(&["derive", "--steps", "256", "--many-to-many", "--wrt", "W_y"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["derive", "--steps", "257", "--many-to-many", "--wrt", "W_y"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("a derivative the rules could not resolve"), "{err}");
+    assert!(err.contains("a Σ over 257 time steps is left") && err.contains("use --steps 256 or fewer"), "{err}");
+}

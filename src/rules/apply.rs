@@ -441,7 +441,7 @@ impl Applier<Expr, crate::lang::Meta> for Dyn {
 }
 
 /// `@time-unroll ?k ?lo ?hi ?body`: a Σ over time with numeric bounds written out term by term, each time step
-/// folded to a number (`s⁽ᵏ⁻¹⁾` at k = 3 is `s⁽²⁾`). At most 256 terms.
+/// folded to a number (`s⁽ᵏ⁻¹⁾` at k = 3 is `s⁽²⁾`). At most [`UNROLL_MAX`] terms.
 pub struct TimeUnroll {
     pub k: Var,
     pub lo: Var,
@@ -471,10 +471,14 @@ pub(crate) fn put_time(src: &RecExpr<Expr>, id: Id, k: Symbol, t: f64, dst: &mut
     }
 }
 
+/// The most terms `@time-unroll` writes out (`check` writes Σs out to compare them term by term, and its
+/// expansion grows fast with their length).
+pub const UNROLL_MAX: usize = 256;
+
 impl Applier<Expr, crate::lang::Meta> for TimeUnroll {
     fn apply_one(&self, eg: &mut EG, eclass: Id, subst: &Subst, _: Option<&PatternAst<Expr>>, _: Symbol) -> Vec<Id> {
         let (Some(lo), Some(hi), Some(k)) = (konst(eg, subst[self.lo]), konst(eg, subst[self.hi]), eg[subst[self.k]].data.sym) else { return vec![] };
-        if lo.fract() != 0.0 || hi.fract() != 0.0 || hi - lo > 255.0 {
+        if lo.fract() != 0.0 || hi.fract() != 0.0 || hi - lo >= UNROLL_MAX as f64 {
             return vec![];
         }
         let Some(body) = representative(eg, subst[self.body]) else { return vec![] };

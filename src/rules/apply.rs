@@ -4,7 +4,8 @@ pub(crate) use super::rhs::union_term;
 use super::rhs::pick_name;
 use crate::lang::{EG, Expr, copy_into, mentions, num};
 use egg::{Applier, Condition, Id, Language, PatternAst, RecExpr, Subst, Symbol, Var};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 /// What appliers and conditions need to know about the model.
@@ -216,15 +217,16 @@ impl Applier<Expr, crate::lang::Meta> for DLeaf {
 
 /// Some term of an e-class, preferring the class's first node (the form the step started from); cycle-safe.
 pub fn representative(eg: &EG, id: Id) -> Option<RecExpr<Expr>> {
-    fn go(eg: &EG, id: Id, out: &mut RecExpr<Expr>, memo: &mut HashMap<Id, Id>, stack: &mut Vec<Id>) -> Option<Id> {
+    // (`stack`: the classes being written out, a set: a deep term has thousands, and a list searched at every
+    // class made writing it out quadratic in its depth)
+    fn go(eg: &EG, id: Id, out: &mut RecExpr<Expr>, memo: &mut FxHashMap<Id, Id>, stack: &mut FxHashSet<Id>) -> Option<Id> {
         let id = eg.find(id);
         if let Some(r) = memo.get(&id) {
             return Some(*r);
         }
-        if stack.contains(&id) {
+        if !stack.insert(id) {
             return None;
         }
-        stack.push(id);
         let mut res = None;
         'nodes: for n in &eg[id].nodes {
             let mut kids = vec![];
@@ -238,14 +240,14 @@ pub fn representative(eg: &EG, id: Id) -> Option<RecExpr<Expr>> {
             res = Some(out.add(n.clone().map_children(|_| it.next().unwrap_or(Id::from(0usize)))));
             break;
         }
-        stack.pop();
+        stack.remove(&id);
         if let Some(r) = res {
             memo.insert(id, r);
         }
         res
     }
     let mut out = RecExpr::default();
-    go(eg, id, &mut out, &mut HashMap::new(), &mut vec![])?;
+    go(eg, id, &mut out, &mut FxHashMap::default(), &mut FxHashSet::default())?;
     Some(out)
 }
 

@@ -404,19 +404,23 @@ pub struct ApplierKind {
     /// It reads only the classes its pattern binds and their nodes (not a whole subterm), so whether it does
     /// something at a class does not change when a step changes that class's subterm further down.
     pub shallow: bool,
+    /// It does nothing at a match that is a child of another match of its rule (it works on the outermost of
+    /// nested matches: `sum-collect` on the outermost `+` of a chain). The stepper's pool then skips a candidate
+    /// held by a term class with the same operator, which is a match too whenever the candidate is one.
+    pub outermost: bool,
 }
 
 /// Every named applier.
 pub const APPLIERS: &[ApplierKind] = &[
-    ApplierKind { name: "d-leaf", arity: 2, doc: "@d-leaf ?e ?w: ∂X[k,l]/∂X[a,b] = δ(k,a) δ(l,b); ∂(parameter or data)/∂(anything else) = 0", build: |v, ctx| Box::new(DLeaf { e: v[0], w: v[1], ctx: ctx.clone() }), any_order: true, shallow: true },
-    ApplierKind { name: "delta-contract", arity: 2, doc: "@delta-contract ?k ?body on (sum ?k ?n ?body): Σ_k δ(k,j) f(k) = f(j)", build: |v, _| Box::new(Contract { k: v[0], body: v[1] }), any_order: true, shallow: false },
-    ApplierKind { name: "time-sum", arity: 1, doc: "@time-sum ?t: a term at step ?t = Σ_{k=t}^{t} of it with times written relative to k", build: |v, _| Box::new(TimeSum { t: v[0] }), any_order: true, shallow: false },
-    ApplierKind { name: "time-unroll", arity: 4, doc: "@time-unroll ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body) with numeric bounds: f(lo) + … + f(hi)", build: |v, _| Box::new(TimeUnroll { k: v[0], lo: v[1], hi: v[2], body: v[3] }), any_order: true, shallow: false },
-    ApplierKind { name: "time-peel", arity: 4, doc: "@time-peel ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body): f(hi) + Σ_{k=lo}^{hi−1} f(k)", build: |v, _| Box::new(super::regroup::TimePeel { x: None, k: v[0], lo: v[1], hi: v[2], body: v[3] }), any_order: true, shallow: false },
-    ApplierKind { name: "time-peel-next", arity: 5, doc: "@time-peel-next ?x ?k ?lo ?hi ?body on (+ ?x (tsum …)): f(hi) joins the last term of ?x", build: |v, _| Box::new(super::regroup::TimePeel { x: Some(v[0]), k: v[1], lo: v[2], hi: v[3], body: v[4] }), any_order: true, shallow: false },
-    ApplierKind { name: "sum-merge", arity: 5, doc: "@sum-merge ?a ?n ?x ?b ?y on (+ (sum ?a ?n ?x) (sum ?b ?n ?y)): one Σ when x and y end in the same factor", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: false }), any_order: true, shallow: false },
-    ApplierKind { name: "sum-collect", arity: 2, doc: "@sum-collect ?x ?y on (+ ?x ?y): in the whole + chain, the first two Σs over one range that end in the same derivative become one", build: |_, _| Box::new(super::regroup::SumCollect), any_order: false, shallow: false },
-    ApplierKind { name: "sum-merge-sub", arity: 5, doc: "@sum-merge-sub ?a ?n ?x ?b ?y on (- (sum ?a ?n ?x) (sum ?b ?n ?y)): the same for a difference", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: true }), any_order: true, shallow: false },
+    ApplierKind { name: "d-leaf", arity: 2, doc: "@d-leaf ?e ?w: ∂X[k,l]/∂X[a,b] = δ(k,a) δ(l,b); ∂(parameter or data)/∂(anything else) = 0", build: |v, ctx| Box::new(DLeaf { e: v[0], w: v[1], ctx: ctx.clone() }), any_order: true, shallow: true, outermost: false },
+    ApplierKind { name: "delta-contract", arity: 2, doc: "@delta-contract ?k ?body on (sum ?k ?n ?body): Σ_k δ(k,j) f(k) = f(j)", build: |v, _| Box::new(Contract { k: v[0], body: v[1] }), any_order: true, shallow: false, outermost: false },
+    ApplierKind { name: "time-sum", arity: 1, doc: "@time-sum ?t: a term at step ?t = Σ_{k=t}^{t} of it with times written relative to k", build: |v, _| Box::new(TimeSum { t: v[0] }), any_order: true, shallow: false, outermost: false },
+    ApplierKind { name: "time-unroll", arity: 4, doc: "@time-unroll ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body) with numeric bounds: f(lo) + … + f(hi)", build: |v, _| Box::new(TimeUnroll { k: v[0], lo: v[1], hi: v[2], body: v[3] }), any_order: true, shallow: false, outermost: false },
+    ApplierKind { name: "time-peel", arity: 4, doc: "@time-peel ?k ?lo ?hi ?body on (tsum ?k ?lo ?hi ?body): f(hi) + Σ_{k=lo}^{hi−1} f(k)", build: |v, _| Box::new(super::regroup::TimePeel { x: None, k: v[0], lo: v[1], hi: v[2], body: v[3] }), any_order: true, shallow: false, outermost: false },
+    ApplierKind { name: "time-peel-next", arity: 5, doc: "@time-peel-next ?x ?k ?lo ?hi ?body on (+ ?x (tsum …)): f(hi) joins the last term of ?x", build: |v, _| Box::new(super::regroup::TimePeel { x: Some(v[0]), k: v[1], lo: v[2], hi: v[3], body: v[4] }), any_order: true, shallow: false, outermost: false },
+    ApplierKind { name: "sum-merge", arity: 5, doc: "@sum-merge ?a ?n ?x ?b ?y on (+ (sum ?a ?n ?x) (sum ?b ?n ?y)): one Σ when x and y end in the same factor", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: false }), any_order: true, shallow: false, outermost: false },
+    ApplierKind { name: "sum-collect", arity: 2, doc: "@sum-collect ?x ?y on (+ ?x ?y): in the whole + chain, the first two Σs over one range that end in the same derivative become one", build: |_, _| Box::new(super::regroup::SumCollect), any_order: true, shallow: false, outermost: true },
+    ApplierKind { name: "sum-merge-sub", arity: 5, doc: "@sum-merge-sub ?a ?n ?x ?b ?y on (- (sum ?a ?n ?x) (sum ?b ?n ?y)): the same for a difference", build: |v, _| Box::new(super::regroup::SumMerge { a: v[0], n: v[1], x: v[2], b: v[3], y: v[4], sub: true }), any_order: true, shallow: false, outermost: false },
 ];
 
 /// The named applier `@name` taking `arity` variables, if there is one.

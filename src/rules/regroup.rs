@@ -334,6 +334,28 @@ fn collected(eg: &EG, eclass: Id) -> Option<(usize, RecExpr<Expr>, RecExpr<Expr>
     Some((terms.len(), x, out))
 }
 
+/// A hash of the tree at `root` of `x` that does not depend on how `x` lays the tree out (shared or not, in
+/// which order).
+fn tree_hash(x: &RecExpr<Expr>, root: Id) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut memo: Vec<Option<u64>> = vec![None; usize::from(root) + 1];
+    fn go(x: &RecExpr<Expr>, id: Id, memo: &mut [Option<u64>]) -> u64 {
+        if let Some(h) = memo[usize::from(id)] {
+            return h;
+        }
+        let node = &x[id];
+        let mut state = rustc_hash::FxHasher::default();
+        node.clone().map_children(|_| Id::from(0usize)).hash(&mut state);
+        for c in node.children() {
+            go(x, *c, memo).hash(&mut state);
+        }
+        let h = state.finish();
+        memo[usize::from(id)] = Some(h);
+        h
+    }
+    go(x, root, &mut memo)
+}
+
 /// Could two sums of the chain at `eclass` be collected? A look at the chain's classes that writes out only each
 /// sum's range and derivative — the keys [`first_pair`] groups by — rather than the whole chain with everything
 /// below it (at T = 100 of an LSTM that was half of the derivation's time: the rule is tried above every change).
@@ -344,7 +366,7 @@ fn may_collect(eg: &EG, eclass: Id) -> bool {
         let c = &eg[id];
         (c.nodes.len() == 1).then(|| &c.nodes[0])
     };
-    let mut keys: HashSet<String> = HashSet::default();
+    let mut keys: HashSet<(u64, u64)> = HashSet::default();
     let mut todo = vec![eclass];
     while let Some(id) = todo.pop() {
         let Some(node) = one(id) else { return true };
@@ -367,7 +389,9 @@ fn may_collect(eg: &EG, eclass: Id) -> bool {
                 let (n, d) = (folded(&n), folded(&d));
                 let mut out = RecExpr::default();
                 let Some(r) = rename(&d, d.root(), *k, Symbol::from("·"), &mut out) else { continue };
-                if !keys.insert(format!("{} {}", n, sub_expr(&out, r))) {
+                // (a hash of each tree rather than its text: two equal texts are equal trees, whose hashes are equal
+                // however the trees are laid out; two trees with one hash only send the chain to the whole look)
+                if !keys.insert((tree_hash(&n, n.root()), tree_hash(&out, r))) {
                     return true;
                 }
             }
@@ -387,6 +411,10 @@ impl Applier<Expr, crate::lang::Meta> for SumCollect {
     /// One place per step: of all the `+` classes that match, the longest chain (an inner `+` of a chain is a
     /// shorter chain of the same terms; a tie goes to the first text), so that a step is the same whichever
     /// e-graph it runs on (the stepper's pool or a fresh one) and nested chains are never rewritten twice at once.
+    /// The pick does not depend on the order of the matches: two different classes of a term never have the same
+    /// text (the term is hash-consed and its constants are folded; checked in debug builds), so the kind says
+    /// `any_order` and the pool need not put the matches in term order (at T = 100 of an LSTM that ordering was a
+    /// tenth of the derivation).
     fn apply_matches(&self, eg: &mut EG, matches: &[egg::SearchMatches<Expr>], _: Symbol) -> Vec<Id> {
         // only the outermost chains: a `+` that is a part of another matched `+` has a subset of its terms (and
         // skipping it keeps a step linear in the term instead of quadratic)
@@ -402,6 +430,10 @@ impl Applier<Expr, crate::lang::Meta> for SumCollect {
         let mut best: Option<(usize, RecExpr<Expr>, Id, RecExpr<Expr>)> = None;
         for m in matches.iter().filter(|m| !inner.contains(&eg.find(m.eclass))) {
             let Some((n, x, out)) = collected(eg, m.eclass) else { continue };
+            debug_assert!(
+                best.as_ref().is_none_or(|b| n != b.0 || eg.find(m.eclass) == eg.find(b.2) || x.to_string() != b.1.to_string()),
+                "two chains of one length with one text: the pick would depend on the order of the matches"
+            );
             if best.as_ref().is_none_or(|b| n > b.0 || (n == b.0 && x.to_string() < b.1.to_string())) {
                 best = Some((n, x, m.eclass, out));
             }

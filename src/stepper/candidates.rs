@@ -7,7 +7,7 @@
 //!
 //! Invariant: every term class that is a candidate of a known rule and is not marked as a miss is in the rule's
 //! list (the list may hold more: classes that left the term, or were marked since; a search drops them).
-use super::reads::{order_matters, reach};
+use super::reads::{order_matters, outermost, reach};
 use egg::Id;
 
 /// A set of classes as bits.
@@ -41,6 +41,8 @@ struct Known {
     reach: Option<usize>,
     /// Does the order of its matches matter (it picks fresh names, or its named applier says so)?
     ordered: bool,
+    /// Does its applier work only on the outermost of nested matches (and its pattern have an operator on top)?
+    outermost: bool,
     /// The classes it is known not to match, or where applying it changed nothing: here, or for a rule that
     /// reads whole subterms, as bit `lane` of each class's word in [`Candidates::lanes`].
     misses: Bits,
@@ -148,7 +150,7 @@ impl Candidates {
             self.lane_rule.push(at);
             self.lane_rule.len() as u32 - 1
         });
-        let mut k = Known { reach, ordered: order_matters(rule), misses: Bits::default(), lane, pending: Vec::with_capacity(now.len()), queued: Bits::default() };
+        let mut k = Known { reach, ordered: order_matters(rule), outermost: top.is_some() && outermost(rule), misses: Bits::default(), lane, pending: Vec::with_capacity(now.len()), queued: Bits::default() };
         for id in now {
             k.queue(*id);
         }
@@ -176,6 +178,10 @@ impl Candidates {
 
     pub fn ordered(&self, at: usize) -> bool {
         self.known.get(at).and_then(Option::as_ref).is_some_and(|k| k.ordered)
+    }
+
+    pub fn outermost(&self, at: usize) -> bool {
+        self.known.get(at).and_then(Option::as_ref).is_some_and(|k| k.outermost)
     }
 
     /// A class that joined the term (its node's operator `op`): a candidate of every known rule with that

@@ -145,14 +145,33 @@ impl Pool {
         }
         debug_assert!(self.cands.covers(at, now), "a candidate of {} is neither listed nor known to miss", rule.name);
         let mut out = vec![];
+        // an applier that works on the outermost of nested matches skips a candidate that a term class with the
+        // same operator holds: that class is a candidate too, and not known to miss (anything that put the
+        // candidate back on the list — a change below it, or its joining the term — put it back as well), so it
+        // is a match whenever the candidate is one
+        let outermost = self.cands.outermost(at);
+        let mut skipped = vec![];
         let (eg, m) = (&self.eg, &self.m);
         self.cands.sweep(at, |id| {
             if !m.live(id) {
                 return None;
             }
+            if outermost && m.info[usize::from(id)].parents.iter().any(|p| m.holds(eg, *p, id) && m.op(*p) == m.op(id)) {
+                skipped.push(id);
+                return Some(false);
+            }
             let found = if shape_fits(pat, top, eg, id, 2) { rule.rewrite.searcher.search_eclass_with_limit(eg, id, usize::MAX) } else { None };
             Some(found.map(|f| out.push(SearchMatches { eclass: f.eclass, substs: f.substs, ast: None })).is_some())
         });
+        // (each skipped candidate is held by a match or by another skipped one, so the outermost of them is a match)
+        debug_assert!(
+            skipped.iter().all(|id| {
+                let held = |h: Id| self.m.op(h) == self.m.op(*id) && self.eg.id_to_node(h).children().contains(id);
+                out.iter().any(|o| held(o.eclass)) || skipped.iter().any(|s| held(*s))
+            }),
+            "a skipped candidate of {} is not held by a match",
+            rule.name
+        );
         if out.len() > 1 {
             if self.cands.ordered(at) {
                 let (pos, _) = self.order();

@@ -20,6 +20,15 @@ pub(super) fn order_matters(rule: &crate::rules::Rule) -> bool {
     }
 }
 
+/// Does `rule`'s named applier work only on the outermost of nested matches
+/// ([`crate::rules::apply::ApplierKind::outermost`])?
+pub(super) fn outermost(rule: &crate::rules::Rule) -> bool {
+    match &rule.rhs {
+        crate::rules::parse::Rhs::Applier(name, args) => crate::rules::apply::applier(name, args.len()).is_some_and(|k| k.outermost),
+        crate::rules::parse::Rhs::Pattern(_) => false,
+    }
+}
+
 /// How far below the matched class `rule` reads: its pattern's depth and two levels more (a condition or an
 /// applier may look at a bound class's node and its children's data, e.g. `not-self`, `@d-leaf`); `None` when
 /// a condition or its applier reads a whole subterm (`no-d`, `reaches`, `has-delta`; a named applier that is not

@@ -4,6 +4,7 @@ pub mod apply;
 mod cache;
 pub mod parse;
 pub mod regroup;
+mod collect;
 mod template;
 pub mod rhs;
 

@@ -186,7 +186,7 @@ fn order_key(t: &RecExpr<Expr>) -> String {
 }
 
 /// `x` with arithmetic on numbers done (a time step written `3 − 1` by one rule and `2` by another is one step).
-fn folded(x: &RecExpr<Expr>) -> RecExpr<Expr> {
+pub(super) fn folded(x: &RecExpr<Expr>) -> RecExpr<Expr> {
     let mut out: RecExpr<Expr> = RecExpr::default();
     for n in x.as_ref() {
         let k = |i: &Id| match &out[*i] {
@@ -219,11 +219,18 @@ fn chain_terms(x: &RecExpr<Expr>, id: Id, out: &mut Vec<Id>) {
 }
 
 /// `Σ_k g d` with `d` a derivative: (k, range, g, d).
-fn collectable(x: &RecExpr<Expr>, id: Id) -> Option<(Symbol, Id, Id, Id)> {
+pub(super) fn collectable(x: &RecExpr<Expr>, id: Id) -> Option<(Symbol, Id, Id, Id)> {
     let Expr::Sum([k, n, body]) = &x[id] else { return None };
     let Expr::Symbol(k) = &x[*k] else { return None };
     let Expr::Mul([g, d]) = &x[*body] else { return None };
     matches!(&x[*d], Expr::D(_)).then_some((*k, *n, *g, *d))
+}
+
+/// A sum's key: its range and its derivative with the bound index `a` blanked (`None` where blanking it would
+/// capture a name).
+pub(super) fn key(x: &RecExpr<Expr>, a: Symbol, n: Id, d: Id) -> Option<String> {
+    let mut out = RecExpr::default();
+    rename(x, d, a, Symbol::from("·"), &mut out).map(|d| format!("{} {}", sub_expr(x, n), sub_expr(&out, d)))
 }
 
 /// The first pair of chain terms that can be collected, and the merged sum.
@@ -231,13 +238,7 @@ fn first_pair(x: &RecExpr<Expr>, terms: &[Id]) -> Option<(usize, usize, RecExpr<
     let sums: Vec<(usize, (Symbol, Id, Id, Id))> = terms.iter().enumerate().filter_map(|(o, t)| collectable(x, *t).map(|c| (o, c))).collect();
     // a key per sum: its range and its derivative with the bound index blanked; only sums with the same key can be
     // collected, so the pairs tried are those (in the order of a scan over all pairs), not all m² of them
-    let keys: Vec<Option<String>> = sums
-        .iter()
-        .map(|(_, (a, n, _, d))| {
-            let mut out = RecExpr::default();
-            rename(x, *d, *a, Symbol::from("·"), &mut out).map(|d| format!("{} {}", sub_expr(x, *n), sub_expr(&out, d)))
-        })
-        .collect();
+    let keys: Vec<Option<String>> = sums.iter().map(|(_, (a, n, _, d))| key(x, *a, *n, *d)).collect();
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::default();
     for (p, k) in keys.iter().enumerate() {
         if let Some(k) = k {
@@ -256,7 +257,7 @@ fn first_pair(x: &RecExpr<Expr>, terms: &[Id]) -> Option<(usize, usize, RecExpr<
 }
 
 /// Σ_a g(a) d(a) and Σ_b h(b) d(b) (the `j`-th chain term) as Σ_a (g + h)(a) d(a), if they can be collected.
-fn merged(x: &RecExpr<Expr>, terms: &[Id], (a, n, g, d): (Symbol, Id, Id, Id), (b, m, h, e): (Symbol, Id, Id, Id), j: usize) -> Option<RecExpr<Expr>> {
+pub(super) fn merged(x: &RecExpr<Expr>, terms: &[Id], (a, n, g, d): (Symbol, Id, Id, Id), (b, m, h, e): (Symbol, Id, Id, Id), j: usize) -> Option<RecExpr<Expr>> {
     if sub_expr(x, m) != sub_expr(x, n) || (a != b && crate::lang::mentions(x, terms[j], a)) {
         return None;
     }
@@ -312,7 +313,7 @@ fn rebuild(x: &RecExpr<Expr>, id: Id, ord: &mut usize, i: usize, j: usize, merge
 /// The rewrite of one `+` class, if its chain has two sums to collect: (terms in the chain, its text, the new chain).
 /// (The chain written out is kept for its text, which only a tie needs.)
 fn collected(eg: &EG, eclass: Id) -> Option<(usize, RecExpr<Expr>, RecExpr<Expr>)> {
-    if !may_collect(eg, eclass) {
+    if !super::collect::may_collect(eg, eclass) {
         // (debug builds, which the tests run: the whole chain agrees)
         debug_assert!(
             representative(eg, eclass).is_none_or(|x| {
@@ -334,71 +335,10 @@ fn collected(eg: &EG, eclass: Id) -> Option<(usize, RecExpr<Expr>, RecExpr<Expr>
     Some((terms.len(), x, out))
 }
 
-/// A hash of the tree at `root` of `x` that does not depend on how `x` lays the tree out (shared or not, in
-/// which order).
-fn tree_hash(x: &RecExpr<Expr>, root: Id) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut memo: Vec<Option<u64>> = vec![None; usize::from(root) + 1];
-    fn go(x: &RecExpr<Expr>, id: Id, memo: &mut [Option<u64>]) -> u64 {
-        if let Some(h) = memo[usize::from(id)] {
-            return h;
-        }
-        let node = &x[id];
-        let mut state = rustc_hash::FxHasher::default();
-        node.clone().map_children(|_| Id::from(0usize)).hash(&mut state);
-        for c in node.children() {
-            go(x, *c, memo).hash(&mut state);
-        }
-        let h = state.finish();
-        memo[usize::from(id)] = Some(h);
-        h
-    }
-    go(x, root, &mut memo)
-}
-
-/// Could two sums of the chain at `eclass` be collected? A look at the chain's classes that writes out only each
-/// sum's range and derivative — the keys [`first_pair`] groups by — rather than the whole chain with everything
-/// below it (at T = 100 of an LSTM that was half of the derivation's time: the rule is tried above every change).
-/// `false` only where [`first_pair`] finds no pair: no two sums share a key. Where a class on the way has more
-/// than one node (a fresh e-graph's folded constant beside it), the answer is `true` and the whole chain is read.
-fn may_collect(eg: &EG, eclass: Id) -> bool {
-    let one = |id: Id| -> Option<&Expr> {
-        let c = &eg[id];
-        (c.nodes.len() == 1).then(|| &c.nodes[0])
-    };
-    let mut keys: HashSet<(u64, u64)> = HashSet::default();
-    let mut todo = vec![eclass];
-    while let Some(id) = todo.pop() {
-        let Some(node) = one(id) else { return true };
-        match node {
-            // (right first: the terms come off the list left to right)
-            Expr::Add([l, r]) => todo.extend([*r, *l]),
-            Expr::Sum([k, n, body]) => {
-                let (Some(Expr::Symbol(k)), Some(Expr::Mul([_, d]))) = (one(*k), one(*body)) else {
-                    if one(*k).is_none() || one(*body).is_none() {
-                        return true;
-                    }
-                    continue;
-                };
-                match one(*d) {
-                    Some(Expr::D(_)) => {}
-                    Some(_) => continue,
-                    None => return true,
-                }
-                let (Some(n), Some(d)) = (representative(eg, *n), representative(eg, *d)) else { return true };
-                let (n, d) = (folded(&n), folded(&d));
-                let mut out = RecExpr::default();
-                let Some(r) = rename(&d, d.root(), *k, Symbol::from("·"), &mut out) else { continue };
-                // (a hash of each tree rather than its text: two equal texts are equal trees, whose hashes are equal
-                // however the trees are laid out; two trees with one hash only send the chain to the whole look)
-                if !keys.insert((tree_hash(&n, n.root()), tree_hash(&out, r))) {
-                    return true;
-                }
-            }
-            _ => {}
-        }
-    }
-    false
+/// How a chain is collected: its new form written out, or (in the stepper's pool) which terms merge.
+enum Collect {
+    Term(RecExpr<Expr>),
+    Plan(super::collect::Plan),
 }
 
 impl Applier<Expr, crate::lang::Meta> for SumCollect {
@@ -427,19 +367,32 @@ impl Applier<Expr, crate::lang::Meta> for SumCollect {
             })
             .flatten()
             .collect();
-        let mut best: Option<(usize, RecExpr<Expr>, Id, RecExpr<Expr>)> = None;
+        // (in the stepper's pool the chain is read class by class, [`super::collect`]; a chain's text is needed only
+        // for a tie)
+        let text = |eg: &EG, id: Id| representative(eg, id).map(|x| folded(&x).to_string()).unwrap_or_default();
+        let mut best: Option<(usize, Id, Collect)> = None;
         for m in matches.iter().filter(|m| !inner.contains(&eg.find(m.eclass))) {
-            let Some((n, x, out)) = collected(eg, m.eclass) else { continue };
-            debug_assert!(
-                best.as_ref().is_none_or(|b| n != b.0 || eg.find(m.eclass) == eg.find(b.2) || x.to_string() != b.1.to_string()),
-                "two chains of one length with one text: the pick would depend on the order of the matches"
-            );
-            if best.as_ref().is_none_or(|b| n > b.0 || (n == b.0 && x.to_string() < b.1.to_string())) {
-                best = Some((n, x, m.eclass, out));
+            let found = match super::collect::in_pool(eg, m.eclass) {
+                Ok(plan) => plan.map(|p| (p.terms, Collect::Plan(p))),
+                Err(()) => collected(eg, m.eclass).map(|(n, _, out)| (n, Collect::Term(out))),
+            };
+            let Some((n, how)) = found else { continue };
+            let better = match &best {
+                None => true,
+                Some((bn, _, _)) if n != *bn => n > *bn,
+                Some((_, b, _)) => {
+                    let (t, u) = (text(eg, m.eclass), text(eg, *b));
+                    debug_assert!(eg.find(m.eclass) == eg.find(*b) || t != u, "two chains of one length with one text: the pick would depend on the order of the matches");
+                    t < u
+                }
+            };
+            if better {
+                best = Some((n, m.eclass, how));
             }
         }
         match best {
-            Some((_, _, eclass, out)) => union_term(eg, eclass, &out),
+            Some((_, eclass, Collect::Term(out))) => union_term(eg, eclass, &out),
+            Some((_, eclass, Collect::Plan(p))) => super::collect::apply(eg, eclass, &p),
             None => vec![],
         }
     }

@@ -86,7 +86,7 @@ pub(crate) fn union_term(eg: &mut EG, eclass: Id, term: &RecExpr<Expr>) -> Vec<I
 
 /// A node put into the stepper's pool during a step: a symbol in it is in use from now on (a fresh e-graph
 /// would list it among its classes).
-fn note_symbol(eg: &mut EG, n: &Expr) {
+pub(crate) fn note_symbol(eg: &mut EG, n: &Expr) {
     if let (Some(live), Expr::Symbol(s)) = (&mut eg.analysis.live, n)
         && live.insert(*s)
     {

@@ -7,12 +7,12 @@
 //! `regroup::collected` gives from the whole chain written out (the same keys, the same pairs in the same order,
 //! the same `merged`); debug builds check the quick look against it, and the stepper test the pool's steps
 //! against the reference steps, which write chains out.
-use super::regroup::{collectable, folded, key, merged};
+use super::regroup::{collectable, folded, key, merged, pairs};
 use super::apply::{rename, representative};
 use super::rhs::{join, note_symbol};
 use crate::lang::{EG, Expr, copy_into};
 use egg::{Id, Language, RecExpr, Symbol};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 /// A hash of the tree at `root` of `x` that does not depend on how `x` lays the tree out (shared or not, in
 /// which order).
@@ -130,23 +130,14 @@ pub(super) fn in_pool(eg: &EG, eclass: Id) -> Result<Option<Plan>, ()> {
         .iter()
         .map(|(_, x)| collectable(x, x.root()).and_then(|(a, n, _, d)| key(x, a, n, d)))
         .collect();
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (p, k) in keys.iter().enumerate() {
-        if let Some(k) = k {
-            groups.entry(k.as_str()).or_default().push(p);
-        }
-    }
     // the pairs in the order `first_pair` tries them, each on the two sums written out side by side
-    for (p, k) in keys.iter().enumerate() {
-        let Some(k) = k else { continue };
-        for q in groups[k.as_str()].iter().filter(|q| **q > p) {
-            let mut both = RecExpr::default();
-            let tp = copy_into(&sums[p].1, sums[p].1.root(), &mut both);
-            let tq = copy_into(&sums[*q].1, sums[*q].1.root(), &mut both);
-            let (Some(sp), Some(sq)) = (collectable(&both, tp), collectable(&both, tq)) else { continue };
-            if let Some(out) = merged(&both, &[tp, tq], sp, sq, 1) {
-                return Ok(Some(Plan { terms: terms.len(), i: sums[p].0, j: sums[*q].0, merged: out }));
-            }
+    for (p, q) in pairs(&keys) {
+        let mut both = RecExpr::default();
+        let tp = copy_into(&sums[p].1, sums[p].1.root(), &mut both);
+        let tq = copy_into(&sums[q].1, sums[q].1.root(), &mut both);
+        let (Some(sp), Some(sq)) = (collectable(&both, tp), collectable(&both, tq)) else { continue };
+        if let Some(out) = merged(&both, &[tp, tq], sp, sq, 1) {
+            return Ok(Some(Plan { terms: terms.len(), i: sums[p].0, j: sums[q].0, merged: out }));
         }
     }
     Ok(None)

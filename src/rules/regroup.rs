@@ -233,24 +233,32 @@ pub(super) fn key(x: &RecExpr<Expr>, a: Symbol, n: Id, d: Id) -> Option<String> 
     rename(x, d, a, Symbol::from("·"), &mut out).map(|d| format!("{} {}", sub_expr(x, n), sub_expr(&out, d)))
 }
 
-/// The first pair of chain terms that can be collected, and the merged sum.
-fn first_pair(x: &RecExpr<Expr>, terms: &[Id]) -> Option<(usize, usize, RecExpr<Expr>)> {
-    let sums: Vec<(usize, (Symbol, Id, Id, Id))> = terms.iter().enumerate().filter_map(|(o, t)| collectable(x, *t).map(|c| (o, c))).collect();
-    // a key per sum: its range and its derivative with the bound index blanked; only sums with the same key can be
-    // collected, so the pairs tried are those (in the order of a scan over all pairs), not all m² of them
-    let keys: Vec<Option<String>> = sums.iter().map(|(_, (a, n, _, d))| key(x, *a, *n, *d)).collect();
+/// The pairs of sums with one key (`keys`: each sum's), in the order they are tried: by the first of the two, then
+/// the second (a scan over all pairs, but only of those that may be collected, not all m² of them).
+pub(super) fn pairs(keys: &[Option<String>]) -> Vec<(usize, usize)> {
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::default();
     for (p, k) in keys.iter().enumerate() {
         if let Some(k) = k {
             groups.entry(k.as_str()).or_default().push(p);
         }
     }
+    let mut out = vec![];
     for (p, k) in keys.iter().enumerate() {
         let Some(k) = k else { continue };
-        for q in groups[k.as_str()].iter().filter(|q| **q > p) {
-            if let Some(out) = merged(x, terms, sums[p].1, sums[*q].1, sums[*q].0) {
-                return Some((sums[p].0, sums[*q].0, out));
-            }
+        out.extend(groups[k.as_str()].iter().filter(|q| **q > p).map(|q| (p, *q)));
+    }
+    out
+}
+
+/// The first pair of chain terms that can be collected, and the merged sum.
+fn first_pair(x: &RecExpr<Expr>, terms: &[Id]) -> Option<(usize, usize, RecExpr<Expr>)> {
+    let sums: Vec<(usize, (Symbol, Id, Id, Id))> = terms.iter().enumerate().filter_map(|(o, t)| collectable(x, *t).map(|c| (o, c))).collect();
+    // a key per sum: its range and its derivative with the bound index blanked; only sums with the same key can be
+    // collected, so the pairs tried are those (in the order of a scan over all pairs), not all m² of them
+    let keys: Vec<Option<String>> = sums.iter().map(|(_, (a, n, _, d))| key(x, *a, *n, *d)).collect();
+    for (p, q) in pairs(&keys) {
+        if let Some(out) = merged(x, terms, sums[p].1, sums[q].1, sums[q].0) {
+            return Some((sums[p].0, sums[q].0, out));
         }
     }
     None

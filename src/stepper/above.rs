@@ -190,13 +190,14 @@ impl Above {
 
     /// Forget, at every class the current step's walk marked or reached on the chain, the misses of the rules
     /// that read whole subterms.
-    pub fn forget(&mut self, cands: &mut Candidates, m: &Members) {
-        cands.forget_above(|id| m.op(id), &self.marked);
+    pub fn forget(&mut self, cands: &mut Candidates, m: &Members, eg: &EG) {
+        let inner = |id: Id| m.info[usize::from(id)].parents.iter().any(|p| m.holds(eg, *p, id) && m.op(*p) == m.op(id));
+        cands.forget_above(|id| m.op(id), inner, &self.marked);
         let Some(j) = self.joined else { return };
         let mut deep = std::mem::take(&mut self.deep);
         deep.retain(|id| match self.pos(*id) {
             Some(p) if p <= j => {
-                cands.forget_deep(m.op(*id), *id);
+                cands.forget_deep(m.op(*id), *id, || inner(*id));
                 false
             }
             Some(_) => true,
@@ -205,7 +206,7 @@ impl Above {
         self.deep = deep;
         #[cfg(debug_assertions)]
         for id in &self.plain {
-            debug_assert!(!cands.stale_deep(m.op(*id), *id), "a miss above a change was not forgotten");
+            debug_assert!(!cands.stale_deep(m.op(*id), *id, inner(*id)), "a miss above a change was not forgotten");
         }
     }
 

@@ -79,6 +79,11 @@ pub(super) struct Candidates {
     /// By operator: how far below a class the shallow rules read (0 when there are none), so that a class above
     /// a change whose misses no rule would forget is passed over at once (most are).
     far: [usize; crate::lang::OPS],
+    /// The lanes of the rules whose applier works on the outermost of nested matches, and the positions of all
+    /// such rules: at a class held by a term class with its operator (an inner one) their misses are kept when
+    /// forgotten elsewhere, and forgotten when the class's parents change ([`Candidates::reparented`]).
+    outer_lanes: u64,
+    outer: Vec<usize>,
     /// The classes where a lane bit was set since the pool last looked (it empties the list): the pool keeps
     /// track of those on its cached chain of classes ([`super::above`]).
     pub lane_log: Vec<Id>,
@@ -94,6 +99,8 @@ impl Default for Candidates {
             deep: Default::default(),
             shallow: Default::default(),
             far: [0; crate::lang::OPS],
+            outer_lanes: 0,
+            outer: vec![],
             lane_log: vec![],
         }
     }
@@ -151,6 +158,12 @@ impl Candidates {
             self.lane_rule.len() as u32 - 1
         });
         let mut k = Known { reach, ordered: order_matters(rule), outermost: top.is_some() && outermost(rule), misses: Bits::default(), lane, pending: Vec::with_capacity(now.len()), queued: Bits::default() };
+        if k.outermost {
+            self.outer.push(at);
+            if let Some(l) = lane {
+                self.outer_lanes |= 1 << l;
+            }
+        }
         for id in now {
             k.queue(*id);
         }
@@ -200,18 +213,23 @@ impl Candidates {
     }
 
     /// Every class of `above` (the classes at or above a replaced one; `op_of`: a class's operator) may now
-    /// match a rule that reads whole subterms where it did not: those rules' misses there are forgotten.
-    pub fn forget_above(&mut self, op_of: impl Fn(Id) -> u8, above: &[Id]) {
+    /// match a rule that reads whole subterms where it did not: those rules' misses there are forgotten — except,
+    /// for a rule whose applier works on the outermost of nested matches, at an inner class (`inner`: held by a
+    /// term class with its operator), which a search would pass over (the class above it is forgotten too).
+    pub fn forget_above(&mut self, op_of: impl Fn(Id) -> u8, inner: impl Fn(Id) -> bool, above: &[Id]) {
         for id in above {
-            self.forget_deep(op_of(*id), *id);
+            self.forget_deep(op_of(*id), *id, || inner(*id));
         }
     }
 
-    /// The same at one class `id` (its operator `op`).
-    pub fn forget_deep(&mut self, op: u8, id: Id) {
+    /// The same at one class `id` (its operator `op`; `inner`: is it an inner class, asked only where it matters).
+    pub fn forget_deep(&mut self, op: u8, id: Id, inner: impl Fn() -> bool) {
         let op = usize::from(op);
-        let (Some(lanes), Some(word)) = (self.lane_ops.get(op), self.lanes.get_mut(usize::from(id))) else { return };
-        let stale = *word & lanes;
+        let (Some(lanes), Some(word)) = (self.lane_ops.get(op), self.lanes.get(usize::from(id)).copied()) else { return };
+        let outer = word & lanes & self.outer_lanes != 0 || self.deep[op].iter().any(|at| self.outer.contains(at));
+        let keep = outer && inner();
+        let stale = word & lanes & if keep { !self.outer_lanes } else { !0 };
+        let Some(word) = self.lanes.get_mut(usize::from(id)) else { return };
         if stale != 0 {
             *word &= !stale;
             for l in lanes_of(stale) {
@@ -224,8 +242,33 @@ impl Candidates {
         for at in &self.deep[op] {
             if let Some(k) = self.known[*at].as_mut()
                 && k.misses.has(id)
+                && !(keep && k.outermost)
             {
                 k.misses.clear(id);
+                k.queue(id);
+            }
+        }
+    }
+
+    /// Are there rules whose applier works on the outermost of nested matches?
+    pub fn has_outermost(&self) -> bool {
+        !self.outer.is_empty()
+    }
+
+    /// The term parents of `id` changed: it may have become an outermost match, or an inner one; the misses of
+    /// the rules whose applier works on the outermost of nested matches are forgotten there.
+    pub fn reparented(&mut self, id: Id) {
+        for at in &self.outer {
+            let Some(k) = self.known[*at].as_mut() else { continue };
+            if missed(&self.lanes, k, id) {
+                match k.lane {
+                    Some(l) => {
+                        if let Some(w) = self.lanes.get_mut(usize::from(id)) {
+                            *w &= !(1 << l);
+                        }
+                    }
+                    None => k.misses.clear(id),
+                }
                 k.queue(id);
             }
         }
@@ -244,10 +287,10 @@ impl Candidates {
     /// Would [`Candidates::forget_deep`] forget anything at `id` (operator `op`)? (For the checks of debug
     /// builds.)
     #[cfg(debug_assertions)]
-    pub fn stale_deep(&self, op: u8, id: Id) -> bool {
+    pub fn stale_deep(&self, op: u8, id: Id, inner: bool) -> bool {
         let op = usize::from(op);
-        let word = self.lanes.get(usize::from(id)).copied().unwrap_or(0);
-        self.lane_ops.get(op).is_some_and(|l| word & l != 0) || self.deep.get(op).is_some_and(|d| d.iter().any(|at| self.known[*at].as_ref().is_some_and(|k| k.misses.has(id))))
+        let word = self.lanes.get(usize::from(id)).copied().unwrap_or(0) & if inner { !self.outer_lanes } else { !0 };
+        self.lane_ops.get(op).is_some_and(|l| word & l != 0) || self.deep.get(op).is_some_and(|d| d.iter().any(|at| self.known[*at].as_ref().is_some_and(|k| k.misses.has(id) && !(inner && k.outermost))))
     }
 
     /// What a rule reads below `id` (a term class with node operator `op`, `height` levels above a class whose

@@ -72,6 +72,9 @@ pub(super) struct Members {
     pub moved: Vec<Id>,
     /// Whether to keep that list (the pool says: only while it has a chain).
     pub log_moves: bool,
+    /// The classes whose term parents may have changed since the pool last looked (always kept; the children of a
+    /// class that left the term among them): for the rules that work on the outermost of nested matches.
+    pub reparented: Vec<Id>,
 }
 
 impl Members {
@@ -106,6 +109,7 @@ impl Members {
         {
             list.swap_remove(at);
         }
+        self.reparented.push(c);
         if self.log_moves {
             self.moved.push(c);
         }
@@ -129,6 +133,7 @@ impl Members {
             let k = usize::from(id);
             if let Some(p) = parent {
                 self.info[k].parents.push(p);
+                self.reparented.push(id);
                 if self.log_moves {
                     self.moved.push(id);
                 }
@@ -168,6 +173,7 @@ impl Members {
                     self.symbols.remove(s);
                 }
                 todo.extend(node.children().iter().copied());
+                self.reparented.extend(node.children().iter().copied());
                 eg.forget(id);
             }
         }

@@ -136,6 +136,14 @@ impl Pool {
             self.cands.joined(self.m.op(id), id);
         }
         self.m.joined = joined;
+        let mut moved = std::mem::take(&mut self.m.reparented);
+        if self.cands.has_outermost() {
+            for id in moved.iter().copied().filter(|id| self.m.live(*id)) {
+                self.cands.reparented(id);
+            }
+        }
+        moved.clear();
+        self.m.reparented = moved;
         let (op, now) = match &pat[top] {
             egg::ENodeOrVar::ENode(n) => (Some(crate::lang::op_index(n)), &self.m.by_op[crate::lang::op_index(n)].items),
             egg::ENodeOrVar::Var(_) => (None, &self.m.all.items),
@@ -163,15 +171,22 @@ impl Pool {
             let found = if shape_fits(pat, top, eg, id, 2) { rule.rewrite.searcher.search_eclass_with_limit(eg, id, usize::MAX) } else { None };
             Some(found.map(|f| out.push(SearchMatches { eclass: f.eclass, substs: f.substs, ast: None })).is_some())
         });
-        // (each skipped candidate is held by a match or by another skipped one, so the outermost of them is a match)
-        debug_assert!(
-            skipped.iter().all(|id| {
-                let held = |h: Id| self.m.op(h) == self.m.op(*id) && self.eg.id_to_node(h).children().contains(id);
-                out.iter().any(|o| held(o.eclass)) || skipped.iter().any(|s| held(*s))
-            }),
-            "a skipped candidate of {} is not held by a match",
-            rule.name
-        );
+        // (each skipped candidate is below a match through term classes with its operator: the outermost of them)
+        #[cfg(debug_assertions)]
+        for id in &skipped {
+            let matched: std::collections::HashSet<Id> = out.iter().map(|o| o.eclass).collect();
+            let (mut todo, mut seen) = (vec![*id], std::collections::HashSet::new());
+            let mut found = false;
+            while let Some(c) = todo.pop() {
+                found |= matched.contains(&c);
+                for p in &self.m.info[usize::from(c)].parents {
+                    if self.m.holds(&self.eg, *p, c) && self.m.op(*p) == self.m.op(*id) && seen.insert(*p) {
+                        todo.push(*p);
+                    }
+                }
+            }
+            debug_assert!(found, "a skipped candidate of {} is below no match", rule.name);
+        }
         if out.len() > 1 {
             if self.cands.ordered(at) {
                 let (pos, _) = self.order();
@@ -359,7 +374,7 @@ impl Pool {
         for (id, h) in near {
             self.cands.forget_near(self.m.op(id), id, h);
         }
-        self.above.forget(&mut self.cands, &self.m);
+        self.above.forget(&mut self.cands, &self.m, &self.eg);
         Some((root, !undo.is_empty()))
     }
 

@@ -72,9 +72,11 @@ pub(super) struct Members {
     pub moved: Vec<Id>,
     /// Whether to keep that list (the pool says: only while it has a chain).
     pub log_moves: bool,
-    /// The classes whose term parents may have changed since the pool last looked (always kept; the children of a
-    /// class that left the term among them): for the rules that work on the outermost of nested matches.
+    /// The classes whose term parents may have changed since the pool last looked (the children of a class that
+    /// left the term among them): for the rules that work on the outermost of nested matches, kept only while the
+    /// pool knows such a rule (`log_reparented`).
     pub reparented: Vec<Id>,
+    pub log_reparented: bool,
 }
 
 impl Members {
@@ -109,7 +111,9 @@ impl Members {
         {
             list.swap_remove(at);
         }
-        self.reparented.push(c);
+        if self.log_reparented {
+            self.reparented.push(c);
+        }
         if self.log_moves {
             self.moved.push(c);
         }
@@ -133,7 +137,9 @@ impl Members {
             let k = usize::from(id);
             if let Some(p) = parent {
                 self.info[k].parents.push(p);
-                self.reparented.push(id);
+                if self.log_reparented {
+                    self.reparented.push(id);
+                }
                 if self.log_moves {
                     self.moved.push(id);
                 }
@@ -173,7 +179,9 @@ impl Members {
                     self.symbols.remove(s);
                 }
                 todo.extend(node.children().iter().copied());
-                self.reparented.extend(node.children().iter().copied());
+                if self.log_reparented {
+                    self.reparented.extend(node.children().iter().copied());
+                }
                 eg.forget(id);
             }
         }

@@ -150,6 +150,7 @@ impl Pool {
         };
         if !self.cands.is_known(at) {
             self.cands.know(at, rule, op, now);
+            self.m.log_reparented = self.cands.has_outermost();
         }
         debug_assert!(self.cands.covers(at, now), "a candidate of {} is neither listed nor known to miss", rule.name);
         let mut out = vec![];

@@ -155,9 +155,9 @@ impl Pool {
         debug_assert!(self.cands.covers(at, now), "a candidate of {} is neither listed nor known to miss", rule.name);
         let mut out = vec![];
         // an applier that works on the outermost of nested matches skips a candidate that a term class with the
-        // same operator holds: that class is a candidate too, and not known to miss (anything that put the
-        // candidate back on the list — a change below it, or its joining the term — put it back as well), so it
-        // is a match whenever the candidate is one
+        // same operator holds: the outermost class above it with that operator is a candidate too, and not known
+        // to miss (anything that put the candidate back on the list — a change below it, its joining the term, a
+        // change of its parents — put that class back as well), so the applier sees the match that covers it
         let outermost = self.cands.outermost(at);
         let mut skipped = vec![];
         let (eg, m) = (&self.eg, &self.m);

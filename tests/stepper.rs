@@ -5,6 +5,7 @@ use bptt::derive::{Derivation, derive};
 use bptt::render::text::{Style, render};
 use bptt::session::{Options, Session, targets_for};
 use bptt::stepper::with_reference_steps;
+mod common;
 
 /// Every step of a derivation, written out: rule, count, whole expression; the side equations.
 fn steps(d: &Derivation) -> Vec<String> {
@@ -80,4 +81,33 @@ fn the_pool_takes_the_reference_steps_for_the_gated_cells() {
             }
         }
     }
+}
+
+/// A rule whose applier works on the outermost of nested matches (`@sum-collect`) keeps its misses at an inner
+/// `+` while the `+` above it is tried instead. Here the `+` above is taken away after a change below the inner
+/// one made a pair to collect there, before the rule is tried again: the inner `+` is now outermost and must be
+/// tried (the pool forgets its misses where its parents change), as the reference step, which starts afresh,
+/// does. Two test rules beside the built-in ones: `t-enable` makes the second sum's derivative the first's (and
+/// the last term's), `t-drop` takes the last term away.
+#[test]
+fn an_inner_chain_that_becomes_outermost_is_tried_again() {
+    let header = "# Algebra: the 0 and 1 laws that tidy what the calculus rules leave behind.\n";
+    let rules = "\n# test: Q in place of R\nt-enable: (tx R ?k) => (tx Q ?k)\n\n# test: the last term dropped\nt-drop: (+ ?x (tx Q c)) => ?x\n";
+    let dir = common::copy_rules("outermost-reparented", &[("algebra.rules", header, &format!("{header}{rules}"))]);
+    let s = Session::load(Options { rules_dir: Some(dir), ..Default::default() }).unwrap();
+    let term: egg::RecExpr<bptt::lang::Expr> = "(+ (+ (sum a n (* g (d (tx Q a) w))) (sum b n (* h (d (tx R b) w)))) (tx R c))".parse().unwrap();
+    let uses: Vec<bptt::plan::RuleUse> = ["t-drop", "sum-collect", "t-enable"].iter().map(|n| bptt::plan::RuleUse { name: n.to_string(), limit: None }).collect();
+    let run = || {
+        let mut stats = Default::default();
+        let reserved = bptt::lang::Reserved::default();
+        let steps = bptt::stepper::run(&term, &uses, &s.rules, &reserved, Default::default(), &mut stats, "test").unwrap();
+        let show = |e: &egg::RecExpr<bptt::lang::Expr>| render(e, Style::Ascii, usize::MAX / 4);
+        (steps.iter().map(|t| format!("{} x{}: {}", t.rule, t.count, show(&t.term))).collect::<Vec<_>>(), stats)
+    };
+    let (pool, stats) = run();
+    let (reference, _) = with_reference_steps(run);
+    assert_eq!(pool, reference);
+    assert_eq!(stats.fresh_steps, 0, "the pool took the steps");
+    // t-enable, t-drop, then the two sums collected into one
+    assert_eq!(pool.iter().map(|l| l.split(' ').next().unwrap_or("")).collect::<Vec<_>>(), ["t-enable", "t-drop", "sum-collect"], "{pool:#?}");
 }

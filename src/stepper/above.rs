@@ -85,16 +85,6 @@ impl Above {
     /// [`Above::next_stamp`]). `cands`: where the misses of rules reading whole subterms are kept; the chain is
     /// used only when all those rules are in lanes (their misses show in a class's word).
     pub fn walk(&mut self, keys: impl Iterator<Item = Id>, m: &mut Members, eg: &EG, cands: &mut Candidates) {
-        // the chain is cut above every class whose parents changed since the last walk
-        if self.chain.is_empty() {
-            m.moved.clear();
-        }
-        for id in m.moved.drain(..) {
-            let p = self.at.get(usize::from(id)).map_or(usize::MAX, |p| *p as usize);
-            if self.chain.get(p) == Some(&id) {
-                self.chain.truncate(p);
-            }
-        }
         let use_chain = cands.deep_in_lanes();
         if !use_chain {
             self.chain.clear();
@@ -168,8 +158,9 @@ impl Above {
                 }
             }
         }
-        // (while there is no chain, nothing needs to be told when parents change)
-        m.log_moves = !self.chain.is_empty();
+        // (while there is no chain and no rule that works on the outermost of nested matches, nothing needs to be
+        // told when parents change)
+        m.log_moves = !self.chain.is_empty() || cands.has_outermost();
         #[cfg(debug_assertions)]
         self.check(m, eg);
     }
@@ -177,6 +168,15 @@ impl Above {
     /// The walked class that has `id` as its only term parent, if the current step's walk reached one.
     fn below(&self, id: Id) -> Option<Id> {
         self.down.get(usize::from(id)).filter(|(s, _)| *s == self.stamp).map(|(_, c)| *c)
+    }
+
+    /// The classes in `moved` had their term parents change: the chain is cut above each of them.
+    pub fn cut(&mut self, moved: &[Id]) {
+        for id in moved {
+            if let Some(p) = self.pos(*id) {
+                self.chain.truncate(p);
+            }
+        }
     }
 
     /// `id` joins the chain at its end.

@@ -67,16 +67,12 @@ pub(super) struct Members {
     /// The classes that joined the term since the pool last looked (it empties the list).
     pub joined: Vec<Id>,
     /// The classes whose term parents may have changed since the pool last looked (an entry added to or taken
-    /// off their parent list, or they left the term): the pool's cached chain of classes ([`super::above`]) is
-    /// cut above them.
+    /// off their parent list; a class that left the term, and its children): the pool's cached chain of classes
+    /// is cut above them ([`super::above`]), and the rules that work on the outermost of nested matches forget
+    /// their misses there ([`super::candidates::Candidates::reparented`]).
     pub moved: Vec<Id>,
-    /// Whether to keep that list (the pool says: only while it has a chain).
+    /// Whether to keep that list (the pool says: only while it has a chain or knows such a rule).
     pub log_moves: bool,
-    /// The classes whose term parents may have changed since the pool last looked (the children of a class that
-    /// left the term among them): for the rules that work on the outermost of nested matches, kept only while the
-    /// pool knows such a rule (`log_reparented`).
-    pub reparented: Vec<Id>,
-    pub log_reparented: bool,
 }
 
 impl Members {
@@ -111,9 +107,6 @@ impl Members {
         {
             list.swap_remove(at);
         }
-        if self.log_reparented {
-            self.reparented.push(c);
-        }
         if self.log_moves {
             self.moved.push(c);
         }
@@ -137,9 +130,6 @@ impl Members {
             let k = usize::from(id);
             if let Some(p) = parent {
                 self.info[k].parents.push(p);
-                if self.log_reparented {
-                    self.reparented.push(id);
-                }
                 if self.log_moves {
                     self.moved.push(id);
                 }
@@ -172,6 +162,7 @@ impl Members {
                 let node = eg.id_to_node(id);
                 if self.log_moves {
                     self.moved.push(id);
+                    self.moved.extend(node.children().iter().copied());
                 }
                 self.all.remove(id);
                 self.by_op[crate::lang::op_index(node)].remove(id);
@@ -179,9 +170,6 @@ impl Members {
                     self.symbols.remove(s);
                 }
                 todo.extend(node.children().iter().copied());
-                if self.log_reparented {
-                    self.reparented.extend(node.children().iter().copied());
-                }
                 eg.forget(id);
             }
         }

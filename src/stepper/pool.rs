@@ -136,21 +136,24 @@ impl Pool {
             self.cands.joined(self.m.op(id), id);
         }
         self.m.joined = joined;
-        let mut moved = std::mem::take(&mut self.m.reparented);
+        // (the classes whose parents changed since the last search: nothing else changes the term in between, so the
+        // chain and the outermost rules' misses are up to date when the step's walk and search read them)
+        let mut moved = std::mem::take(&mut self.m.moved);
+        self.above.cut(&moved);
         if self.cands.has_outermost() {
             for id in moved.iter().copied().filter(|id| self.m.live(*id)) {
                 self.cands.reparented(id);
             }
         }
         moved.clear();
-        self.m.reparented = moved;
+        self.m.moved = moved;
         let (op, now) = match &pat[top] {
             egg::ENodeOrVar::ENode(n) => (Some(crate::lang::op_index(n)), &self.m.by_op[crate::lang::op_index(n)].items),
             egg::ENodeOrVar::Var(_) => (None, &self.m.all.items),
         };
         if !self.cands.is_known(at) {
             self.cands.know(at, rule, op, now);
-            self.m.log_reparented = self.cands.has_outermost();
+            self.m.log_moves |= self.cands.has_outermost();
         }
         debug_assert!(self.cands.covers(at, now), "a candidate of {} is neither listed nor known to miss", rule.name);
         let mut out = vec![];
@@ -159,6 +162,7 @@ impl Pool {
         // to miss (anything that put the candidate back on the list — a change below it, its joining the term, a
         // change of its parents — put that class back as well), so the applier sees the match that covers it
         let outermost = self.cands.outermost(at);
+        #[cfg(debug_assertions)]
         let mut skipped = vec![];
         let (eg, m) = (&self.eg, &self.m);
         self.cands.sweep(at, |id| {
@@ -166,6 +170,7 @@ impl Pool {
                 return None;
             }
             if outermost && m.info[usize::from(id)].parents.iter().any(|p| m.holds(eg, *p, id) && m.op(*p) == m.op(id)) {
+                #[cfg(debug_assertions)]
                 skipped.push(id);
                 return Some(false);
             }

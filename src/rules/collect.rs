@@ -42,45 +42,57 @@ fn tree_hash(x: &RecExpr<Expr>, root: Id) -> u64 {
 /// `false` only where [`super::regroup`]'s `first_pair` finds no pair: no two sums share a key. Where a class on the way has more
 /// than one node (a fresh e-graph's folded constant beside it), the answer is `true` and the whole chain is read.
 pub(super) fn may_collect(eg: &EG, eclass: Id) -> bool {
-    let one = |id: Id| -> Option<&Expr> {
-        let c = &eg[id];
-        (c.nodes.len() == 1).then(|| &c.nodes[0])
-    };
+    let Ok((_, sums)) = chain_sums(eg, eclass) else { return true };
     let mut keys: HashSet<(u64, u64)> = HashSet::default();
-    let mut todo = vec![eclass];
-    while let Some(id) = todo.pop() {
-        let Some(node) = one(id) else { return true };
-        match node {
-            // (right first: the terms come off the list left to right)
-            Expr::Add([l, r]) => todo.extend([*r, *l]),
-            Expr::Sum([k, n, body]) => {
-                let (Some(Expr::Symbol(k)), Some(Expr::Mul([_, d]))) = (one(*k), one(*body)) else {
-                    if one(*k).is_none() || one(*body).is_none() {
-                        return true;
-                    }
-                    continue;
-                };
-                match one(*d) {
-                    Some(Expr::D(_)) => {}
-                    Some(_) => continue,
-                    None => return true,
-                }
-                let (Some(n), Some(d)) = (representative(eg, *n), representative(eg, *d)) else { return true };
-                let (n, d) = (folded(&n), folded(&d));
-                let mut out = RecExpr::default();
-                let Some(r) = rename(&d, d.root(), *k, Symbol::from("·"), &mut out) else { continue };
-                // (a hash of each tree rather than its text: two equal texts are equal trees, whose hashes are equal
-                // however the trees are laid out; two trees with one hash only send the chain to the whole look)
-                if !keys.insert((tree_hash(&n, n.root()), tree_hash(&out, r))) {
-                    return true;
-                }
-            }
-            _ => {}
+    for s in sums {
+        let (Some(n), Some(d)) = (representative(eg, s.n), representative(eg, s.d)) else { return true };
+        let (n, d) = (folded(&n), folded(&d));
+        let mut out = RecExpr::default();
+        let Some(r) = rename(&d, d.root(), s.k, Symbol::from("·"), &mut out) else { continue };
+        // (a hash of each tree rather than its text: two equal texts are equal trees, whose hashes are equal
+        // however the trees are laid out; two trees with one hash only send the chain to the whole look)
+        if !keys.insert((tree_hash(&n, n.root()), tree_hash(&out, r))) {
+            return true;
         }
     }
     false
 }
 
+/// A sum of a chain that `collectable` would take: Σ_k g ∂… with its place among the chain's terms, its class,
+/// bound index, range and derivative.
+struct ChainSum {
+    at: usize,
+    term: Id,
+    k: Symbol,
+    n: Id,
+    d: Id,
+}
+
+/// The chain at `eclass` read class by class: its number of terms, and its sums of the shape `collectable` takes.
+/// `Err(())` where a class on the way has other than one node (a fresh e-graph's folded constant beside it).
+fn chain_sums(eg: &EG, eclass: Id) -> Result<(usize, Vec<ChainSum>), ()> {
+    let (mut terms, mut sums) = (0, vec![]);
+    let mut todo = vec![eclass];
+    while let Some(id) = todo.pop() {
+        match one(eg, id).ok_or(())? {
+            // (right first: the terms come off the list left to right)
+            Expr::Add([l, r]) => {
+                todo.extend([*r, *l]);
+                continue;
+            }
+            Expr::Sum([k, n, body]) => {
+                if let (Expr::Symbol(k), Expr::Mul([_, d])) = (one(eg, *k).ok_or(())?, one(eg, *body).ok_or(())?)
+                    && matches!(one(eg, *d).ok_or(())?, Expr::D(_))
+                {
+                    sums.push(ChainSum { at: terms, term: id, k: *k, n: *n, d: *d });
+                }
+            }
+            _ => {}
+        }
+        terms += 1;
+    }
+    Ok((terms, sums))
+}
 
 /// The chain's terms, left to right, and where they are: two of its sums merge (`merged` in the place of the
 /// `i`-th term; the `j`-th leaves the chain).
@@ -107,24 +119,11 @@ pub(super) fn in_pool(eg: &EG, eclass: Id) -> Result<Option<Plan>, ()> {
     if !may_collect(eg, eclass) {
         return Ok(None);
     }
-    // the chain's terms, left to right
-    let mut terms = vec![];
-    let mut todo = vec![eclass];
-    while let Some(id) = todo.pop() {
-        match one(eg, id).ok_or(())? {
-            Expr::Add([l, r]) => todo.extend([*r, *l]),
-            _ => terms.push(id),
-        }
-    }
     // its sums (as `collectable` finds them in the chain written out), each written out alone, and their keys
+    let (terms, found) = chain_sums(eg, eclass)?;
     let mut sums: Vec<(usize, RecExpr<Expr>)> = vec![];
-    for (o, t) in terms.iter().enumerate() {
-        let Expr::Sum([k, _, body]) = one(eg, *t).ok_or(())? else { continue };
-        let (Expr::Symbol(_), Expr::Mul([_, d])) = (one(eg, *k).ok_or(())?, one(eg, *body).ok_or(())?) else { continue };
-        if !matches!(one(eg, *d).ok_or(())?, Expr::D(_)) {
-            continue;
-        }
-        sums.push((o, folded(&representative(eg, *t).ok_or(())?)));
+    for s in found {
+        sums.push((s.at, folded(&representative(eg, s.term).ok_or(())?)));
     }
     let keys: Vec<Option<String>> = sums
         .iter()
@@ -137,7 +136,7 @@ pub(super) fn in_pool(eg: &EG, eclass: Id) -> Result<Option<Plan>, ()> {
         let tq = copy_into(&sums[q].1, sums[q].1.root(), &mut both);
         let (Some(sp), Some(sq)) = (collectable(&both, tp), collectable(&both, tq)) else { continue };
         if let Some(out) = merged(&both, &[tp, tq], sp, sq, 1) {
-            return Ok(Some(Plan { terms: terms.len(), i: sums[p].0, j: sums[q].0, merged: out }));
+            return Ok(Some(Plan { terms, i: sums[p].0, j: sums[q].0, merged: out }));
         }
     }
     Ok(None)
